@@ -1,0 +1,25 @@
+# `make run` and `make test` each set up .venv/ when missing (or when pyproject.toml/constraints.txt
+# changed), then start the app / run the whole test suite.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/linreg
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/engine_speed.py
+	$(PY) benchmarks/large_epoch.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,300 @@
+"""The experiment's settings: frozen dataclasses validated on construction, and the one table of fields
+(name, label, range, help) from which the CLI, the app's form and config files are all built.
+
+Text from any source goes through `Config.from_options({name: text})`; values set in code go through the
+same checks in `__post_init__`, so both refuse the same things with the same messages.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Mapping
+
+from .errors import ConfigError
+from .parse import parse_bool, parse_int, parse_names, parse_number, parse_numbers
+
+LOSSES = ("mae", "mse", "huber")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+SCHEDULES = ("constant", "step", "exponential", "inverse", "cosine")
+MAX_FEATURES = 1000
+SEED_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: how it is written, shown, parsed and bounded."""
+
+    name: str  # dataclass attribute and CLI flag (--batch-size for batch_size)
+    label: str  # what a person calls it, used in every message
+    help: str
+    kind: str  # number | int | numbers | names | choice | bool | text
+    lo: float | None = None  # inclusive lower bound unless lo_open
+    hi: float | None = None
+    lo_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False  # None (empty text) allowed
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: object) -> Any:
+        """Text (or a TOML value) -> checked value; ValueError with the reason, without the field name."""
+        if isinstance(text, bool) and self.kind != "bool":
+            raise ValueError(f"expected {self.expected()}, got {text!r}")
+        if isinstance(text, (list, tuple)) and self.kind in ("numbers", "names"):
+            text = ",".join(str(t) for t in text)
+        s = "" if text is None else str(text)
+        if self.optional and not s.strip():
+            return None
+        parsers: dict[str, Callable[[str], Any]] = {
+            "number": parse_number, "int": parse_int, "bool": parse_bool, "names": parse_names,
+            "numbers": lambda t: parse_numbers(t, MAX_FEATURES),
+            "choice": self._parse_choice, "text": lambda t: t.strip(),
+        }
+        try:
+            value = parsers[self.kind](s)
+        except ValueError as e:
+            if self.kind in ("number", "int"):  # say the range too, not only the syntax
+                raise ValueError(f"expected {self.expected()}; {e}") from None
+            raise
+        return self.check(value)
+
+    def _parse_choice(self, text: str) -> str:
+        s = text.strip().lower()
+        if s not in self.choices:
+            raise ValueError(f"expected one of {', '.join(self.choices)}, got {text.strip()!r}")
+        return s
+
+    def check(self, value: Any) -> Any:
+        """Range and type checks on an already typed value."""
+        if value is None and self.optional:
+            return None
+        if self.kind in ("number", "int"):
+            if self.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"expected a whole number, got {value!r}")
+            if self.kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"expected a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"expected {self.expected()}, got {value!r}")
+            low_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
+            if low_bad or (self.hi is not None and value > self.hi):
+                raise ValueError(f"expected {self.expected()}, got {_fmt(value)}")
+            return float(value) if self.kind == "number" else value
+        if self.kind == "numbers":
+            value = tuple(float(v) for v in value)
+            if not value or len(value) > MAX_FEATURES:
+                raise ValueError(f"expected 1 to {MAX_FEATURES} comma-separated numbers such as 8.1,2,2,4")
+            for v in value:
+                if not math.isfinite(v) or abs(v) > self.hi:
+                    raise ValueError(f"each value must be between -{_fmt(self.hi)} and {_fmt(self.hi)}, got {_fmt(v)}")
+            return value
+        if self.kind == "choice" and value not in self.choices:
+            raise ValueError(f"expected one of {', '.join(self.choices)}, got {value!r}")
+        return value
+
+    def expected(self) -> str:
+        what = {"int": "a whole number", "number": "a number"}.get(self.kind, self.kind)
+        if self.lo is not None and self.hi is not None:
+            low = f"greater than {_fmt(self.lo)}" if self.lo_open else f"from {_fmt(self.lo)}"
+            return f"{what} {low} {'up ' if self.lo_open else ''}to {_fmt(self.hi)}"
+        if self.lo is not None:
+            return f"{what} {'>' if self.lo_open else '≥'} {_fmt(self.lo)}"
+        if self.hi is not None:
+            return f"{what} ≤ {_fmt(self.hi)}"
+        return what
+
+    def format(self, value: Any) -> str:
+        """Value -> the text a person would type for it (inverse of parse)."""
+        if value is None:
+            return ""
+        if self.kind == "numbers":
+            return ",".join(_fmt(v) for v in value)
+        if self.kind == "names":
+            return ",".join(value)
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "number":
+            return _fmt(value)
+        return str(value)
+
+
+def _fmt(x: float) -> str:
+    """Shortest text that reads back as the same number: 8.1 not 8.100000381."""
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
+        return str(int(x))
+    return repr(float(x))
+
+
+def _fields(*items: Field) -> dict[str, Field]:
+    return {f.name: f for f in items}
+
+
+FIELDS: dict[str, Field] = _fields(
+    # data
+    Field("weights", "true weights", "true weights w of y = X·w + b + noise, comma-separated", "numbers", hi=1e6),
+    Field("bias", "true bias", "true bias b", "number", lo=-1e6, hi=1e6),
+    Field("samples", "samples", "number of synthetic samples", "int", lo=2, hi=100_000_000),
+    Field("noise", "noise", "standard deviation of the label noise", "number", lo=0, hi=1e6),
+    Field("csv", "CSV file", "read data from this CSV file (header row) instead of making it", "text", optional=True),
+    Field("target", "target column", "CSV column to predict (default: the last)", "text", optional=True),
+    Field("features", "feature columns", "CSV columns to use, comma-separated (default: all others)", "names", optional=True),
+    Field("standardize", "standardize", "scale features to mean 0, sd 1 (weights still reported in data units)", "bool"),
+    Field("test_fraction", "test fraction", "share of samples held out for testing", "number", lo=0, hi=0.9),
+    # training
+    Field("batch_size", "batch size", "samples per mini-batch", "int", lo=1, hi=10_000_000),
+    Field("lr", "learning rate", "step size of each update", "number", lo=0, hi=1000, lo_open=True),
+    Field("epochs", "epochs", "passes over the training data", "int", lo=1, hi=1_000_000),
+    Field("loss", "loss", "mae (the tutorial's), mse or huber", "choice", choices=LOSSES),
+    Field("optimizer", "optimizer", "update rule", "choice", choices=OPTIMIZERS),
+    Field("schedule", "schedule", "learning-rate schedule over epochs", "choice", choices=SCHEDULES),
+    Field("l1", "L1 penalty", "strength of l1·Σ|w|", "number", lo=0, hi=1000),
+    Field("l2", "L2 penalty", "strength of (l2/2)·Σw² (torch's weight decay)", "number", lo=0, hi=1000),
+    Field("patience", "patience", "stop after this many epochs without improvement (0: never)", "int", lo=0, hi=1_000_000),
+    Field("tolerance", "tolerance", "smallest loss decrease that counts as improvement", "number", lo=0, hi=1e9),
+    Field("grads", "gradients", "analytic (fast) or autograd", "choice", choices=("analytic", "autograd")),
+    Field("shuffle", "shuffle", "python (the tutorial's, exact), torch (fast) or auto (python up to 100k samples)",
+          "choice", choices=("auto", "python", "torch")),
+    # run
+    Field("seed", "seed", "drives the data, the initial parameters and the shuffles", "int", lo=0, hi=SEED_MAX),
+    Field("dtype", "dtype", "float32 (the tutorial's) or float64", "choice", choices=("float32", "float64")),
+    Field("device", "device", "auto picks cuda when available", "choice", choices=("auto", "cpu", "cuda")),
+)
+LABELS = {name: f"{f.label} ({f.flag})" for name, f in FIELDS.items()}
+
+
+def _validate(obj: Any) -> None:
+    """Run each dataclass field through its Field.check; collect every refusal."""
+    errors = {}
+    for f in fields(obj):
+        spec = FIELDS.get(f.name)
+        if spec is None:
+            continue
+        try:
+            object.__setattr__(obj, f.name, spec.check(getattr(obj, f.name)))
+        except ValueError as e:
+            errors[f.name] = str(e)
+    if errors:
+        raise ConfigError(errors, LABELS)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the samples come from and how they are prepared."""
+
+    weights: tuple[float, ...] = (8.1, 2.0, 2.0, 4.0)  # true w; its length is the feature count
+    bias: float = 1.1  # true b
+    samples: int = 500  # rows of synthetic X
+    noise: float = 0.01  # sd of the label noise N(0, noise)
+    csv: str | None = None  # a CSV file replaces the synthetic data
+    target: str | None = None  # CSV target column; None: the last column
+    features: tuple[str, ...] | None = None  # CSV feature columns; None: all but the target
+    standardize: bool = False  # train on (x - mean) / sd; report weights in data units
+    test_fraction: float = 0.0  # held-out share, 0 for none
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        errors = {}
+        if self.csv is None and self.target is not None:
+            errors["target"] = "only applies with a CSV file (--csv)"
+        if self.csv is None and self.features is not None:
+            errors["features"] = "only applies with a CSV file (--csv)"
+        if errors:
+            raise ConfigError(errors, LABELS)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How the model is fitted."""
+
+    batch_size: int = 16  # larger than the data: clamped to it, with a notice
+    lr: float = 0.03
+    epochs: int = 50
+    loss: str = "mae"
+    optimizer: str = "sgd"
+    schedule: str = "constant"
+    l1: float = 0.0
+    l2: float = 0.0
+    patience: int = 0  # 0: no early stopping
+    tolerance: float = 0.0
+    grads: str = "analytic"
+    shuffle: str = "auto"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole experiment. One seed drives every random draw."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0
+    dtype: str = "float32"
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        if self.data.csv is None:
+            check_memory(self.data.samples, len(self.data.weights), self.dtype)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object], base: "Config | None" = None) -> "Config":
+        """Build from {field name: text}; fields not given keep `base`'s values (default: the tutorial's).
+        Raises ConfigError naming every refused field."""
+        base = base or cls()
+        unknown = [k for k in options if k not in FIELDS]
+        if unknown:
+            raise ConfigError({k: "is not a setting linreg knows" for k in unknown})
+        values, errors = {}, {}
+        for name, text in options.items():
+            try:
+                values[name] = FIELDS[name].parse(text)
+            except ValueError as e:
+                errors[name] = str(e)
+        if errors:
+            raise ConfigError(errors, LABELS)
+        return base.replace(**values)
+
+    def replace(self, **values: Any) -> "Config":
+        """A copy with some fields changed, whichever group they belong to."""
+        data = {k: v for k, v in values.items() if k in _DATA_NAMES}
+        train = {k: v for k, v in values.items() if k in _TRAIN_NAMES}
+        top = {k: v for k, v in values.items() if k not in _DATA_NAMES and k not in _TRAIN_NAMES}
+        return replace(self, data=replace(self.data, **data), train=replace(self.train, **train), **top)
+
+    def to_options(self) -> dict[str, str]:
+        """{field name: text} that from_options reads back to an equal Config."""
+        return {name: FIELDS[name].format(self.get(name)) for name in FIELDS}
+
+    def get(self, name: str) -> Any:
+        if name in _DATA_NAMES:
+            return getattr(self.data, name)
+        if name in _TRAIN_NAMES:
+            return getattr(self.train, name)
+        return getattr(self, name)
+
+
+_DATA_NAMES = {f.name for f in fields(DataConfig)}
+_TRAIN_NAMES = {f.name for f in fields(TrainConfig)}
+
+
+def memory_limit_bytes() -> int:
+    """Half the machine's memory: what one experiment may take."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def check_memory(samples: int, features: int, dtype: str) -> None:
+    """Refuse before allocating: X, y, and a shuffled copy of each per epoch."""
+    item = 8 if dtype == "float64" else 4
+    need = samples * (features + 1) * item * 3
+    limit = memory_limit_bytes()
+    if need > limit:
+        fit = limit // ((features + 1) * item * 3)
+        raise ConfigError({"samples": f"{samples} samples × {features} features need about {need / 2**30:.1f} GiB "
+                                      f"of memory; at most about {fit:,} fit here"}, LABELS)

@@ -1,0 +1,99 @@
+"""Files that pandas and spreadsheets read: strict JSON and safe CSV, written atomically.
+
+- JSON never holds NaN or Infinity (not JSON): such a number becomes null and its path is listed under
+  "non_finite".
+- CSV text cells that a spreadsheet would run as a formula (=, +, -, @ and tab/CR first) get a leading '.
+- Files are written to a temporary file beside the target and renamed over it, so a failure (full disk,
+  read-only folder) never leaves a torn file; the caller keeps everything in memory to retry.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from typing import Any, Iterable
+
+from .results import EpochResult
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def strict_json(value: Any) -> dict:
+    """A copy of a dict with non-finite floats replaced by None, and "non_finite": [paths] when any were."""
+    found: list[str] = []
+
+    def clean(v, path):
+        if isinstance(v, float) and not math.isfinite(v):
+            found.append(path)
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x, f"{path}.{k}" if path else k) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x, f"{path}[{i}]") for i, x in enumerate(v)]
+        return v
+
+    out = clean(value, "")
+    if found:
+        out["non_finite"] = found
+    return out
+
+
+def dumps(value: dict) -> str:
+    return json.dumps(strict_json(value), allow_nan=False)
+
+
+def safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_atomic(path: str, text: str) -> str:
+    """Write text to path via a temporary file and a rename. Returns the expanded path; raises OSError."""
+    path = os.path.expanduser(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".linreg-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def history_header(feature_names: Iterable[str]) -> list[str]:
+    return ["epoch", "loss_sum", "loss_mean", "test_loss", "lr", *(f"w_{n}" for n in feature_names), "bias"]
+
+
+def history_row(e: EpochResult) -> list[str]:
+    """One epoch as CSV cells; a non-finite number is written as an empty cell (pandas reads NaN)."""
+    def num(x):
+        return "" if x is None or not math.isfinite(x) else repr(float(x))
+    return [str(e.epoch), num(e.loss_sum), num(e.loss_mean), num(e.test_loss), num(e.lr),
+            *(num(w) for w in e.weights), num(e.bias)]
+
+
+def history_csv(epochs: list[EpochResult], feature_names: Iterable[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([safe_cell(h) for h in history_header(feature_names)])
+    writer.writerows(history_row(e) for e in epochs)
+    return buf.getvalue()
+
+
+def params_dict(weights, bias, feature_names, target_name) -> dict:
+    """Learned parameters in data units, also as a torch.nn.Linear(d, 1) state dict (nested lists)."""
+    return {
+        "format": "linreg-params", "version": 1,
+        "feature_names": list(feature_names), "target_name": target_name,
+        "weights": list(weights), "bias": bias,
+        "state_dict": {"weight": [list(weights)], "bias": [bias]},
+    }

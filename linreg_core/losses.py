@@ -1,0 +1,73 @@
+"""Losses as small pure functions, looked up by name.
+
+Each loss has two forms over a batch of m samples:
+- value(pred, y): the formula as written, for autograd mode and tests. pred, y: (m, 1).
+- value_and_grad(d, m): the fast analytic form. d = pred - y, (m, 1), is consumed (changed in place).
+  Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). For MAE every operation and its order is the
+  one autograd performs on the tutorial's `sum(|ŷ − y|) / len(y)`, so the two agree bit for bit.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable, NamedTuple
+
+import torch
+
+HUBER_DELTA = 1.0
+
+
+class Loss(NamedTuple):
+    name: str
+    value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    value_and_grad: Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _one_over(m: int, like: torch.Tensor) -> torch.Tensor:
+    return _one_over_cached(m, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=256)
+def _one_over_cached(m: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    # 1/m as autograd's DivBackward computes it: a tensor 1 divided by the python int m
+    with torch.inference_mode(False):
+        return torch.ones((), dtype=dtype, device=device) / m
+
+
+def mae_value(pred, y):
+    return torch.sum(abs(pred - y.reshape(pred.shape))) / len(y)
+
+
+def mae_value_and_grad(d, m):
+    g = d.sgn().mul_(_one_over(m, d))  # sign(ŷ − y) / m
+    return d.abs_().sum().div_(m), g
+
+
+def mse_value(pred, y):
+    return torch.sum((pred - y.reshape(pred.shape)) ** 2) / len(y)
+
+
+def mse_value_and_grad(d, m):
+    g = d.mul(2).mul_(_one_over(m, d))  # 2 (ŷ − y) / m
+    return d.square_().sum().div_(m), g
+
+
+def huber_value(pred, y):
+    return torch.nn.functional.huber_loss(pred, y.reshape(pred.shape), reduction="sum", delta=HUBER_DELTA) / len(y)
+
+
+def huber_value_and_grad(d, m):
+    g = d.clamp(-HUBER_DELTA, HUBER_DELTA).mul_(_one_over(m, d))  # clip(ŷ − y, ±δ) / m
+    a = d.abs_()
+    per = torch.where(a < HUBER_DELTA, 0.5 * a * a, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
+    return per.sum().div_(m), g
+
+
+LOSSES: dict[str, Loss] = {
+    "mae": Loss("mae", mae_value, mae_value_and_grad),
+    "mse": Loss("mse", mse_value, mse_value_and_grad),
+    "huber": Loss("huber", huber_value, huber_value_and_grad),
+}
+
+
+def get(name: str) -> Loss:
+    return LOSSES[name]

@@ -1,0 +1,81 @@
+"""What training produces, as plain values (floats and tuples, never tensors), and a bounded history."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+RUNNING, FINISHED, EARLY_STOPPED, DIVERGED, INTERRUPTED = "running", "finished", "early_stopped", "diverged", "interrupted"
+TERMINAL = (FINISHED, EARLY_STOPPED, DIVERGED)
+
+
+class EpochResult(NamedTuple):
+    """One finished epoch (a NamedTuple: immutable, and cheap to make once per step). Parameters are in the data's units."""
+
+    epoch: int  # 0-based
+    loss_sum: float  # the tutorial's logged number: the sum of the epoch's batch losses
+    loss_mean: float  # loss_sum / batches
+    test_loss: float | None  # on the held-out split, if any
+    lr: float  # base rate × schedule during this epoch
+    weights: tuple[float, ...]
+    bias: float
+    steps: int  # steps done in the whole run so far
+
+
+class StepResult(NamedTuple):
+    """One mini-batch step."""
+
+    step: int  # 0-based, over the whole run
+    epoch: int
+    batch: int  # 0-based within the epoch
+    loss: float  # the batch loss before this step's update
+    lr: float
+    status: str  # running, finished, early_stopped or diverged (after this step)
+    epoch_result: EpochResult | None = None  # set on the epoch's last step
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """Why and where a run stopped diverging. The trainer keeps the last finite parameters."""
+
+    epoch: int
+    batch: int
+    step: int
+    loss: float  # inf, nan or the exploding value
+    reason: str  # "non-finite" or "exploding"
+    lr: float
+
+
+@dataclass
+class History:
+    """Per-step losses, thinned to at most `max_points` by doubling the stride when full (memory stays flat
+    over millions of steps), and every finished epoch."""
+
+    max_points: int = 4096
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    epochs: list[EpochResult] = field(default_factory=list)
+    stride: int = 1
+
+    def add(self, result: StepResult) -> None:
+        if result.step % self.stride == 0:
+            self.steps.append(result.step)
+            self.losses.append(result.loss)
+            if len(self.steps) > self.max_points:
+                self.stride *= 2
+                keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
+                self.steps = [self.steps[i] for i in keep]
+                self.losses = [self.losses[i] for i in keep]
+        if result.epoch_result is not None:
+            self.epochs.append(result.epoch_result)
+
+    def clear(self) -> None:
+        self.steps, self.losses, self.epochs, self.stride = [], [], [], 1
+
+
+def downsample(xs: list[float], ys: list[float], points: int) -> tuple[list[float], list[float]]:
+    """At most `points` (x, y) pairs, evenly spaced, always keeping the last one."""
+    n = len(xs)
+    if n <= points or points < 2:
+        return list(xs), list(ys)
+    idx = [round(i * (n - 1) / (points - 1)) for i in range(points)]
+    return [xs[i] for i in idx], [ys[i] for i in idx]

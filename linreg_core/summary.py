@@ -1,0 +1,63 @@
+"""The end of a run as plain values: learned against true and least-squares parameters, and metrics."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .reference import Metrics, least_squares, metrics
+from .results import Divergence
+from .trainer import Trainer
+
+
+@dataclass(frozen=True)
+class Summary:
+    status: str  # finished, early_stopped, diverged, interrupted
+    epochs: int  # completed epochs
+    steps: int
+    weights: tuple[float, ...]  # learned, in data units
+    bias: float
+    true_weights: tuple[float, ...] | None  # None for CSV data
+    true_bias: float | None
+    ls_weights: tuple[float, ...]  # the least-squares optimum on the training samples
+    ls_bias: float
+    train: Metrics
+    test: Metrics | None
+    feature_names: tuple[str, ...]
+    target_name: str
+    config: dict[str, str]
+    divergence: Divergence | None
+    notices: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        """The JSON summary's shape (see the README). Floats may still be non-finite: see export.strict_json."""
+        return {
+            "status": self.status, "epochs": self.epochs, "steps": self.steps,
+            "weights": list(self.weights), "bias": self.bias,
+            "true_weights": None if self.true_weights is None else list(self.true_weights),
+            "true_bias": self.true_bias,
+            "least_squares": {"weights": list(self.ls_weights), "bias": self.ls_bias},
+            "metrics": {"train": self.train.as_dict(), "test": None if self.test is None else self.test.as_dict()},
+            "feature_names": list(self.feature_names), "target_name": self.target_name,
+            "divergence": None if self.divergence is None else asdict(self.divergence),
+            "notices": list(self.notices),
+            "config": self.config,
+        }
+
+
+def summarize(trainer: Trainer, status: str | None = None) -> Summary:
+    """Everything worth reporting about a trainer's current state; `status` overrides (e.g. interrupted)."""
+    split, ds = trainer.split, trainer.experiment.dataset
+    w_train, b_train = trainer.training_parameters()  # in training units, for metrics on training tensors
+    ls_w, ls_b = least_squares(split.X_train, split.y_train)
+    if split.standardized:
+        ls_w, ls_b = split.standardizer.to_data_units(list(ls_w), ls_b)
+    loss = trainer.config.train.loss
+    weights, bias = trainer.parameters()
+    return Summary(
+        status=status or trainer.status, epochs=trainer.epoch, steps=trainer.steps,
+        weights=tuple(weights), bias=bias, true_weights=ds.true_weights, true_bias=ds.true_bias,
+        ls_weights=tuple(ls_w), ls_bias=ls_b,
+        train=metrics(split.X_train, split.y_train, w_train, b_train, loss),
+        test=None if split.X_test is None else metrics(split.X_test, split.y_test, w_train, b_train, loss),
+        feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_options(),
+        divergence=trainer.divergence, notices=tuple(trainer.notices),
+    )

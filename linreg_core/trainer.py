@@ -1,0 +1,216 @@
+"""The Trainer owns all training state and advances one mini-batch per step().
+
+Pause is "stop calling step()", resume is "call it again"; nothing here knows about threads or screens.
+The default path computes gradients analytically with the exact operations autograd performs on the
+tutorial's loss (see losses.py), inside torch.inference_mode(): the same numbers at several times the speed.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+import torch
+
+from . import losses, optim, schedules
+from .batching import Shuffler, batch_count
+from .config import FIELDS, Config
+from .data import split
+from .experiment import Experiment, prepare, resolve_device
+from .results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
+
+EXPLODE_FACTOR = 1e6  # a batch loss this many times the first one (or 1) counts as divergence
+
+
+class Trainer:
+    def __init__(self, config: Config, experiment: Experiment | None = None):
+        self.config = config
+        self.experiment = experiment if experiment is not None else prepare(config)
+        self.device = resolve_device(config.device)
+        self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
+        tc = config.train
+        self.split = split(self.experiment.dataset, config.data.test_fraction, config.data.standardize,
+                           config.seed, self.dtype, self.device)
+        self.n_train = self.split.X_train.shape[0]
+        self.notices: list[str] = []
+        self.batch_size = tc.batch_size
+        if tc.batch_size > self.n_train:
+            self.batch_size = self.n_train
+            self.notices.append(f"batch size {tc.batch_size} is larger than the {self.n_train} training samples; "
+                                f"using {self.n_train}")
+        self.batches_per_epoch = batch_count(self.n_train, self.batch_size)
+        self.loss = losses.get(tc.loss)
+        self._shuffler = Shuffler(self.n_train, config.seed, tc.shuffle)
+        self.base_lr = tc.lr
+        self._use_autograd = tc.grads == "autograd"
+        self._penalized = bool(tc.l1 or tc.l2)
+        self.reset()
+
+    # ----------------------------------------------------------------- state
+    def reset(self) -> None:
+        """Back to the initial parameters, step 0, the first shuffle; the data stays."""
+        ex = self.experiment
+        self._w = torch.tensor(ex.init_weights, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
+        self._b = torch.tensor(ex.init_bias, dtype=self.dtype, device=self.device)  # ()
+        self._prev = (self._w, self._b)
+        self._optimizer = optim.make(self.config.train.optimizer)
+        self._shuffler.reset()
+        self.epoch = self.batch = self.steps = 0
+        self.status = RUNNING
+        self.divergence: Divergence | None = None
+        self._epoch_sum = 0.0
+        self._explode_at = math.inf
+        self._best, self._bad_epochs = math.inf, 0
+        self._set_epoch_lr()
+
+    @property
+    def done(self) -> bool:
+        return self.status != RUNNING
+
+    @property
+    def lr(self) -> float:
+        """The rate the next step uses: base rate × the schedule's factor for this epoch."""
+        return self._lr
+
+    def set_lr(self, lr: float) -> None:
+        """Change the base learning rate; takes effect at the next step."""
+        self.base_lr = FIELDS["lr"].check(lr)
+        self._set_epoch_lr()
+
+    def _set_epoch_lr(self) -> None:
+        tc = self.config.train
+        self._lr = self.base_lr * schedules.factor(tc.schedule, self.epoch, tc.epochs)
+        self._lr_t = torch.tensor(self._lr, dtype=self.dtype, device=self.device)
+
+    def training_parameters(self) -> tuple[list[float], float]:
+        """Current weights and bias as trained (standardized units when standardizing)."""
+        return self._w.reshape(-1).tolist(), self._b.item()
+
+    def parameters(self) -> tuple[list[float], float]:
+        """Current weights and bias in the data's units (the last finite ones after a divergence)."""
+        w, b = self.training_parameters()
+        return self.split.standardizer.to_data_units(w, b) if self.split.standardized else (w, b)
+
+    # ------------------------------------------------------------- stepping
+    def run(self, max_steps: int | None = None, chunk: int = 1) -> Iterator[StepResult]:
+        """Step until the run ends or max_steps were taken. With chunk=1 the caller may stop between any two
+        steps; a larger chunk computes up to that many steps (never past an epoch's end) before yielding
+        them, which is faster and lets the trainer run ahead of the caller by at most chunk − 1 steps."""
+        taken = 0
+        while self.status == RUNNING and (max_steps is None or taken < max_steps):
+            n = chunk if max_steps is None else min(chunk, max_steps - taken)
+            results = self.advance(n)
+            taken += len(results)
+            yield from results
+
+    def step(self) -> StepResult:
+        """One mini-batch: loss, gradients, update. Returns plain values."""
+        return self.advance(1)[0]
+
+    def advance(self, max_steps: int) -> list[StepResult]:
+        """Up to max_steps steps, stopping early at the end of the epoch, the run, or a divergence."""
+        if self.status != RUNNING:
+            raise RuntimeError(f"the run has ended ({self.status}); call reset() to start again")
+        if self.batch == 0:
+            self._begin_epoch()
+        first, stop = self.batch, min(self.batches_per_epoch, self.batch + max(1, max_steps))
+        results: list[StepResult] = []
+        lr, epoch, step0 = self._lr, self.epoch, self.steps - first
+        with torch.no_grad() if self._use_autograd else torch.inference_mode():
+            for batch in range(first, stop):
+                if self._use_autograd:
+                    loss, grads = self._autograd(self._xs[batch], self._ys[batch])
+                else:
+                    loss, grads = self._analytic(self._xts[batch], self._xs[batch], self._ys[batch])
+                if not loss < self._explode_at:  # nan, inf or exploding
+                    self._advance_counters(batch - first)
+                    results.append(self._diverge(loss))
+                    return results
+                if self._explode_at == math.inf:
+                    self._explode_at = EXPLODE_FACTOR * max(loss, 1.0)
+                if self._penalized:
+                    grads = self._penalize(grads)
+                new = self._optimizer.update([self._w, self._b], grads, self._lr_t)
+                self._prev, (self._w, self._b) = (self._w, self._b), new
+                self._epoch_sum += loss
+                results.append(StepResult(step0 + batch, epoch, batch, loss, lr, RUNNING, None))
+        self._advance_counters(stop - first)
+        if self.batch == self.batches_per_epoch:
+            epoch_result = self._end_epoch()
+            results[-1] = results[-1]._replace(status=self.status, epoch_result=epoch_result)
+        return results
+
+    def _advance_counters(self, n: int) -> None:
+        self.batch += n
+        self.steps += n
+
+    def _begin_epoch(self) -> None:
+        """Gather the epoch's shuffled samples once; each step then takes a view of its batch."""
+        order = self._shuffler.epoch_order().to(self.device)  # (n,)
+        with torch.inference_mode(not self._use_autograd):
+            X = self.split.X_train.index_select(0, order)  # (n, d)
+            self._xs = X.split(self.batch_size)  # views (m, d)
+            self._xts = X.t().split(self.batch_size, dim=1)  # the same views transposed, (d, m)
+            self._ys = self.split.y_train.index_select(0, order).split(self.batch_size)  # (m, 1)
+
+    def _analytic(self, xbt, xb, yb):
+        d = xb.mm(self._w).add_(self._b).sub_(yb)  # ŷ − y: (m, 1)
+        loss, g = self.loss.value_and_grad(d, len(yb))  # g = ∂loss/∂ŷ: (m, 1)
+        return loss.item(), [xbt.mm(g), g.sum()]  # ∂loss/∂w = Xᵀg: (d, 1), ∂loss/∂b: ()
+
+    def _autograd(self, xb, yb):
+        w = self._w.detach().clone().requires_grad_()
+        b = self._b.detach().clone().requires_grad_()
+        with torch.enable_grad():
+            loss = self.loss.value(torch.matmul(xb, w) + b, yb)
+            loss.backward()
+        return loss.item(), [w.grad, b.grad]
+
+    def _penalize(self, grads):
+        """Add the penalties' gradients to the weights' (never the bias'): l2·w + l1·sign(w)."""
+        tc = self.config.train
+        gw = grads[0]
+        if tc.l2:
+            gw = gw + tc.l2 * self._w
+        if tc.l1:
+            gw = gw + tc.l1 * self._w.sign()
+        return [gw, grads[1]]
+
+    def _end_epoch(self) -> EpochResult:
+        tc = self.config.train
+        test_loss = self._test_loss()
+        weights, bias = self.parameters()
+        result = EpochResult(self.epoch, self._epoch_sum, self._epoch_sum / self.batches_per_epoch, test_loss,
+                             self._lr, tuple(weights), bias, self.steps)
+        if not all(math.isfinite(v) for v in (*weights, bias)):
+            self._diverge(math.nan)
+            return result
+        self.epoch += 1
+        self.batch = 0
+        self._epoch_sum = 0.0
+        monitored = test_loss if test_loss is not None else result.loss_mean
+        if monitored < self._best - tc.tolerance:
+            self._best, self._bad_epochs = monitored, 0
+        else:
+            self._bad_epochs += 1
+        if self.epoch >= tc.epochs:
+            self.status = FINISHED
+        elif tc.patience and self._bad_epochs >= tc.patience:
+            self.status = EARLY_STOPPED
+        self._set_epoch_lr()
+        return result
+
+    def _test_loss(self) -> float | None:
+        if self.split.X_test is None:
+            return None
+        with torch.inference_mode():
+            return self.loss.value(self.split.X_test.mm(self._w) + self._b, self.split.y_test).item()
+
+    def _diverge(self, loss: float) -> StepResult:
+        reason = "non-finite" if not math.isfinite(loss) else "exploding"
+        self.divergence = Divergence(self.epoch, self.batch, self.steps, loss, reason, self._lr)
+        self.status = DIVERGED
+        finite = bool(torch.isfinite(self._w).all()) and math.isfinite(self._b.item())
+        if not finite:  # keep the last parameters that were finite
+            self._w, self._b = self._prev
+        return StepResult(self.steps, self.epoch, self.batch, loss, self._lr, DIVERGED, None)
+

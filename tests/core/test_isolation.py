@@ -1,0 +1,21 @@
+"""The core never imports the UI side, and importing linreg_core alone does not load torch."""
+import subprocess
+import sys
+
+
+def _loaded_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] for m in out.split()}
+
+
+def test_core_imports_nothing_of_the_ui():
+    loaded = _loaded_after("import linreg_core.trainer, linreg_core.summary, linreg_core.export, "
+                           "linreg_core.csvdata, linreg_core.reference, linreg_core.model")
+    assert "torch" in loaded
+    assert not loaded & {"textual", "textual_plotext", "plotext", "rich", "tui"}
+
+
+def test_config_and_cli_parsing_do_not_load_torch():
+    loaded = _loaded_after("import linreg_core.config, tui.cli")
+    assert not loaded & {"torch", "textual"}

@@ -1,0 +1,1 @@
+"""linreg's terminal side: the Textual app and the command line."""

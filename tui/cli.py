@@ -1,0 +1,88 @@
+"""`linreg` (the app), `linreg tui [options]` (the app on those options) and `linreg train [options]`
+(headless). One argument table, built from linreg_core's fields, serves all three.
+
+Nothing here imports torch or textual at module level: `linreg --help` and the app's first frame stay fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from linreg_core.config import FIELDS, LABELS, Config
+from linreg_core.errors import ConfigError, LinregError
+
+EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401
+        self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description="Watch mini-batch gradient descent fit y = X·w + b."
+                if not headless else "Train headless: print the epoch log, then learned against true.")
+    defaults = Config().to_options()
+    groups = {"data": p.add_argument_group("data"), "train": p.add_argument_group("training")}
+    for name, f in FIELDS.items():
+        group = groups["data"] if name in ("weights", "bias", "samples", "noise", "csv", "target", "features",
+                                           "standardize", "test_fraction") else groups["train"]
+        shown = defaults[name] or "none"
+        if f.kind == "bool":
+            group.add_argument(f.flag, dest=name, action="store_const", const="yes", help=f.help)
+        else:
+            choices = f" ({'|'.join(f.choices)})" if f.choices else ""
+            group.add_argument(f.flag, dest=name, metavar=name.upper() if not f.choices else "NAME",
+                               help=f"{f.help}{choices}; default {shown}")
+    if headless:
+        out = p.add_argument_group("output")
+        out.add_argument("--json", action="store_true", help="end with one line of JSON summary")
+        out.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")
+        out.add_argument("--save-params", metavar="FILE.json", help="write the learned parameters as JSON")
+    return p
+
+
+def options_from(ns: argparse.Namespace) -> dict[str, str]:
+    return {name: getattr(ns, name) for name in FIELDS if getattr(ns, name, None) is not None}
+
+
+def parse_config(ns: argparse.Namespace) -> Config:
+    return Config.from_options(options_from(ns))
+
+
+def fail(prog: str, message: str) -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:
+        from tui.headless import train_main
+        return train_main(argv[1:])
+    if argv[:1] == ["tui"]:
+        argv = argv[1:]
+    return app_main(argv)
+
+
+def app_main(argv: list[str]) -> int:
+    prog = "linreg"
+    ns = build_parser(prog, headless=False).parse_args(argv)
+    try:
+        config = parse_config(ns)
+    except ConfigError as e:
+        return fail(prog, e.first_line())
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return fail(prog, "needs a terminal (run it in one, or over `ssh -t`); "
+                          "for scripts and pipes use `linreg train`")
+    from tui.app import make_app
+    try:
+        make_app(config).run()
+    except LinregError as e:
+        return fail(prog, str(e))
+    return EXIT_OK
+
+
+__all__ = ["main", "build_parser", "LABELS"]
