@@ -57,16 +57,21 @@ class History:
     stride: int = 1
 
     def add(self, result: StepResult) -> None:
-        if result.step % self.stride == 0:
-            self.steps.append(result.step)
-            self.losses.append(result.loss)
-            if len(self.steps) > self.max_points:
-                self.stride *= 2
-                keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
-                self.steps = [self.steps[i] for i in keep]
-                self.losses = [self.losses[i] for i in keep]
+        self.add_point(result.step, result.loss)
         if result.epoch_result is not None:
             self.epochs.append(result.epoch_result)
+
+    def add_point(self, step: int, loss: float) -> None:
+        """Record one step's loss if it falls on the current stride."""
+        if step % self.stride:
+            return
+        self.steps.append(step)
+        self.losses.append(loss)
+        if len(self.steps) > self.max_points:
+            self.stride *= 2
+            keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0]
+            self.steps = [self.steps[i] for i in keep]
+            self.losses = [self.losses[i] for i in keep]
 
     def clear(self) -> None:
         self.steps, self.losses, self.epochs, self.stride = [], [], [], 1

@@ -1,0 +1,204 @@
+"""The app as a user drives it: each key, each run state, refused values, failures."""
+from textual.widgets import Input, Log
+
+from tui.screens.help import HelpScreen
+from tui.widgets.fit_chart import FitChart
+from tui.widgets.form import ParameterForm
+from tui.widgets.loss_chart import LossChart
+from tui.widgets.params_table import ParamsTable
+from tests.tui.conftest import wait_until
+
+FLAT_OUT = ["plus"] * 4  # 100 → 250 → 1000 → max steps/s
+
+
+def log_text(app) -> str:
+    return "\n".join(str(line) for line in app.query_one(Log).lines)
+
+
+async def ready(pilot):
+    await wait_until(pilot, lambda: pilot.app.run_state == "idle", what="engine ready")
+
+
+async def test_opens_on_the_tutorial_experiment(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        values = app.query_one(ParameterForm).values()
+        assert values["weights"] == "8.1,2,2,4" and values["lr"] == "0.03" and values["loss"] == "mae"
+        assert values["batch_size"] == "16" and values["epochs"] == "50" and values["samples"] == "500"
+        assert "IDLE" in str(app.query_one("#status").render())
+        assert app.data.setup.n_train == 500 and app.data.setup.batches_per_epoch == 32
+
+
+async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        lines = log_text(app).splitlines()
+        assert "epoch 000: loss: 227.864024" in lines and any(l.startswith("epoch 049: loss: 0.5") for l in lines)
+        assert app.data.step == 1600
+        assert app.data.weights[0] == 8.095020294189453  # the tutorial's final w[0], bit for bit
+        await pilot.press("4")
+        await pilot.pause(0.2)
+        table = app.query_one(ParamsTable)
+        assert table.row_count == 5 and str(table.get_row_at(0)[2]).strip() == "8.0950"
+
+
+async def test_pause_resume_step_and_epoch_keys(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        assert app.run_state == "paused"
+        await wait_until(pilot, lambda: app.data.step == 1, what="one step")
+        await pilot.press("N")  # the rest of the epoch
+        await wait_until(pilot, lambda: app.data.step == 32, what="one epoch")
+        assert "epoch 000: loss: 227.864024" in log_text(app)
+        await pilot.press("space")
+        assert app.run_state == "running"
+        await wait_until(pilot, lambda: app.data.step > 32, what="running")
+        await pilot.press("space")
+        assert app.run_state == "paused"
+        await pilot.pause(0.3)
+        held = app.data.step
+        await pilot.pause(0.3)
+        assert app.data.step == held < 1600  # paused means no more steps
+
+
+async def test_stop_keeps_finished_epochs_and_reset_starts_over(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("N", "N")
+        await wait_until(pilot, lambda: app.data.step == 64, what="two epochs")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="stop")
+        assert "epoch 001: loss:" in log_text(app) and "# stopped after 2 epochs" in log_text(app)
+        assert app.check_action("stop", ()) is None  # greyed out once stopped
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.step == 0, what="reset")
+        assert "epoch 000" not in log_text(app)
+
+
+async def test_learning_rate_keys_change_the_running_run(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 1)
+        await pilot.press("asterisk")
+        assert app.query_one("#field-lr", Input).value == "0.06" and app.config.train.lr == 0.06
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 2 and app.data.lr == 0.06, what="new lr at next step")
+        await pilot.press("slash", "slash")
+        assert app.query_one("#field-lr", Input).value == "0.015"
+
+
+async def test_loss_optimizer_feature_view_and_log_keys(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "o")
+        assert app.config.train.loss == "mse" and app.config.train.optimizer == "momentum"
+        assert app.query_one("#field-loss", Input).value == "mse"
+        await pilot.press("right_square_bracket", "v")
+        fit = app.query_one(FitChart)
+        assert fit.feature == 1 and fit.view == "partial"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert fit.feature == 3
+        await pilot.press("g")
+        assert app.query_one(LossChart).log_scale
+        await pilot.press("d")
+        assert app.config.seed == 1
+        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.setup.sample_y != [], what="new data")
+
+
+async def test_refused_value_says_why_and_blocks_start(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("e")
+        field = app.query_one("#field-lr", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press(*"abc")
+        await pilot.press("enter", "escape")
+        error = str(app.query_one("#error-lr").render())
+        assert "greater than 0" in error and "'abc' is not a number" in error
+        assert app.check_action("toggle_run", ()) is None
+        await pilot.press("space")
+        assert app.run_state == "idle" and app.config.train.lr == 0.03
+        field.focus()
+        field.value = "0.1"
+        await pilot.press("enter", "escape")
+        assert app.check_action("toggle_run", ()) is True and app.config.train.lr == 0.1
+
+
+async def test_bad_csv_keeps_the_previous_data(app_factory, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,y\n1,2\n3,x\n")
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        field = app.query_one("#field-csv", Input)
+        field.focus()
+        field.value = str(bad)
+        await pilot.press("enter", "escape")
+        await wait_until(pilot, lambda: "csv" in app.query_one(ParameterForm).errors, what="csv refusal")
+        assert "line 3" in app.query_one(ParameterForm).errors["csv"]
+        assert app.data.setup.source == "synthetic" and len(app.data.setup.sample_y) == 500
+
+
+async def test_diverged_run_says_where_and_suggests_a_smaller_rate(app_factory):
+    app = app_factory(loss="mse", lr=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
+        assert "diverged at epoch 000" in log_text(app) and "smaller learning rate, e.g. 1" in log_text(app)
+        for panel in ("1", "2", "3"):
+            await pilot.press(panel)
+            await pilot.pause(0.2)
+        assert all(getattr(c, "_error", None) is None for c in app.query(".panel"))
+        assert "DIVERGED" in str(app.query_one("#status").render())
+
+
+async def test_an_exception_in_training_leaves_the_app_running(app_factory, monkeypatch):
+    from linreg_core.trainer import Trainer
+
+    def boom(self, n):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer, "advance", boom)
+    app = app_factory(lr=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "training failed: RuntimeError: boom" in log_text(app), what="failure")
+        assert app.is_running and app.query_one("#field-lr", Input).value == "0.05"
+        monkeypatch.undo()
+        await ready(pilot)  # the engine was restarted with the same settings
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 1, what="training again")
+
+
+async def test_help_screen_lists_the_keys(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_too_small_terminal_shows_a_notice(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause(0.1)
+        assert app.screen.has_class("too-small")
+        assert "Terminal too small" in str(app.query_one("#too-small").render())
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause(0.1)
+        assert not app.screen.has_class("too-small") and app.screen.has_class("wide")

@@ -1,0 +1,416 @@
+"""The linreg app: bindings, run state, the engine pump, message handlers. Drawing lives in the widgets,
+training in the engine process (tui/engine.py); this file only wires them together."""
+from __future__ import annotations
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Container, Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Log, Static, Tab, Tabs
+from textual.worker import get_current_worker
+
+from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
+from linreg_core.errors import ConfigError
+from tui.messages import EngineFailed, EngineProgress, EngineReady, EngineRefused, RunEnded
+from tui.run_data import RunData
+from tui.screens.help import HelpScreen
+from tui.text import divergence_text, epoch_line, suggest_lr
+from tui.widgets.fit_chart import VIEWS, FitChart
+from tui.widgets.form import ParameterForm
+from tui.widgets.loss_chart import LossChart
+from tui.widgets.params_chart import ParamsChart
+from tui.widgets.params_table import ParamsTable
+from tui.widgets.status import StatusLine
+
+SPEEDS = (2, 5, 10, 25, 50, 100, 250, 1000, None)  # steps per second; None: flat out
+DEFAULT_SPEED = 5  # 100 steps/s: the tutorial's 1,600 steps in 16 s
+PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"))
+MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
+KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
+             "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
+
+
+class LinregApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "linreg"
+    AUTO_FOCUS = None  # keys drive the app; the form is entered with `e`
+    BINDINGS = [
+        ("space", "toggle_run", "Start/Pause"),
+        ("n", "step", "Step"),
+        ("N", "epoch", "Epoch"),
+        ("x", "stop", "Stop"),
+        ("r", "reset", "Reset"),
+        ("asterisk", "lr_up", "lr×2"),
+        ("slash", "lr_down", "lr÷2"),
+        ("e", "edit", "Edit"),
+        ("question_mark,f1", "help", "Help"),
+        ("q", "quit", "Quit"),
+        ("d", "new_data", "New data"),
+        ("left_square_bracket", "feature(-1)", "Prev feature"),
+        ("right_square_bracket", "feature(1)", "Next feature"),
+        ("v", "cycle_view", "Fit view"),
+        ("l", "cycle('loss')", "Cycle loss"),
+        ("o", "cycle('optimizer')", "Cycle optimizer"),
+        ("plus,equals_sign", "speed(1)", "Faster"),
+        ("minus", "speed(-1)", "Slower"),
+        ("g", "toggle_log", "Log scale"),
+        ("escape", "leave_form", "Back to charts"),
+        *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
+        ("ctrl+c", "quit", "Quit"),
+    ]
+    FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit"}
+
+    run_state = reactive("loading", bindings=True)
+
+    def __init__(self, config: Config, in_thread: bool = False):
+        super().__init__()
+        self.config = config
+        self._accepted = config  # the settings the engine last accepted (its data is on screen)
+        self._sent = config
+        self.data = RunData()
+        self.speed_index = DEFAULT_SPEED
+        self.pending_edits = False
+        self._in_thread = in_thread  # tests run the engine in a thread of this process
+        self._restart_when_ready = False
+        self._keep_log = False
+        self._panel = "fit"
+        self.engine = None
+        self.status_line = None  # set on mount
+
+    # --------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield StatusLine("starting…", id="status")
+        with Horizontal(id="body"):
+            yield ParameterForm(self.config.to_options(), id="form")
+            with Vertical(id="main"):
+                yield Tabs(*[Tab(title, id=f"tab-{name}") for name, title in PANELS], id="tabs")
+                with Container(id="panels"):
+                    yield FitChart(id="fit", classes="panel")
+                    yield LossChart(id="loss", classes="panel")
+                    yield ParamsChart(id="params", classes="panel")
+                    yield ParamsTable(id="table", classes="panel")
+                    yield Log(id="log", classes="panel", max_lines=2000)
+        yield Static("", id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # references to the main screen's widgets: App.query_one searches the *active* screen, which is
+        # the help screen while it is open, and progress keeps arriving then
+        self.form = self.query_one(ParameterForm)
+        self.log_view = self.query_one(Log)
+        self.status_line = self.query_one(StatusLine)
+        self.fit_chart = self.query_one(FitChart)
+        self.loss_chart = self.query_one(LossChart)
+        self.panels = list(self.query(".panel"))
+        self.tabs = self.query_one(Tabs)
+        self.too_small_note = self.query_one("#too-small", Static)
+        self.main_screen = self.screen
+        for key in self._bindings.key_to_bindings.values():
+            for b in key:
+                if b.action not in self.FOOTER_KEYS:
+                    object.__setattr__(b, "show", False)
+        self._show_panel("fit")
+        self._layout_for(self.size.width, self.size.height)
+        self.set_interval(1 / 10, self._refresh_views)
+        self.call_after_refresh(self._start_engine)  # first frame first, then the engine (and torch)
+
+    def on_resize(self, event) -> None:
+        if self.status_line is not None:
+            self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        self.main_screen.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "too-small")
+        self.main_screen.set_class(width >= WIDE_SIZE[0] and height >= WIDE_SIZE[1], "wide")
+        self.too_small_note.update(
+            f"Terminal too small: {width}×{height}. linreg needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
+            "enlarge the window (or press q to quit).")
+        self._mark_dirty()
+
+    def _show_panel(self, name: str) -> None:
+        self._panel = name
+        for panel in self.panels:
+            panel.set_class(panel.id == name, "current")
+        self.tabs.active = f"tab-{name}"
+        self._mark_dirty()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            name = event.tab.id.removeprefix("tab-")
+            if name != self._panel:
+                self._show_panel(name)
+
+    # --------------------------------------------------------------- engine
+    def _start_engine(self) -> None:
+        from tui.engine import EngineClient
+
+        self.engine = EngineClient(self.config, in_thread=self._in_thread)
+        self.engine.send("speed", SPEEDS[self.speed_index])
+        self._pump(self.engine)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def _pump(self, engine) -> None:
+        """Relay engine events as messages. Only post_message here: it is thread-safe."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                if not engine.poll(0.1):
+                    continue
+                kind, *args = engine.recv()
+            except (EOFError, OSError):
+                if not worker.is_cancelled:
+                    self.post_message(EngineFailed("the training process ended unexpectedly"))
+                return
+            if kind == "ready":
+                self.post_message(EngineReady(args[0]))
+            elif kind == "progress":
+                self.post_message(EngineProgress(args[0]))
+            elif kind == "ended":
+                self.post_message(RunEnded(args[0], args[1]))
+            elif kind == "invalid":
+                self.post_message(EngineRefused(args[0], args[1]))
+            elif kind == "failed":
+                self.post_message(EngineFailed(args[0]))
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self._accepted = self._sent
+        self.data.start(message.setup)
+        self.pending_edits = False
+        log = self.log_view
+        if not self._keep_log:  # a new experiment starts a new log; a restart after a failure keeps it
+            log.clear()
+        self._keep_log = False
+        s = message.setup
+        log.write_line(f"# {s.source}: {s.n_train} training samples, {len(s.feature_names)} features, "
+                       f"{s.batches_per_epoch} batches an epoch")
+        for notice in s.notices:
+            log.write_line(f"# note: {notice}")
+            self.notify(notice, title="note")
+        self.run_state = "idle"
+        if self._restart_when_ready:
+            self._restart_when_ready = False
+            self._send_start()
+        self._mark_dirty()
+
+    def on_engine_progress(self, message: EngineProgress) -> None:
+        log = self.log_view
+        for e in self.data.apply(message.progress):
+            log.write_line(epoch_line(e.epoch, e.loss_sum))
+        self._mark_dirty()
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.data.summary = message.summary
+        div = message.summary.get("divergence")
+        log = self.log_view
+        if message.status == "diverged" and div:
+            from types import SimpleNamespace
+
+            text = divergence_text(SimpleNamespace(**div))
+            log.write_line(f"# {text}")
+            self.notify(text, title="diverged", severity="error", timeout=10)
+            self.run_state = "diverged"
+        else:
+            words = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
+                     "interrupted": "stopped"}
+            log.write_line(f"# {words.get(message.status, message.status)} after {message.summary['epochs']} "
+                           f"epochs, {message.summary['steps']} steps")
+            self.run_state = "finished"
+        self._mark_dirty()
+
+    def on_engine_refused(self, message: EngineRefused) -> None:
+        self.config = self._sent = self._accepted  # the previous data and settings stay in use
+        self._restart_when_ready = False
+        self.form.show_error(message.field, message.message)
+        self.notify(message.message, title=FIELDS[message.field].label if message.field in FIELDS else "refused",
+                    severity="error", timeout=8)
+        if self.run_state == "loading":
+            self.run_state = "idle"
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.notify(f"{message.message}. Your settings are kept; the engine was restarted.",
+                    title="training failed", severity="error", timeout=10)
+        self.log_view.write_line(f"# training failed: {message.message}")
+        self._keep_log = True
+        if self.engine is not None:
+            self.engine.close()
+        self.run_state = "loading"
+        self._start_engine()
+
+    # --------------------------------------------------------------- views
+    def _mark_dirty(self) -> None:
+        for chart in self.panels:
+            chart.dirty = True
+
+    def _refresh_views(self) -> None:
+        wide = self.main_screen.has_class("wide")
+        for panel in self.panels:
+            if getattr(panel, "dirty", False) and (wide or panel.id == self._panel):
+                if isinstance(panel, (FitChart, LossChart, ParamsChart)):
+                    panel.redraw(self.data)
+                elif isinstance(panel, ParamsTable):
+                    panel.show(self.data)
+                    panel.dirty = False
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        speed = SPEEDS[self.speed_index]
+        self.status_line.show(self.run_state, self.data, "max" if speed is None else f"{speed}/s",
+                                        self.pending_edits)
+
+    def watch_run_state(self) -> None:
+        if self.status_line is not None:
+            self._refresh_status()  # a state change shows at once, not at the next tick
+
+    # --------------------------------------------------------------- actions
+    def check_action(self, action: str, parameters) -> bool | None:
+        state = self.run_state
+        if action in ("toggle_run", "step", "epoch", "stop", "reset", "new_data", "lr_up", "lr_down",
+                      "cycle") and state == "loading":
+            return None
+        if action == "toggle_run":
+            return None if self.form.errors and state != "running" else True
+        if action in ("step", "epoch"):
+            return True if state in ("idle", "paused") else None
+        if action == "stop":
+            return True if state in ("running", "paused") else None
+        return True
+
+    def _send_start(self) -> None:
+        self.engine.send("start")
+        self.run_state = "running"
+
+    def action_toggle_run(self) -> None:
+        if self.run_state == "running":
+            self.engine.send("pause")
+            self.run_state = "paused"
+        else:
+            self._send_start()
+
+    def action_step(self) -> None:
+        self.engine.send("step", 1)
+        self.run_state = "paused"
+
+    def action_epoch(self) -> None:
+        self.engine.send("epoch")
+        self.run_state = "paused"
+
+    def action_stop(self) -> None:
+        self.engine.send("stop")
+
+    def action_reset(self) -> None:
+        self._restart_when_ready = False
+        if self.pending_edits:
+            self._configure(self.config)
+        else:
+            self.engine.send("reset")
+
+    def action_new_data(self) -> None:
+        seed = (self.config.seed + 1) % (FIELDS["seed"].hi + 1)
+        self.form.set_value("seed", str(seed))
+        self._apply({"seed": str(seed)})
+
+    def action_lr_up(self) -> None:
+        self._change_lr(self.config.train.lr * 2)
+
+    def action_lr_down(self) -> None:
+        self._change_lr(suggest_lr(self.config.train.lr * 5))  # ÷2, rounded to 3 significant digits
+
+    def _change_lr(self, lr: float) -> None:
+        text = FIELDS["lr"].format(lr)
+        self.form.set_value("lr", text)
+        self._apply({"lr": text})
+
+    def action_feature(self, delta: int) -> None:
+        chart = self.fit_chart
+        chart.feature = (chart.feature + delta) % max(1, len(self.data.names))
+        chart.dirty = True
+
+    def action_cycle_view(self) -> None:
+        chart = self.fit_chart
+        chart.view = VIEWS[(VIEWS.index(chart.view) + 1) % len(VIEWS)]
+        chart.dirty = True
+        self.notify(f"fit view: {chart.view}", timeout=2)
+
+    def action_cycle(self, name: str) -> None:
+        choices = LOSSES if name == "loss" else OPTIMIZERS
+        current = self.config.get(name)
+        nxt = choices[(choices.index(current) + 1) % len(choices)]
+        self.form.set_value(name, nxt)
+        self._apply({name: nxt})
+
+    def action_speed(self, delta: int) -> None:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
+        self.engine.send("speed", SPEEDS[self.speed_index])
+
+    def action_toggle_log(self) -> None:
+        chart = self.loss_chart
+        chart.log_scale = not chart.log_scale
+        chart.dirty = True
+
+    def action_edit(self) -> None:
+        self.form.focus_first()
+
+    def action_leave_form(self) -> None:
+        self.set_focus(None)
+
+    def action_panel(self, name: str) -> None:
+        self._show_panel(name)
+
+    def action_help(self) -> None:
+        keys = [(b.key, b.description) for b in self.BINDINGS_LIST()]
+        self.push_screen(HelpScreen(keys))
+
+    @classmethod
+    def BINDINGS_LIST(cls):  # noqa: N802 - the bindings as (key, description)
+        from types import SimpleNamespace
+
+        def shown(keys: str) -> str:
+            return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
+
+        return [SimpleNamespace(key=shown(k), description=d) for k, _, d in cls.BINDINGS]
+
+    async def action_quit(self) -> None:
+        self.workers.cancel_group(self, "engine")
+        if self.engine is not None:
+            self.engine.close()
+        self.exit()
+
+    # --------------------------------------------------------------- settings
+    def on_parameter_form_applied(self, message: ParameterForm.Applied) -> None:
+        if self.config.to_options().get(message.name) != message.text:
+            self._apply({message.name: message.text})
+
+    def _apply(self, options: dict[str, str]) -> None:
+        try:
+            config = Config.from_options(options, base=self.config)
+        except ConfigError as e:
+            form = self.form
+            for name, msg in e.errors.items():
+                form.show_error(name, msg)
+            return
+        if config == self.config:
+            return
+        lr_only = config.replace(lr=self.config.train.lr) == self.config
+        self.config = config
+        if self.engine is None:
+            return
+        if lr_only and self.run_state not in ("idle", "loading"):
+            self.engine.send("set_lr", config.train.lr)  # the running run, from its next step
+            return
+        self._restart_when_ready = self.run_state == "running"
+        self._configure(config)
+
+    def _configure(self, config: Config) -> None:
+        self._sent = config
+        self.engine.send("configure", config)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for key, action, description in self.BINDINGS:
+            if action.startswith(("panel", "quit")):
+                continue
+            yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
+
+
+def make_app(config: Config | None = None, in_thread: bool = False) -> LinregApp:
+    """The one composition root, for the CLI and the tests."""
+    return LinregApp(config or Config(), in_thread=in_thread)

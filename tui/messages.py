@@ -1,0 +1,43 @@
+"""Messages the engine pump posts to the app. Each carries plain values only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class EngineReady(Message):
+    """A (re)configured or reset experiment is ready to run."""
+
+    setup: object  # engine.Setup
+
+
+@dataclass
+class EngineProgress(Message):
+    """New losses, epochs and the current parameters since the last progress."""
+
+    progress: object  # engine.Progress
+
+
+@dataclass
+class RunEnded(Message):
+    """The run finished, stopped early, diverged or was stopped."""
+
+    status: str
+    summary: dict
+
+
+@dataclass
+class EngineRefused(Message):
+    """The engine refused a setting (e.g. a CSV file that does not parse); the previous data stays."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class EngineFailed(Message):
+    """Something unexpected went wrong in the engine; the app stays up."""
+
+    message: str

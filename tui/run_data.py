@@ -1,0 +1,46 @@
+"""The app's copy of a run: what the engine sent, bounded so memory stays flat over millions of steps."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linreg_core.results import History
+
+LOG_LINES = 2000
+
+
+@dataclass
+class RunData:
+    setup: object = None  # engine.Setup of the current experiment
+    history: History = field(default_factory=History)
+    step: int = 0
+    epoch: int = 0
+    lr: float = 0.0
+    status: str = "idle"
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    steps_per_s: float = 0.0
+    summary: dict | None = None
+    divergence: dict | None = None
+
+    def start(self, setup) -> None:
+        """A fresh experiment (or a reset one): forget the previous run."""
+        self.setup = setup
+        self.history = History()
+        self.step = self.epoch = 0
+        self.lr, self.weights, self.bias = setup.lr, tuple(setup.weights), setup.bias
+        self.steps_per_s, self.summary, self.divergence = 0.0, None, None
+
+    def apply(self, p) -> list:
+        """Fold a Progress in; returns its new EpochResults (for the log)."""
+        for s, loss in zip(p.steps, p.losses):
+            self.history.add_point(s, loss)
+        self.history.epochs.extend(p.epochs)
+        if len(self.history.epochs) > 20_000:  # keep memory flat: thin old epochs, keep the newest
+            self.history.epochs = self.history.epochs[::2]
+        self.step, self.epoch, self.lr = p.step, p.epoch, p.lr
+        self.weights, self.bias, self.steps_per_s = p.weights, p.bias, p.steps_per_s
+        return p.epochs
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.setup.feature_names) if self.setup else []

@@ -1,0 +1,39 @@
+"""Help: every key, what the panels show, and where to read more."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# linreg — keys
+
+| key | action |
+| --- | --- |
+{keys}
+
+**Panels** (1–5 on a small terminal, all at once on a large one): the data with the fitted line
+(`v` switches the tutorial's view, partial residuals and predicted-vs-actual; `[` `]` pick the feature),
+the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
+squares, and the tutorial's epoch log.
+
+**Parameters** (`e`): type a value, Enter applies it. A refused value says why under its field and blocks
+starting. The learning rate changes the running run at its next step; any other change restarts the run
+from the initial parameters on the same data (seed, samples, weights, noise or CSV make new data).
+
+Headless: `linreg train --help`.  Press Escape or ? to close.
+"""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [("escape,question_mark,q", "app.pop_screen", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str]]):
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        rows = "\n".join(f"| `{k}` | {d} |" for k, d in self.keys)
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP.format(keys=rows))

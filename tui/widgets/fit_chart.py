@@ -1,0 +1,56 @@
+"""Data and fit: one feature against y with the fitted and the true line, in three views.
+
+- tutorial:  x_i against y, line x·w_i + b. It ignores the other features, so the points miss the line.
+- partial:   partial residuals y − Σ_{j≠i} w_j·x_j against x_i: what w_i alone has to explain; the line fits.
+- predicted: ŷ = X·w + b against y, with the diagonal ŷ = y: every feature at once.
+"""
+from __future__ import annotations
+
+from tui.widgets.chart import Chart, clean
+
+VIEWS = ("tutorial", "partial", "predicted")
+
+
+class FitChart(Chart):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.feature = 0
+        self.view = "tutorial"
+
+    def draw(self, plt, data, points: int) -> None:
+        setup = data.setup
+        if setup is None or not setup.sample_x:
+            plt.title("waiting for data…")
+            return
+        d = len(setup.feature_names)
+        i = self.feature % d
+        xs = [row[i] for row in setup.sample_x]
+        w, b = list(data.weights), data.bias
+        name = setup.feature_names[i]
+        if self.view == "predicted":
+            px = [sum(wj * xj for wj, xj in zip(w, row)) + b for row in setup.sample_x]
+            cx, cy = clean(px, setup.sample_y, 1000)
+            plt.scatter(cx, cy, marker="•", label="samples")
+            lo, hi = (min(cy), max(cy)) if cy else (0, 1)
+            plt.plot([lo, hi], [lo, hi], marker="x", label="ŷ = y")
+            plt.title(f"predicted vs actual {setup.target_name} (all features)")
+            plt.xlabel("predicted")
+            return
+        if self.view == "partial":
+            ys = [y - sum(wj * xj for j, (wj, xj) in enumerate(zip(w, row)) if j != i)
+                  for row, y in zip(setup.sample_x, setup.sample_y)]
+            title = f"partial residual of {setup.target_name} vs {name}"
+        else:
+            ys = setup.sample_y
+            title = f"{setup.target_name} vs {name} (tutorial view)"
+        cx, cy = clean(xs, ys, 1000)
+        plt.scatter(cx, cy, marker="•", label="samples")
+        if cx:
+            lo, hi = min(cx), max(cx)
+            if setup.true_weights is not None:
+                tw, tb = setup.true_weights[i], setup.true_bias
+                plt.plot([lo, hi], [lo * tw + tb, hi * tw + tb], marker="+", label="true")
+            if i < len(w):  # drawn last: on top of the true line
+                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker="x", label=f"fit {w[i]:.3g}·x+{b:.3g}")
+        plt.title(f"{title}  [{i + 1}/{d}]")
+        plt.xlabel(name)

@@ -1,0 +1,35 @@
+"""Parameters over time: each w_i and b per epoch (and now), with its true value as a flat line."""
+from __future__ import annotations
+
+from tui.text import param_names
+from tui.widgets.chart import MARKERS, Chart, clean
+
+MAX_SERIES = 8
+
+
+class ParamsChart(Chart):
+    def draw(self, plt, data, points: int) -> None:
+        setup = data.setup
+        if setup is None:
+            return
+        epochs = data.history.epochs
+        names = param_names(setup.feature_names)
+        shown = list(range(min(len(names) - 1, MAX_SERIES - 1))) + [len(names) - 1]  # first weights and b
+        bpe = max(setup.batches_per_epoch, 1)
+        x_now = data.step / bpe
+        xs = [0.0] + [(e.epoch + 1) for e in epochs] + [x_now]
+        truth = list(setup.true_weights) + [setup.true_bias] if setup.true_weights is not None \
+            else list(setup.ls_weights) + [setup.ls_bias]
+        for k, idx in enumerate(shown):
+            start = setup.weights[idx] if idx < len(setup.weights) else setup.bias
+            now = data.weights[idx] if idx < len(data.weights) else data.bias
+            trail = [e.weights[idx] if idx < len(e.weights) else e.bias for e in epochs]
+            cx, cy = clean(xs, [start, *trail, now], points)
+            marker = MARKERS[k % len(MARKERS)]
+            if cx:
+                plt.plot(cx, cy, marker=marker, label=names[idx])
+            plt.hline(truth[idx])
+        more = f" (first {len(shown) - 1} weights and b of {len(names)})" if len(shown) < len(names) else ""
+        target = "true" if setup.true_weights is not None else "least-squares"
+        plt.title(f"parameters vs epoch; flat lines: {target} values{more}")
+        plt.xlabel("epoch")

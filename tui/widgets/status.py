@@ -1,0 +1,21 @@
+"""One line: run state (a word, readable without colour), epoch, step, learning rate, speed, last loss."""
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.text import num
+
+
+class StatusLine(Static):
+    def show(self, state: str, data, speed_label: str, pending: bool) -> None:
+        """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running."""
+        setup = data.setup
+        epochs = setup.epochs if setup else 0
+        last = data.history.losses[-1] if data.history.losses else None
+        rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
+        parts = [f"[b]{state.upper()}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
+                 f"lr {data.lr:.4g}", f"loss {num(last)}", f"speed {rate}"]
+        if pending:
+            parts.append("[i]edits apply at reset (r)[/i]")
+        self.update("  ".join(parts))
+        self.set_classes(f"state-{state}")
