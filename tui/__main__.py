@@ -2,4 +2,6 @@ import sys
 
 from tui.cli import main
 
-sys.exit(main())
+# guarded: the engine process is started with multiprocessing's "spawn", which re-imports this module
+if __name__ == "__main__":
+    sys.exit(main())

@@ -254,13 +254,20 @@ class LinregApp(App):
     def _refresh_status(self) -> None:
         speed = SPEEDS[self.speed_index]
         self.status_line.show(self.run_state, self.data, "max" if speed is None else f"{speed}/s",
-                                        self.pending_edits)
+                                        self.pending_edits, self.config.train.lr)
 
     def watch_run_state(self) -> None:
         if self.status_line is not None:
             self._refresh_status()  # a state change shows at once, not at the next tick
 
     # --------------------------------------------------------------- actions
+    async def run_action(self, action, default_namespace=None) -> bool:
+        """Every key's effect on the status line shows at once, not at the next 10 Hz tick."""
+        handled = await super().run_action(action, default_namespace)
+        if self.status_line is not None:
+            self._refresh_status()
+        return handled
+
     def check_action(self, action: str, parameters) -> bool | None:
         state = self.run_state
         if action in ("toggle_run", "step", "epoch", "stop", "reset", "new_data", "lr_up", "lr_down",

@@ -75,12 +75,16 @@ def serve(config, commands, events, own_process: bool = False) -> None:
     try:
         _Engine(config, events).loop(commands)
     except (EOFError, BrokenPipeError, OSError):
-        return
+        pass
     except Exception as e:  # anything unexpected reaches the app as a message, never a traceback
         try:
             events.send(("failed", f"{type(e).__name__}: {e}"))
         except (OSError, EOFError):
             pass
+    if own_process:
+        # Nothing to flush (output goes to /dev/null, no files are open for writing); skipping the
+        # interpreter's teardown of torch saves about half a second on quit.
+        os._exit(0)
 
 
 class _Engine:

@@ -1,8 +1,10 @@
 """Base for plotext charts: filter and downsample before drawing, never let plotext take the app down.
 
 plotext raises on inf, on huge values and on empty labelled series, and its build time grows with the
-number of points, so every series goes through `clean()` first (finite, |v| < 1e15, at most ~2 points per
-column) and `render()` turns any remaining plotext error into one line of text.
+number of points (measured here: a 56-column line of 56 points builds in ~8 ms, of 300 points in ~14 ms,
+because every segment is interpolated), so every series goes through `clean()` first (finite,
+|v| < 1e15, about one point per column, shared among a chart's series) and `render()` turns any remaining
+plotext error into one line of text. SCATTER_POINTS caps scatters (300 points: ~6.5 ms, 150: ~5 ms).
 """
 from __future__ import annotations
 
@@ -15,15 +17,23 @@ from linreg_core.results import downsample
 
 MARKERS = ("•", "x", "+", "o", "*", "#", "@", "%")  # series differ by marker, not only by colour
 HUGE = 1e15
+SCATTER_POINTS = 200
 
 
 def clean(xs, ys, points: int) -> tuple[list[float], list[float]]:
-    """Finite, plottable pairs, at most `points` of them."""
+    """At most `points` evenly spaced pairs (chosen first, so the cost does not grow with the data),
+    keeping only the finite, plottable ones."""
+    xs, ys = downsample(xs, ys, points)
     pairs = [(x, y) for x, y in zip(xs, ys) if _ok(x) and _ok(y)]
-    if not pairs:
-        return [], []
-    cx, cy = zip(*pairs)
-    return downsample(list(cx), list(cy), points)
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def pick(items: list, points: int) -> list:
+    """At most `points` evenly spaced items, always the first and the last."""
+    n = len(items)
+    if n <= points or points < 2:
+        return list(items)
+    return [items[round(i * (n - 1) / (points - 1))] for i in range(points)]
 
 
 def _ok(v) -> bool:
@@ -43,7 +53,7 @@ class Chart(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         try:
-            self.draw(plt, data, max(10, self.size.width * 2))
+            self.draw(plt, data, max(10, self.size.width - 8))  # about one point per plot column
         except Exception as e:  # plotext or data trouble: say so instead of crashing
             self._error = f"chart unavailable: {e}"
         else:

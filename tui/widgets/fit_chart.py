@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from tui.widgets.chart import Chart, clean
+from tui.widgets.chart import SCATTER_POINTS, Chart, clean
 
 VIEWS = ("tutorial", "partial", "predicted")
 
@@ -29,7 +29,7 @@ class FitChart(Chart):
         name = setup.feature_names[i]
         if self.view == "predicted":
             px = [sum(wj * xj for wj, xj in zip(w, row)) + b for row in setup.sample_x]
-            cx, cy = clean(px, setup.sample_y, 1000)
+            cx, cy = clean(px, setup.sample_y, SCATTER_POINTS)
             plt.scatter(cx, cy, marker="•", label="samples")
             lo, hi = (min(cy), max(cy)) if cy else (0, 1)
             plt.plot([lo, hi], [lo, hi], marker="x", label="ŷ = y")
@@ -43,7 +43,7 @@ class FitChart(Chart):
         else:
             ys = setup.sample_y
             title = f"{setup.target_name} vs {name} (tutorial view)"
-        cx, cy = clean(xs, ys, 1000)
+        cx, cy = clean(xs, ys, SCATTER_POINTS)
         plt.scatter(cx, cy, marker="•", label="samples")
         if cx:
             lo, hi = min(cx), max(cx)

@@ -27,12 +27,12 @@ class LossChart(Chart):
         plt.plot(xs, ys, marker="•", label="batch loss")
         if h.epochs:
             ex = [e.steps - 1 for e in h.epochs]
-            mx, my = clean(ex, self._y([e.loss_mean for e in h.epochs]), points)
+            mx, my = clean(ex, self._y([e.loss_mean for e in h.epochs]), points // 2)
             if mx:
                 plt.plot(mx, my, marker="x", label="epoch mean")
             tests = [e.test_loss for e in h.epochs]
             if any(t is not None for t in tests):
-                tx, ty = clean(ex, self._y([t if t is not None else math.nan for t in tests]), points)
+                tx, ty = clean(ex, self._y([t if t is not None else math.nan for t in tests]), points // 2)
                 if tx:
                     plt.plot(tx, ty, marker="+", label="test")
         scale = "log10 " if self.log_scale else ""

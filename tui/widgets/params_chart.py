@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tui.text import param_names
-from tui.widgets.chart import MARKERS, Chart, clean
+from tui.widgets.chart import MARKERS, Chart, clean, pick
 
 MAX_SERIES = 8
 
@@ -12,11 +12,12 @@ class ParamsChart(Chart):
         setup = data.setup
         if setup is None:
             return
-        epochs = data.history.epochs
         names = param_names(setup.feature_names)
         shown = list(range(min(len(names) - 1, MAX_SERIES - 1))) + [len(names) - 1]  # first weights and b
         bpe = max(setup.batches_per_epoch, 1)
         x_now = data.step / bpe
+        per_series = max(12, points // len(shown))
+        epochs = pick(data.history.epochs, per_series)  # chosen before any per-epoch work
         xs = [0.0] + [(e.epoch + 1) for e in epochs] + [x_now]
         truth = list(setup.true_weights) + [setup.true_bias] if setup.true_weights is not None \
             else list(setup.ls_weights) + [setup.ls_bias]
@@ -24,7 +25,7 @@ class ParamsChart(Chart):
             start = setup.weights[idx] if idx < len(setup.weights) else setup.bias
             now = data.weights[idx] if idx < len(data.weights) else data.bias
             trail = [e.weights[idx] if idx < len(e.weights) else e.bias for e in epochs]
-            cx, cy = clean(xs, [start, *trail, now], points)
+            cx, cy = clean(xs, [start, *trail, now], per_series)
             marker = MARKERS[k % len(MARKERS)]
             if cx:
                 plt.plot(cx, cy, marker=marker, label=names[idx])

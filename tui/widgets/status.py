@@ -7,14 +7,16 @@ from tui.text import num
 
 
 class StatusLine(Static):
-    def show(self, state: str, data, speed_label: str, pending: bool) -> None:
+    def show(self, state: str, data, speed_label: str, pending: bool, base_lr: float) -> None:
         """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running."""
         setup = data.setup
         epochs = setup.epochs if setup else 0
         last = data.history.losses[-1] if data.history.losses else None
         rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
         parts = [f"[b]{state.upper()}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
-                 f"lr {data.lr:.4g}", f"loss {num(last)}", f"speed {rate}"]
+                 f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
+                                         and state != "idle" else ""),
+                 f"loss {num(last)}", f"speed {rate}"]
         if pending:
             parts.append("[i]edits apply at reset (r)[/i]")
         self.update("  ".join(parts))

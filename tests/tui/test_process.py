@@ -1,0 +1,117 @@
+"""The real app in a pseudo-terminal: quitting mid-run ends it and its engine process within a second;
+a dropped terminal (SIGHUP) leaves no engine process behind."""
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+
+import pytest
+
+
+def spawn_app(*args):
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the app, as a user starts it
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(sys.executable, [sys.executable, "-m", "tui", *args])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    return pid, fd
+
+
+def read_until(fd, text: bytes, timeout: float = 60.0) -> bytes:
+    buf, deadline = b"", time.monotonic() + timeout
+    while text not in buf:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{text!r} never appeared on screen")
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                buf += os.read(fd, 65536)
+            except OSError:
+                break
+    return buf
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_exit(pid: int, fd: int, timeout: float) -> int | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.02)[0]:
+            try:
+                os.read(fd, 65536)  # keep the terminal drained
+            except OSError:
+                pass
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+    return None
+
+
+def _cleanup(pid: int, fd: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    os.close(fd)
+
+
+def test_quit_mid_run_is_immediate_and_leaves_no_process():
+    pid, fd = spawn_app("--epochs", "100000")
+    try:
+        read_until(fd, b"IDLE")
+        engines = children_of(pid) - {pid}
+        assert engines, "the engine runs in a child process"
+        os.write(fd, b" ")
+        read_until(fd, b"RUNNING")
+        time.sleep(0.5)
+        start = time.monotonic()
+        os.write(fd, b"q")
+        status = wait_exit(pid, fd, timeout=5)
+        took = time.monotonic() - start
+        assert status is not None and took < 1.0, f"quit took {took:.2f} s"
+        time.sleep(0.2)
+        assert not any(alive(p) for p in engines), "engine process left behind"
+    finally:
+        _cleanup(pid, fd)
+
+
+def test_hangup_leaves_no_engine_process_behind():
+    pid, fd = spawn_app("--epochs", "100000")
+    try:
+        read_until(fd, b"IDLE")
+        engines = children_of(pid) - {pid}
+        os.write(fd, b" ")
+        read_until(fd, b"RUNNING")
+        os.kill(pid, signal.SIGHUP)
+        assert wait_exit(pid, fd, timeout=5) is not None
+        deadline = time.monotonic() + 3
+        while any(alive(p) for p in engines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(p) for p in engines), "engine process orphaned after SIGHUP"
+    finally:
+        _cleanup(pid, fd)

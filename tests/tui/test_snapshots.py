@@ -1,0 +1,48 @@
+"""What the user sees, pinned: main screen at 80×24 (idle) and 160×48 (finished), help, diverged.
+Update deliberately with `pytest --snapshot-update` and look at the report before committing."""
+from linreg_core.config import Config
+from tui.app import make_app
+from tests.tui.conftest import wait_until
+
+
+def _app(**options):
+    return make_app(Config().replace(**options) if options else Config(), in_thread=True)
+
+
+async def _idle(pilot):
+    await wait_until(pilot, lambda: pilot.app.run_state == "idle", what="engine ready")
+    await pilot.pause(0.3)
+
+
+def test_main_screen_80x24(snap_compare):
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_idle)
+
+
+def test_finished_run_160x48(snap_compare):
+    async def run(pilot):
+        await _idle(pilot)
+        await pilot.press("plus", "plus", "plus", "plus", "space")
+        await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
+        await pilot.pause(0.4)
+
+    assert snap_compare(_app(), terminal_size=(160, 48), run_before=run)
+
+
+def test_help_screen(snap_compare):
+    async def run(pilot):
+        await _idle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=run)
+
+
+def test_diverged_80x24(snap_compare):
+    async def run(pilot):
+        await _idle(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: pilot.app.run_state == "diverged", what="diverged")
+        await pilot.press("2")
+        await pilot.pause(0.4)
+
+    assert snap_compare(_app(loss="mse", lr=10), terminal_size=(80, 24), run_before=run)
