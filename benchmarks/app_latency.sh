@@ -4,5 +4,5 @@
 #   bash benchmarks/app_latency.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-../shared/tools/tui-latency --size 100x30 --reps 30 --ready IDLE --setup 'plus,plus,plus,plus,Space' --settle 3 \
+../shared/tools/tui-latency --size 100x30 --reps 30 --ready IDLE --setup "${SETUP:-+,+,+,+,Space}" --settle 3 \
   --pair '*=lr 0\.06 ' --pair '/=lr 0\.03 ' -- .venv/bin/linreg --epochs 100000

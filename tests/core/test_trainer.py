@@ -145,3 +145,12 @@ def test_history_stays_bounded_over_many_steps():
     for r in trainer.run(chunk=64):
         history.add(r)
     assert trainer.steps == 25_600 and len(history.losses) <= 100 and history.steps[0] == 0
+
+
+def test_large_data_batch_gathering_gives_the_same_numbers(monkeypatch):
+    import linreg_core.trainer as trainer_module
+
+    epoch_gather = _finish(Config().replace(epochs=3))
+    monkeypatch.setattr(trainer_module, "GATHER_PER_BATCH_ABOVE", 0)
+    batch_gather = _finish(Config().replace(epochs=3))
+    assert batch_gather.parameters() == epoch_gather.parameters()

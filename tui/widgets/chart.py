@@ -46,7 +46,8 @@ class Chart(PlotextPlot):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.dirty = True
-        self.empty_note = "no data yet — press space to train"
+        self._error = None
+        self._cache = None  # (size, rendered plot): Textual repaints far more often than the data changes
 
     def redraw(self, data) -> None:
         plt = self.plt
@@ -59,15 +60,21 @@ class Chart(PlotextPlot):
         else:
             self._error = None
         self.dirty = False
+        self._cache = None
         self.refresh()
 
     def draw(self, plt, data, points: int) -> None:  # pragma: no cover - subclasses draw
         raise NotImplementedError
 
     def render(self):
-        if getattr(self, "_error", None):
+        if self._error:
             return Text(self._error)
+        size = (self.size.width, self.size.height)
+        if self._cache is not None and self._cache[0] == size:
+            return self._cache[1]
         try:
-            return super().render()
+            rendered = super().render()  # plotext build + ANSI -> Text: 5-15 ms, once per redraw or resize
         except Exception as e:
             return Text(f"chart unavailable: {e}")
+        self._cache = (size, rendered)
+        return rendered

@@ -19,5 +19,9 @@ class StatusLine(Static):
                  f"loss {num(last)}", f"speed {rate}"]
         if pending:
             parts.append("[i]edits apply at reset (r)[/i]")
-        self.update("  ".join(parts))
-        self.set_classes(f"state-{state}")
+        text = "  ".join(parts)
+        if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
+            self._shown = text
+            self.update(text)
+        if not self.has_class(f"state-{state}"):
+            self.set_classes(f"state-{state}")
