@@ -20,6 +20,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/engine_speed.py
 	$(PY) benchmarks/large_epoch.py
+	$(PY) benchmarks/chart_redraw.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -64,3 +64,17 @@ def test_pipe_into_head_ends_without_a_traceback():
 def test_app_without_a_terminal_refuses_with_a_hint():
     out = linreg(stdin=subprocess.DEVNULL)
     assert out.returncode == 2 and "linreg train" in out.stderr and out.stdout == ""
+
+
+@pytest.mark.parametrize("sig,status", [(2, 130), (15, 143), (1, 129)])
+def test_signals_stop_a_headless_run_with_its_summary(sig, status):
+    import signal as signal_module
+
+    proc = subprocess.Popen([*LINREG, "train", "--epochs", "100000", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("epoch 000: loss:")
+    proc.send_signal(signal_module.Signals(sig))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == status and "Traceback" not in err
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["status"] == "interrupted" and summary["epochs"] >= 1
