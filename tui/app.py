@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Log, Static, Tab, Tabs
@@ -27,6 +28,7 @@ DEFAULT_SPEED = 5  # 100 steps/s: the tutorial's 1,600 steps in 16 s
 PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"))
 MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
+FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit"}  # the rest: help
 CHART_HZ = 4  # chart redraws a second: live enough to watch, and leaves the UI thread free for keys
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
@@ -37,30 +39,32 @@ class LinregApp(App):
     TITLE = "linreg"
     AUTO_FOCUS = None  # keys drive the app; the form is entered with `e`
     BINDINGS = [
-        ("space", "toggle_run", "Start/Pause"),
-        ("n", "step", "Step"),
-        ("N", "epoch", "Epoch"),
-        ("x", "stop", "Stop"),
-        ("r", "reset", "Reset"),
-        ("asterisk", "lr_up", "lr×2"),
-        ("slash", "lr_down", "lr÷2"),
-        ("e", "edit", "Edit"),
-        ("question_mark,f1", "help", "Help"),
-        ("q", "quit", "Quit"),
-        ("d", "new_data", "New data"),
-        ("left_square_bracket", "feature(-1)", "Prev feature"),
-        ("right_square_bracket", "feature(1)", "Next feature"),
-        ("v", "cycle_view", "Fit view"),
-        ("l", "cycle('loss')", "Cycle loss"),
-        ("o", "cycle('optimizer')", "Cycle optimizer"),
-        ("plus,equals_sign", "speed(1)", "Faster"),
-        ("minus", "speed(-1)", "Slower"),
-        ("g", "toggle_log", "Log scale"),
-        ("escape", "leave_form", "Back to charts"),
-        *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
-        ("ctrl+c", "quit", "Quit"),
+        Binding(key, action, description, show=action in FOOTER_KEYS)
+        for key, action, description in [
+            ("space", "toggle_run", "Start/Pause"),
+            ("n", "step", "Step"),
+            ("N", "epoch", "Epoch"),
+            ("x", "stop", "Stop"),
+            ("r", "reset", "Reset"),
+            ("asterisk", "lr_up", "lr×2"),
+            ("slash", "lr_down", "lr÷2"),
+            ("e", "edit", "Edit"),
+            ("question_mark,f1", "help", "Help"),
+            ("q", "quit", "Quit"),
+            ("d", "new_data", "New data"),
+            ("left_square_bracket", "feature(-1)", "Prev feature"),
+            ("right_square_bracket", "feature(1)", "Next feature"),
+            ("v", "cycle_view", "Fit view"),
+            ("l", "cycle('loss')", "Cycle loss"),
+            ("o", "cycle('optimizer')", "Cycle optimizer"),
+            ("plus,equals_sign", "speed(1)", "Faster"),
+            ("minus", "speed(-1)", "Slower"),
+            ("g", "toggle_log", "Log scale"),
+            ("escape", "leave_form", "Back to charts"),
+            *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
+            ("ctrl+c", "quit", "Quit"),
+        ]
     ]
-    FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit"}
 
     run_state = reactive("loading", bindings=True)
 
@@ -107,10 +111,6 @@ class LinregApp(App):
         self.tabs = self.query_one(Tabs)
         self.too_small_note = self.query_one("#too-small", Static)
         self.main_screen = self.screen
-        for key in self._bindings.key_to_bindings.values():
-            for b in key:
-                if b.action not in self.FOOTER_KEYS:
-                    object.__setattr__(b, "show", False)
         self._show_panel("fit")
         self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / CHART_HZ, self._refresh_views)
@@ -359,17 +359,7 @@ class LinregApp(App):
         self._show_panel(name)
 
     def action_help(self) -> None:
-        keys = [(b.key, b.description) for b in self.BINDINGS_LIST()]
-        self.push_screen(HelpScreen(keys))
-
-    @classmethod
-    def BINDINGS_LIST(cls):  # noqa: N802 - the bindings as (key, description)
-        from types import SimpleNamespace
-
-        def shown(keys: str) -> str:
-            return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
-
-        return [SimpleNamespace(key=shown(k), description=d) for k, _, d in cls.BINDINGS]
+        self.push_screen(HelpScreen(key_table(self.BINDINGS)))
 
     async def action_quit(self) -> None:
         self.workers.cancel_group(self, "engine")
@@ -409,10 +399,17 @@ class LinregApp(App):
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        for key, action, description in self.BINDINGS:
-            if action.startswith(("panel", "quit")):
-                continue
-            yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
+        for key, description in key_table(self.BINDINGS):
+            action = next(b.action for b in self.BINDINGS if b.description == description)
+            if not action.startswith(("panel", "quit")):
+                yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
+
+
+def key_table(bindings) -> list[tuple[str, str]]:
+    """(keys as a person reads them, description) for the help screen and the command palette."""
+    def shown(keys: str) -> str:
+        return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
+    return [(shown(b.key), b.description) for b in bindings]
 
 
 def make_app(config: Config | None = None, in_thread: bool = False) -> LinregApp:

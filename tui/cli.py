@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from linreg_core.config import FIELDS, LABELS, Config
+from linreg_core.config import FIELDS, Config
 from linreg_core.errors import ConfigError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -84,5 +84,3 @@ def app_main(argv: list[str]) -> int:
         return fail(prog, str(e))
     return EXIT_OK
 
-
-__all__ = ["main", "build_parser", "LABELS"]
