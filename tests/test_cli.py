@@ -78,3 +78,12 @@ def test_signals_stop_a_headless_run_with_its_summary(sig, status):
     assert proc.returncode == status and "Traceback" not in err
     summary = json.loads(out.splitlines()[-1])
     assert summary["status"] == "interrupted" and summary["epochs"] >= 1
+
+
+def test_cuda_without_a_gpu_is_refused_naming_the_option():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    out = linreg("train", "--device", "cuda", "--epochs", "1")
+    assert out.returncode == 2 and "--device" in out.stderr and "use cpu or auto" in out.stderr
