@@ -73,9 +73,6 @@ class History:
             self.steps = [self.steps[i] for i in keep]
             self.losses = [self.losses[i] for i in keep]
 
-    def clear(self) -> None:
-        self.steps, self.losses, self.epochs, self.stride = [], [], [], 1
-
 
 def downsample(xs: list[float], ys: list[float], points: int) -> tuple[list[float], list[float]]:
     """At most `points` (x, y) pairs, evenly spaced, always keeping the last one."""

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 from linreg_core.results import History
 
-LOG_LINES = 2000
-
 
 @dataclass
 class RunData:
