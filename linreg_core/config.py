@@ -160,6 +160,9 @@ FIELDS: dict[str, Field] = _fields(
     Field("seed", "seed", "drives the data, the initial parameters and the shuffles", "int", lo=0, hi=SEED_MAX),
     Field("dtype", "dtype", "float32 (the tutorial's) or float64", "choice", choices=("float32", "float64")),
     Field("device", "device", "auto picks cuda when available", "choice", choices=("auto", "cpu", "cuda")),
+    Field("init_params", "initial parameters",
+          "start from saved parameters: a JSON file (--save-params, a run's params.json) or a torch state dict",
+          "text", optional=True),
 )
 LABELS = {name: f"{f.label} ({f.flag})" for name, f in FIELDS.items()}
 
@@ -234,6 +237,7 @@ class Config:
     seed: int = 0
     dtype: str = "float32"
     device: str = "auto"
+    init_params: str | None = None  # a parameter file to start from instead of the seed's draw
 
     def __post_init__(self) -> None:
         _validate(self)

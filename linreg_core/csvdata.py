@@ -25,8 +25,8 @@ class Table:
     path: str
 
 
-def read_text(path: str) -> tuple[str, str]:
-    """Expand ~, refuse anything but a readable regular UTF-8 file. Returns (resolved path, text)."""
+def read_bytes(path: str, expected: str = "a CSV file") -> tuple[str, bytes]:
+    """Expand ~, refuse anything but a readable regular file. Returns (resolved path, contents)."""
     shown = path
     path = os.path.expanduser(str(path))
     try:
@@ -36,9 +36,9 @@ def read_text(path: str) -> tuple[str, str]:
     except OSError as e:
         raise DataError(f"cannot be read ({e.strerror})", shown) from None
     if stat.S_ISDIR(st.st_mode):
-        raise DataError("is a directory; expected a CSV file", shown)
+        raise DataError(f"is a directory; expected {expected}", shown)
     if not stat.S_ISREG(st.st_mode):
-        raise DataError("is not a regular file (a pipe or device?); expected a CSV file", shown)
+        raise DataError(f"is not a regular file (a pipe or device?); expected {expected}", shown)
     if st.st_size > MAX_BYTES:
         raise DataError(f"is {st.st_size / 2**30:.1f} GiB; at most {MAX_BYTES // 2**30} GiB is read", shown)
     try:
@@ -46,6 +46,13 @@ def read_text(path: str) -> tuple[str, str]:
             raw = f.read()
     except OSError as e:
         raise DataError(f"cannot be read ({e.strerror})", shown) from None
+    return path, raw
+
+
+def read_text(path: str, expected: str = "a CSV file") -> tuple[str, str]:
+    """read_bytes, decoded as UTF-8 (a byte-order mark is dropped). Returns (resolved path, text)."""
+    shown = path
+    path, raw = read_bytes(path, expected)
     try:
         return path, raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -95,6 +95,11 @@ class Standardizer:
         wd = [wi / si for wi, si in zip(w, scale)]
         return wd, b - sum(wi * mi for wi, mi in zip(wd, mean))
 
+    def to_training_units(self, w: list[float], b: float) -> tuple[list[float], float]:
+        """The inverse of to_data_units: w·scale, b + Σ w·mean."""
+        mean, scale = self.mean.tolist(), self.scale.tolist()
+        return [wi * si for wi, si in zip(w, scale)], b + sum(wi * mi for wi, mi in zip(w, mean))
+
 
 @dataclass(frozen=True)
 class Split:

@@ -22,11 +22,12 @@ class ConfigError(LinregError):
 
 
 class DataError(LinregError):
-    """A data file was refused. Names the path, and the 1-based line and column where there is one."""
+    """A file was refused (data, config or parameters). Names the path, and the 1-based line and column
+    where there is one. `field`: the setting that named the file (csv, init_params), for the app's form."""
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None,
-                 column: str | None = None):
-        self.message, self.path, self.line, self.column = message, path, line, column
+                 column: str | None = None, field: str = "csv"):
+        self.message, self.path, self.line, self.column, self.field = message, path, line, column, field
         where = []
         if path:
             where.append(str(path))

@@ -50,8 +50,11 @@ class Trainer:
     def reset(self) -> None:
         """Back to the initial parameters, step 0, the first shuffle; the data stays."""
         ex = self.experiment
-        self._w = torch.tensor(ex.init_weights, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
-        self._b = torch.tensor(ex.init_bias, dtype=self.dtype, device=self.device)  # ()
+        w0, b0 = list(ex.init_weights), ex.init_bias
+        if ex.init_in_data_units and self.split.standardized:
+            w0, b0 = self.split.standardizer.to_training_units(w0, b0)
+        self._w = torch.tensor(w0, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
+        self._b = torch.tensor(b0, dtype=self.dtype, device=self.device)  # ()
         self._prev = (self._w, self._b)
         self._optimizer = optim.make(self.config.train.optimizer)
         self._shuffler.reset()

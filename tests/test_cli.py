@@ -67,17 +67,99 @@ def test_app_without_a_terminal_refuses_with_a_hint():
 
 
 @pytest.mark.parametrize("sig,status", [(2, 130), (15, 143), (1, 129)])
-def test_signals_stop_a_headless_run_with_its_summary(sig, status):
+def test_signals_stop_a_headless_run_with_its_summary_and_its_files(sig, status, tmp_path):
     import signal as signal_module
 
-    proc = subprocess.Popen([*LINREG, "train", "--epochs", "100000", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    hist = tmp_path / "h.csv"
+    proc = subprocess.Popen([*LINREG, "train", "--epochs", "100000", "--json", "--runs-dir", str(tmp_path / "runs"),
+                             "--history", str(hist)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().startswith("epoch 000: loss:")
     proc.send_signal(signal_module.Signals(sig))
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == status and "Traceback" not in err
     summary = json.loads(out.splitlines()[-1])
     assert summary["status"] == "interrupted" and summary["epochs"] >= 1
+    printed = 1 + sum(line.startswith("epoch ") for line in out.splitlines())  # + the line read above
+    assert len(hist.read_text().splitlines()) == 1 + printed == 1 + summary["epochs"]  # the partial history
+    [run] = (tmp_path / "runs").iterdir()
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + printed
+    assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+
+
+def test_a_killed_run_keeps_every_finished_epoch_and_no_torn_row(tmp_path):
+    import signal as signal_module
+    import time
+
+    proc = subprocess.Popen([*LINREG, "train", "--epochs", "100000", "--runs-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for _ in range(200):
+        proc.stdout.readline()
+    time.sleep(0.3)
+    proc.send_signal(signal_module.SIGKILL)  # no handler runs: only what was already flushed survives
+    proc.wait(timeout=30)
+    [run] = tmp_path.iterdir()
+    lines = (run / "history.csv").read_text().split("\n")
+    assert lines[-1] == ""  # the file ends with a whole row
+    rows = [line.split(",") for line in lines[1:-1]]
+    assert len(rows) >= 200 and all(len(r) == 10 for r in rows)
+    assert [int(r[0]) for r in rows] == list(range(len(rows)))
+    assert not (run / "summary.json").exists()
+
+
+def test_every_run_is_kept_and_its_config_reproduces_it(tmp_path):
+    runs = tmp_path / "runs"
+    first = linreg("train", "--epochs", "5", "--lr", "0.05", "--json", "--runs-dir", str(runs))
+    assert first.returncode == 0, first.stderr
+    [run] = runs.iterdir()
+    assert f"run kept in {run}" in first.stderr
+    again = linreg("train", "--config", str(run / "config.toml"), "--json", "--no-save")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.splitlines()[-1])["weights"] == json.loads(first.stdout.splitlines()[-1])["weights"]
+    assert len(list(runs.iterdir())) == 1  # --no-save kept nothing
+    longer = linreg("train", "--config", str(run / "config.toml"), "--epochs", "6", "--json", "--no-save")
+    assert json.loads(longer.stdout.splitlines()[-1])["epochs"] == 6  # options on the command line win
+
+
+def test_runs_go_to_the_users_data_folder_by_default(private_data_home):
+    out = linreg("train", "--epochs", "1")
+    assert out.returncode == 0, out.stderr
+    [run] = (private_data_home / "linreg" / "runs").iterdir()
+    assert (run / "params.json").exists() and (run / "config.toml").exists()
+
+
+def test_a_run_starts_from_saved_parameters(tmp_path):
+    params = tmp_path / "p.json"
+    linreg("train", "--save-params", str(params), "--no-save")
+    out = linreg("train", "--init-params", str(params), "--epochs", "1", "--no-save")
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.splitlines()[0].split()[-1]) < 1.0  # from scratch the first epoch logs 227.86
+
+
+@pytest.mark.parametrize("content,words", [
+    ("[training]\nlr = -1\n", "c.toml, line 2: learning rate (lr): expected a number greater than 0"),
+    ("lr = \n", "c.toml, line 1: is not valid TOML"),
+])
+def test_a_bad_config_file_exits_2_naming_file_and_line(tmp_path, content, words):
+    (tmp_path / "c.toml").write_text(content)
+    out = linreg("train", "--config", str(tmp_path / "c.toml"))
+    assert out.returncode == 2 and words in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+def test_a_pickle_for_init_params_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / "ran"
+    evil = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."  # protocol-0 pickle calling os.system
+    (tmp_path / "p.pkl").write_bytes(evil)
+    out = linreg("train", "--init-params", str(tmp_path / "p.pkl"), "--no-save")
+    assert out.returncode == 2 and "is a pickle" in out.stderr and "Traceback" not in out.stderr
+    assert not marker.exists()
+
+
+def test_an_unwritable_runs_folder_warns_and_the_run_goes_on(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    out = linreg("train", "--epochs", "2", "--runs-dir", str(blocker / "runs"))
+    assert out.returncode == 1 and "could not write the run" in out.stderr and "Traceback" not in out.stderr
+    assert sum(line.startswith("epoch ") for line in out.stdout.splitlines()) == 2
 
 
 def test_cuda_without_a_gpu_is_refused_naming_the_option():

@@ -2,6 +2,10 @@
 training in the engine process (tui/engine.py); this file only wires them together."""
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -12,9 +16,11 @@ from textual.worker import get_current_worker
 
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
-from tui.messages import EngineFailed, EngineProgress, EngineReady, EngineRefused, RunEnded
+from tui.messages import EngineFailed, EngineProgress, EngineReady, EngineRefused, RunEnded, RunSaving
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.save import SaveConfigScreen
 from tui.text import divergence_text, epoch_line, suggest_lr
 from tui.widgets.fit_chart import VIEWS, FitChart
 from tui.widgets.form import ParameterForm
@@ -28,7 +34,8 @@ DEFAULT_SPEED = 5  # 100 steps/s: the tutorial's 1,600 steps in 16 s
 PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"))
 MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
-FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit"}  # the rest: help
+FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit",
+               "retry_save"}  # the rest: help (retry_save shows only after a failed write)
 CHART_HZ = 4  # chart redraws a second: live enough to watch, and leaves the UI thread free for keys
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
@@ -60,6 +67,9 @@ class LinregApp(App):
             ("plus,equals_sign", "speed(1)", "Faster"),
             ("minus", "speed(-1)", "Slower"),
             ("g", "toggle_log", "Log scale"),
+            ("s", "save_config", "Save config"),
+            ("p", "past_runs", "Past runs"),
+            ("w", "retry_save", "Retry save"),
             ("escape", "leave_form", "Back to charts"),
             *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
             ("ctrl+c", "quit", "Quit"),
@@ -68,9 +78,12 @@ class LinregApp(App):
 
     run_state = reactive("loading", bindings=True)
 
-    def __init__(self, config: Config, in_thread: bool = False):
+    def __init__(self, config: Config, in_thread: bool = False, runs_dir: str | None = None):
         super().__init__()
         self.config = config
+        self.runs_dir = runs_dir  # where the engine keeps runs; None: not kept (--no-save)
+        self.save_error: str | None = None  # the runs folder could not be written (w retries)
+        self._run_folder: str | None = None
         self._accepted = config  # the settings the engine last accepted (its data is on screen)
         self._sent = config
         self.data = RunData()
@@ -115,6 +128,19 @@ class LinregApp(App):
         self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / CHART_HZ, self._refresh_views)
         self.call_after_refresh(self._start_engine)  # first frame first, then the engine (and torch)
+        if not self._in_thread:  # the real app (tests share the test runner's process and signals)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go."""
+        self.workers.cancel_group(self, "engine")
+        if self.engine is not None:
+            self.engine.close()  # the engine ends the run on disk and exits (≤ 0.5 s, then it is terminated)
+        if signum == signal.SIGHUP:
+            os._exit(128 + signum)  # the terminal is gone: nothing to restore on it, nothing left to write
+        self.exit(return_code=128 + signum)
 
     def on_resize(self, event) -> None:
         if self.status_line is not None:
@@ -145,7 +171,7 @@ class LinregApp(App):
     def _start_engine(self) -> None:
         from tui.engine import EngineClient
 
-        self.engine = EngineClient(self.config, in_thread=self._in_thread)
+        self.engine = EngineClient(self.config, in_thread=self._in_thread, runs_dir=self.runs_dir)
         self.engine.send("speed", SPEEDS[self.speed_index])
         self._pump(self.engine)
 
@@ -172,6 +198,8 @@ class LinregApp(App):
                 self.post_message(EngineRefused(args[0], args[1]))
             elif kind == "failed":
                 self.post_message(EngineFailed(args[0]))
+            elif kind == "saving":
+                self.post_message(RunSaving(args[0], args[1]))
 
     def on_engine_ready(self, message: EngineReady) -> None:
         self._accepted = self._sent
@@ -217,6 +245,24 @@ class LinregApp(App):
                            f"epochs, {message.summary['steps']} steps")
             self.run_state = "finished"
         self._mark_dirty()
+
+    def on_run_saving(self, message: RunSaving) -> None:
+        if message.error is not None:
+            first = self.save_error is None
+            self.save_error = message.error
+            if first:
+                self.log_view.write_line(f"# {message.error}")
+                self.notify(f"{message.error}. Training goes on and the run is kept in memory; it is written "
+                            "again at each epoch, or press w to retry now.", title="run not saved",
+                            severity="error", timeout=12)
+        else:
+            if self.save_error is not None:
+                self.notify(f"the run is now on disk in {message.folder}", title="saved")
+            self.save_error = None
+            if message.folder and message.folder != self._run_folder:
+                self.log_view.write_line(f"# run kept in {message.folder}")
+        self._run_folder = message.folder
+        self.refresh_bindings()
 
     def on_engine_refused(self, message: EngineRefused) -> None:
         self.config = self._sent = self._accepted  # the previous data and settings stay in use
@@ -274,6 +320,8 @@ class LinregApp(App):
             return True if state in ("idle", "paused") else None
         if action == "stop":
             return True if state in ("running", "paused") else None
+        if action == "retry_save":
+            return True if self.save_error else False  # hidden, not greyed: it is rarely needed
         return True
 
     def _send_start(self) -> None:
@@ -358,6 +406,38 @@ class LinregApp(App):
     def action_panel(self, name: str) -> None:
         self._show_panel(name)
 
+    def action_save_config(self) -> None:
+        def saved(path: str | None) -> None:
+            if path:
+                self.notify(f"saved to {path}; reopen with: linreg --config {path}", title="config saved",
+                            timeout=8)
+        self.push_screen(SaveConfigScreen(self.config), saved)
+
+    def action_past_runs(self) -> None:
+        self.push_screen(RunsScreen(self.runs_dir), self._reopen)
+
+    def _reopen(self, folder) -> None:
+        """Put a past run's settings into the form and the engine (a new run on them starts with space)."""
+        if folder is None:
+            return
+        from linreg_core import configfile
+        from linreg_core.errors import LinregError
+        from linreg_core.runs import CONFIG
+
+        try:
+            config = configfile.load(str(folder / CONFIG))
+        except LinregError as e:
+            self.notify(str(e), title="could not reopen", severity="error", timeout=10)
+            return
+        options = config.to_options()
+        for name, text in options.items():
+            self.form.set_value(name, text)
+        self._apply(options)
+        self.notify(f"settings of {folder.name}", title="reopened", timeout=5)
+
+    def action_retry_save(self) -> None:
+        self.engine.send("retry_save")
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(key_table(self.BINDINGS)))
 
@@ -412,6 +492,6 @@ def key_table(bindings) -> list[tuple[str, str]]:
     return [(shown(b.key), b.description) for b in bindings]
 
 
-def make_app(config: Config | None = None, in_thread: bool = False) -> LinregApp:
-    """The one composition root, for the CLI and the tests."""
-    return LinregApp(config or Config(), in_thread=in_thread)
+def make_app(config: Config | None = None, in_thread: bool = False, runs_dir: str | None = None) -> LinregApp:
+    """The one composition root, for the CLI and the tests. runs_dir None: runs are not kept."""
+    return LinregApp(config or Config(), in_thread=in_thread, runs_dir=runs_dir)

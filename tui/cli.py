@@ -6,10 +6,11 @@ Nothing here imports torch or textual at module level: `linreg --help` and the a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from linreg_core.config import FIELDS, Config
-from linreg_core.errors import ConfigError, LinregError
+from linreg_core.errors import ConfigError, DataError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -36,6 +37,12 @@ def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
             choices = f" ({'|'.join(f.choices)})" if f.choices else ""
             group.add_argument(f.flag, dest=name, metavar=name.upper() if not f.choices else "NAME",
                                help=f"{f.help}{choices}; default {shown}")
+    files = p.add_argument_group("files")
+    files.add_argument("--config", metavar="FILE.toml",
+                       help="start from a saved experiment (a run folder's config.toml); options given here win")
+    files.add_argument("--runs-dir", metavar="DIR",
+                       help="keep runs here (default: %s)" % _shown_runs_dir())
+    files.add_argument("--no-save", action="store_true", help="do not keep this session's runs on disk")
     if headless:
         out = p.add_argument_group("output")
         out.add_argument("--json", action="store_true", help="end with one line of JSON summary")
@@ -49,7 +56,30 @@ def options_from(ns: argparse.Namespace) -> dict[str, str]:
 
 
 def parse_config(ns: argparse.Namespace) -> Config:
-    return Config.from_options(options_from(ns))
+    """Defaults, then the --config file, then the options on the command line.
+    Raises ConfigError (an option) or DataError (the file, with its line)."""
+    base = None
+    if ns.config:
+        from linreg_core import configfile
+        base = configfile.load(ns.config)
+    return Config.from_options(options_from(ns), base=base)
+
+
+def runs_dir_of(ns: argparse.Namespace) -> str | None:
+    """Where this session's runs go; None with --no-save."""
+    if ns.no_save:
+        return None
+    if ns.runs_dir:
+        return ns.runs_dir
+    from linreg_core.runs import default_runs_dir
+    return str(default_runs_dir())
+
+
+def _shown_runs_dir() -> str:
+    from linreg_core.runs import default_runs_dir
+    home = os.path.expanduser("~")
+    path = str(default_runs_dir())
+    return "~" + path[len(home):] if path.startswith(home + os.sep) else path
 
 
 def fail(prog: str, message: str) -> int:
@@ -72,15 +102,16 @@ def app_main(argv: list[str]) -> int:
     ns = build_parser(prog, headless=False).parse_args(argv)
     try:
         config = parse_config(ns)
-    except ConfigError as e:
-        return fail(prog, e.first_line())
+    except (ConfigError, DataError) as e:
+        return fail(prog, str(e))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         return fail(prog, "needs a terminal (run it in one, or over `ssh -t`); "
                           "for scripts and pipes use `linreg train`")
     from tui.app import make_app
     try:
-        make_app(config).run()
+        app = make_app(config, runs_dir=runs_dir_of(ns))
+        app.run()
     except LinregError as e:
         return fail(prog, str(e))
-    return EXIT_OK
+    return app.return_code or EXIT_OK
 

@@ -6,16 +6,22 @@ The same `serve()` loop runs in a thread for tests (`EngineClient(in_thread=True
 
 Protocol (plain, picklable values over two one-way pipes):
   app -> engine: ("configure", Config) ("start",) ("pause",) ("step", n) ("epoch",) ("stop",) ("reset",)
-                 ("set_lr", lr) ("speed", steps_per_second or None) ("quit",)
+                 ("set_lr", lr) ("speed", steps_per_second or None) ("retry_save",) ("quit",)
   engine -> app: ("ready", Setup) ("progress", Progress) ("ended", status, summary dict)
-                 ("invalid", field, message) ("failed", message)
+                 ("invalid", field, message) ("failed", message) ("saving", folder or None, error or None)
 Progress is a delta (new step losses and epochs since the last one), sent at most every FLUSH_S while
 running, so nothing is lost and the pipe never floods.
+
+Runs on disk: the engine, which makes the epochs, also writes them (linreg_core.runs.RunRecorder), so a
+finished epoch is on disk whatever happens to the app. A run begins at its first step and ends when it
+finishes, diverges, is stopped, reset or reconfigured, or when the engine goes away (quit, the app's end
+of the pipe closing, SIGTERM or SIGHUP): each of these writes the run's parameters and summary.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -66,30 +72,52 @@ class Progress:
     running: bool = False
 
 
-def serve(config, commands, events, own_process: bool = False) -> None:
-    """The engine's loop; returns on ("quit",) or when the app's end of the pipe closes."""
+class _Signalled(Exception):
+    """SIGTERM or SIGHUP reached the engine process: end the run on disk and go."""
+
+
+def _raise_signalled(_signum, _frame):
+    raise _Signalled
+
+
+def serve(config, commands, events, own_process: bool = False, runs_dir: str | None = None) -> None:
+    """The engine's loop; returns on ("quit",), when the app's end of the pipe closes, or on a signal."""
     if own_process:  # the terminal belongs to the app: nothing this process prints may reach it
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the app decides when to stop, not a stray Ctrl+C
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _raise_signalled)
+    engine = None
     try:
-        _Engine(config, events).loop(commands)
-    except (EOFError, BrokenPipeError, OSError):
+        engine = _Engine(config, events, runs_dir)
+        engine.loop(commands)
+    except (EOFError, BrokenPipeError, OSError, _Signalled):
         pass
     except Exception as e:  # anything unexpected reaches the app as a message, never a traceback
         try:
             events.send(("failed", f"{type(e).__name__}: {e}"))
         except (OSError, EOFError):
             pass
+    finally:
+        if own_process:  # a second signal must not cut the last writes short
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+        if engine is not None:
+            engine.end_run("interrupted", tell_app=False)
     if own_process:
-        # Nothing to flush (output goes to /dev/null, no files are open for writing); skipping the
-        # interpreter's teardown of torch saves about half a second on quit.
+        # The run's files are closed above; skipping the interpreter's teardown of torch saves about half
+        # a second on quit.
         os._exit(0)
 
 
 class _Engine:
-    def __init__(self, config, events):
+    def __init__(self, config, events, runs_dir: str | None = None):
         self.events = events
+        self.runs_dir = runs_dir
+        self.recorder = None  # the run being written, from its first step to its end
+        self.last_recorder = None  # the one before, for retry_save
         self.trainer = None
         self.running = False
         self.budget = 0  # steps still to take while paused (step / epoch keys)
@@ -141,7 +169,42 @@ class _Engine:
             self.flush(force=True)
         elif name == "speed":
             self.speed = args[0]
+        elif name == "retry_save":
+            rec = self.recorder or self.last_recorder
+            if rec is not None:
+                rec.retry()
+                self._send_saving(rec)
         return None
+
+    # ------------------------------------------------------------- runs on disk
+    def _begin_run(self) -> None:
+        if self.runs_dir is None or self.recorder is not None or self.trainer.steps != 0:
+            return
+        from linreg_core.runs import RunRecorder
+
+        ds = self.trainer.experiment.dataset
+        self.recorder = RunRecorder(self.runs_dir, self.trainer.config, ds.feature_names, ds.target_name)
+        self._send_saving(self.recorder)
+
+    def end_run(self, status: str, summary: dict | None = None, tell_app: bool = True) -> None:
+        """Write the current run's parameters and summary (if a run is being written) and close it."""
+        rec = self.recorder
+        if rec is None:
+            return
+        self.recorder = None
+        if summary is None:
+            from linreg_core.summary import summarize
+            summary = summarize(self.trainer, status).as_dict()
+        w, b = summary["weights"], summary["bias"]
+        had_error = rec.error
+        rec.finish(w, b, summary)
+        rec.close()
+        self.last_recorder = rec
+        if tell_app and rec.error != had_error:
+            self._send_saving(rec)
+
+    def _send_saving(self, rec) -> None:
+        self.events.send(("saving", None if rec.folder is None else str(rec.folder), rec.error))
 
     def configure(self, config) -> None:
         from linreg_core.errors import ConfigError, DataError
@@ -154,17 +217,19 @@ class _Engine:
             experiment = old if same_data else prepare(config)
             trainer = Trainer(config, experiment)
         except DataError as e:
-            self.events.send(("invalid", "csv", str(e)))
+            self.events.send(("invalid", e.field, str(e)))
             return
         except ConfigError as e:
             name, message = next(iter(e.errors.items()))
             self.events.send(("invalid", name, message))
             return
+        self.end_run("interrupted")
         self.trainer, self.running, self.budget = trainer, False, 0
         self._reset_buffers()
         self.events.send(("ready", self._setup()))
 
     def _reset(self) -> None:
+        self.end_run("interrupted")
         self.trainer.reset()
         self.running, self.budget = False, 0
         self._reset_buffers()
@@ -191,6 +256,7 @@ class _Engine:
         else:
             n = self.budget
         n = min(n, 4096)
+        self._begin_run()
         t0 = time.perf_counter()
         results = self.trainer.advance(n)
         spent = time.perf_counter() - t0
@@ -204,6 +270,11 @@ class _Engine:
                 self._losses.append(r.loss)
             if r.epoch_result is not None:
                 self._epochs.append(r.epoch_result)
+                if self.recorder is not None:
+                    had_error = self.recorder.error
+                    self.recorder.add_epoch(r.epoch_result)
+                    if self.recorder.error != had_error:
+                        self._send_saving(self.recorder)
         if self.trainer.done:
             self.running, self.budget = False, 0
             self.flush(force=True)
@@ -233,7 +304,9 @@ class _Engine:
     def _send_ended(self, status: str) -> None:
         from linreg_core.summary import summarize
 
-        self.events.send(("ended", status, summarize(self.trainer, status).as_dict()))
+        summary = summarize(self.trainer, status).as_dict()
+        self.end_run(status, summary)
+        self.events.send(("ended", status, summary))
 
     def _setup(self) -> Setup:
         from linreg_core.summary import summarize
@@ -252,20 +325,21 @@ class _Engine:
 def _data_key(config) -> tuple:
     """The settings that change the samples or the initial parameters (changing others keeps the data)."""
     return (config.data.weights, config.data.bias, config.data.samples, config.data.noise, config.data.csv,
-            config.data.target, config.data.features, config.seed)
+            config.data.target, config.data.features, config.seed, config.init_params)
 
 
 class EngineClient:
     """The app's handle: starts the engine, sends commands, receives events (from the pump worker)."""
 
-    def __init__(self, config, in_thread: bool = False):
+    def __init__(self, config, in_thread: bool = False, runs_dir: str | None = None):
         ctx = mp.get_context("spawn")
         self._cmd_recv, self._cmd_send = ctx.Pipe(duplex=False)
         self._evt_recv, self._evt_send = ctx.Pipe(duplex=False)
         if in_thread:
-            self._runner = threading.Thread(target=serve, args=(config, self._cmd_recv, self._evt_send), daemon=True)
+            self._runner = threading.Thread(target=serve, args=(config, self._cmd_recv, self._evt_send, False,
+                                                                runs_dir), daemon=True)
         else:
-            self._runner = ctx.Process(target=serve, args=(config, self._cmd_recv, self._evt_send, True),
+            self._runner = ctx.Process(target=serve, args=(config, self._cmd_recv, self._evt_send, True, runs_dir),
                                        daemon=True)
         # Textual replaces sys.stdout/stderr with objects whose fileno() is -1, which multiprocessing
         # would hand to the child; start it with the real streams in place.

@@ -11,8 +11,8 @@ import signal
 import sys
 from contextlib import nullcontext
 
-from linreg_core.errors import ConfigError, LinregError
-from tui.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, build_parser, fail, parse_config
+from linreg_core.errors import ConfigError, DataError, LinregError
+from tui.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, build_parser, fail, parse_config, runs_dir_of
 from tui.text import divergence_text, epoch_line, num, param_names
 
 PROG = "linreg train"
@@ -43,8 +43,8 @@ def _train(argv: list[str]) -> int:
     args = build_parser(PROG, headless=True).parse_args(argv)
     try:
         config = parse_config(args)
-    except ConfigError as e:
-        return fail(PROG, e.first_line())
+    except (ConfigError, DataError) as e:
+        return fail(PROG, str(e))
     from linreg_core.export import history_csv, params_dict, dumps, write_atomic
     from linreg_core.results import DIVERGED, INTERRUPTED
     from linreg_core.summary import summarize
@@ -58,6 +58,13 @@ def _train(argv: list[str]) -> int:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_stopped)
+    runs_dir = runs_dir_of(args)
+    recorder = None
+    if runs_dir is not None:
+        from linreg_core.runs import RunRecorder
+        ds = trainer.experiment.dataset
+        recorder = RunRecorder(runs_dir, config, ds.feature_names, ds.target_name)
+        _report_write(recorder)
     tty = sys.stdout.isatty()
     epochs, status_override, exit_status = [], None, EXIT_OK
     try:
@@ -66,6 +73,8 @@ def _train(argv: list[str]) -> int:
                 e = result.epoch_result
                 if e is not None:
                     epochs.append(e)
+                    if recorder is not None:
+                        recorder.add_epoch(e)
                     _print_line(progress, epoch_line(e.epoch, e.loss_sum))
                     if progress is not None:
                         progress.advance(progress.task_ids[0])
@@ -73,7 +82,16 @@ def _train(argv: list[str]) -> int:
         status_override, exit_status = INTERRUPTED, EXIT_INTERRUPTED
     except Stopped as s:
         status_override, exit_status = INTERRUPTED, s.status
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the files below are written whole
+        signal.signal(sig, signal.SIG_IGN)
     summary = summarize(trainer, status_override)
+    if recorder is not None:
+        recorder.finish(summary.weights, summary.bias, summary.as_dict())
+        recorder.close()
+        if not _report_write(recorder):
+            exit_status = exit_status or 1
+        elif recorder.folder is not None:
+            print(f"{PROG}: run kept in {recorder.folder}", file=sys.stderr)
     if summary.status == DIVERGED:
         print(f"{PROG}: {divergence_text(trainer.divergence)}", file=sys.stderr)
         exit_status = EXIT_DIVERGED
@@ -95,6 +113,14 @@ def _train(argv: list[str]) -> int:
         print(dumps(summary.as_dict()), flush=True)
     sys.stdout.flush()
     return exit_status
+
+
+def _report_write(recorder) -> bool:
+    """Say once per failure that the runs folder could not be written; True when all is on disk."""
+    if recorder.error is None:
+        return True
+    print(f"{PROG}: {recorder.error}; the run continues (use --runs-dir DIR or --no-save)", file=sys.stderr)
+    return False
 
 
 def _progress(tty: bool, epochs: int):

@@ -41,3 +41,11 @@ class EngineFailed(Message):
     """Something unexpected went wrong in the engine; the app stays up."""
 
     message: str
+
+
+@dataclass
+class RunSaving(Message):
+    """Where the current run is being kept, or why it could not be written (error is None when all is on disk)."""
+
+    folder: str | None
+    error: str | None

@@ -20,6 +20,6 @@ async def wait_until(pilot, predicate, timeout: float = 30.0, what: str = "condi
 
 @pytest.fixture
 def app_factory():
-    def make(**options):
-        return make_app(Config().replace(**options) if options else Config(), in_thread=True)
+    def make(runs_dir=None, **options):
+        return make_app(Config().replace(**options) if options else Config(), in_thread=True, runs_dir=runs_dir)
     return make

@@ -1,6 +1,7 @@
 """The real app in a pseudo-terminal: quitting mid-run ends it and its engine process within a second;
 a dropped terminal (SIGHUP) leaves no engine process behind."""
 import fcntl
+import json
 import os
 import pty
 import select
@@ -100,18 +101,35 @@ def test_quit_mid_run_is_immediate_and_leaves_no_process():
         _cleanup(pid, fd)
 
 
-def test_hangup_leaves_no_engine_process_behind():
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_hangup_and_terminate_keep_the_run_and_leave_no_process(sig, private_data_home):
+    """The SSH session drops (SIGHUP) or the app is told to stop (SIGTERM) in the middle of a long run:
+    every finished epoch is in the runs folder, the run's end is written, nothing is left running."""
     pid, fd = spawn_app("--epochs", "100000")
     try:
         read_until(fd, b"IDLE")
         engines = children_of(pid) - {pid}
-        os.write(fd, b" ")
+        os.write(fd, b"+++ ")  # flat out
         read_until(fd, b"RUNNING")
-        os.kill(pid, signal.SIGHUP)
-        assert wait_exit(pid, fd, timeout=5) is not None
+        runs = private_data_home / "linreg" / "runs"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list(runs.glob("*/history.csv")):
+            time.sleep(0.05)
+        time.sleep(1.0)
+        start = time.monotonic()
+        os.kill(pid, sig)
+        status = wait_exit(pid, fd, timeout=5)
+        assert status is not None and time.monotonic() - start < 1.5
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + sig
         deadline = time.monotonic() + 3
         while any(alive(p) for p in engines) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(alive(p) for p in engines), "engine process orphaned after SIGHUP"
+        assert not any(alive(p) for p in engines), f"engine process orphaned after {sig.name}"
+        [run] = runs.iterdir()
+        rows = (run / "history.csv").read_text().splitlines()[1:]
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["status"] == "interrupted" and len(rows) == summary["epochs"] >= 10
+        assert [int(r.split(",")[0]) for r in rows] == list(range(len(rows)))
+        assert (run / "params.json").exists() and (run / "config.toml").exists()
     finally:
         _cleanup(pid, fd)

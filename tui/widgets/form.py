@@ -21,7 +21,7 @@ GROUPS = {
     "training": ("lr", "batch_size", "epochs", "loss", "optimizer", "schedule", "l1", "l2", "patience",
                  "tolerance"),
     "CSV data": ("csv", "target", "features"),
-    "engine": ("grads", "shuffle", "dtype", "device"),
+    "engine": ("init_params", "grads", "shuffle", "dtype", "device"),
 }
 
 

@@ -1,0 +1,191 @@
+"""The runs folder: every run, in the app or headless, kept on disk as it happens.
+
+    <runs dir>/20261126-193012-mae-sgd-seed0/
+        config.toml    the experiment, written when the run starts (reopen: linreg --config …/config.toml)
+        history.csv    one row per finished epoch, appended and flushed as the epoch ends
+        params.json    the last parameters, written (temporary file + rename) when the run ends
+        summary.json   status, metrics, learned against true, written with params.json
+
+A kill loses at most the epoch in progress: each row is written with a single write of a whole line and
+flushed at once, so the file never holds a torn row. A run cut off before its end has no summary.json.
+A failed write (read-only folder, full disk) never stops training: the recorder remembers the error and the
+rows not yet written, and tries again at the next epoch and at the end (`retry()` forces it).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import configfile
+from .config import Config
+from .export import dumps, history_header, history_row, params_dict, safe_cell, write_atomic
+from .results import EpochResult
+
+CONFIG, HISTORY, PARAMS, SUMMARY = "config.toml", "history.csv", "params.json", "summary.json"
+
+
+def default_runs_dir() -> Path:
+    """$XDG_DATA_HOME/linreg/runs (~/.local/share/linreg/runs); the platform's data folder elsewhere."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "linreg" / "runs"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "linreg" / "runs"
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".local" / "share"  # the spec: ignore relative
+    return base / "linreg" / "runs"
+
+
+def _csv_line(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
+class RunRecorder:
+    """Writes one run's folder. Never raises for a failed write: see `error` and `retry()`."""
+
+    def __init__(self, runs_dir: str | os.PathLike, config: Config, feature_names, target_name: str,
+                 label: str = ""):
+        self.runs_dir = Path(os.path.expanduser(str(runs_dir)))
+        self.config = config
+        self.feature_names = tuple(feature_names)
+        self.target_name = target_name
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        t = config.train
+        self.name = f"{stamp}-{t.loss}-{t.optimizer}-seed{config.seed}{'-' + label if label else ''}"
+        self.folder: Path | None = None  # set once created
+        self.error: str | None = None  # the last write failure, None when everything is on disk
+        self._unwritten: list[str] = []  # CSV lines not yet on disk (header first, when it is not)
+        self._history = None  # the open history.csv
+        self._final: tuple[str, str] | None = None  # params and summary JSON waiting to be written
+        self._config_written = False
+        self._unwritten.append(_csv_line([safe_cell(h) for h in history_header(self.feature_names)]))
+        self._write()
+
+    @property
+    def saved(self) -> bool:
+        return self.error is None
+
+    def add_epoch(self, e: EpochResult) -> None:
+        self._unwritten.append(_csv_line(history_row(e)))
+        self._write()
+
+    def finish(self, weights, bias, summary: dict | None = None) -> None:
+        """The run ended (finished, diverged, stopped, or the program is going away): write the results."""
+        params = dumps(params_dict(weights, bias, self.feature_names, self.target_name)) + "\n"
+        self._final = (params, dumps(summary) + "\n" if summary is not None else "")
+        self._write()
+        if self._history is not None and self.error is None:
+            self._history.close()
+            self._history = None
+
+    def retry(self) -> bool:
+        """Try the writes that failed again; True when the whole run is on disk."""
+        self._write()
+        return self.error is None
+
+    def close(self) -> None:
+        if self._history is not None:
+            try:
+                self._history.close()
+            except OSError:
+                pass
+            self._history = None
+
+    # ---------------------------------------------------------------- writing
+    def _write(self) -> None:
+        try:
+            if self.folder is None:
+                self.folder = self._create_folder()
+            if not self._config_written:
+                write_atomic(str(self.folder / CONFIG), configfile.dumps(self.config, f"linreg run {self.name}"))
+                self._config_written = True
+            if self._history is None and self._unwritten:
+                self._history = open(self.folder / HISTORY, "a", encoding="utf-8", newline="")
+            while self._unwritten:
+                self._history.write(self._unwritten[0])  # one whole line per write
+                self._history.flush()
+                self._unwritten.pop(0)
+            if self._final is not None:
+                params, summary = self._final
+                write_atomic(str(self.folder / PARAMS), params)
+                if summary:
+                    write_atomic(str(self.folder / SUMMARY), summary)
+                self._final = None
+            self.error = None
+        except OSError as e:
+            self.error = f"could not write the run to {self.folder or self.runs_dir}: {e.strerror or e}"
+            if self._history is not None:  # reopen next time: a full disk may have left it unusable
+                try:
+                    self._history.close()
+                except OSError:
+                    pass
+                self._history = None
+
+    def _create_folder(self) -> Path:
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(1000):
+            folder = self.runs_dir / (self.name if i == 0 else f"{self.name}-{i + 1}")
+            try:
+                folder.mkdir()
+                self.name = folder.name
+                return folder
+            except FileExistsError:
+                continue
+        raise OSError(f"too many runs named {self.name}")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One past run, as the runs browser lists it."""
+
+    folder: Path
+    name: str
+    started: float  # the folder's modification time of config.toml (seconds since the epoch)
+    status: str  # finished, diverged, … from summary.json; "cut off" when there is none
+    epochs: int  # rows in history.csv
+    last_loss: float | None  # the last row's loss_mean
+
+
+def list_runs(runs_dir: str | os.PathLike, limit: int = 500) -> list[RunInfo]:
+    """Past runs, newest first. Folders without a config.toml are skipped; nothing here raises OSError."""
+    root = Path(os.path.expanduser(str(runs_dir)))
+    try:
+        entries = [p for p in root.iterdir() if (p / CONFIG).is_file()]
+    except OSError:
+        return []
+    infos = []
+    for folder in sorted(entries, key=lambda p: p.name, reverse=True)[:limit]:
+        infos.append(_info(folder))
+    return infos
+
+
+def _info(folder: Path) -> RunInfo:
+    try:
+        started = (folder / CONFIG).stat().st_mtime
+    except OSError:
+        started = 0.0
+    status = "cut off"
+    try:
+        with open(folder / SUMMARY, encoding="utf-8") as f:
+            status = str(json.load(f).get("status", status))
+    except (OSError, ValueError, AttributeError):
+        pass
+    epochs, last_loss = 0, None
+    try:
+        with open(folder / HISTORY, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        data_rows = [r for r in rows[1:] if r]
+        epochs = len(data_rows)
+        if data_rows and len(data_rows[-1]) > 2 and data_rows[-1][2]:
+            last_loss = float(data_rows[-1][2])
+    except (OSError, ValueError, csv.Error):
+        pass
+    return RunInfo(folder, folder.name, started, status, epochs, last_loss)

@@ -1,0 +1,106 @@
+"""--init-params: a run starts from saved parameters; a file that carries code is refused and never runs."""
+import json
+import os
+import pickle
+
+import pytest
+import torch
+
+from linreg_core.config import Config
+from linreg_core.errors import DataError
+from linreg_core.paramsfile import load_params
+from linreg_core.trainer import Trainer
+
+
+class Payload:
+    """Unpickling this runs os.system: the classic malicious pickle. It would create `marker`."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.fixture
+def marker(tmp_path):
+    return tmp_path / "payload-ran"
+
+
+def test_a_bare_pickle_is_refused_without_being_unpickled(tmp_path, marker):
+    path = tmp_path / "params.pkl"
+    path.write_bytes(pickle.dumps({"weights": [1, 2, 3, 4], "bias": Payload(marker)}))
+    with pytest.raises(DataError, match="is a pickle, which can run code"):
+        load_params(str(path), 4)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_pickles_of_every_protocol_are_refused(tmp_path, marker, protocol):
+    path = tmp_path / "p.bin"
+    path.write_bytes(pickle.dumps(Payload(marker), protocol=protocol))
+    with pytest.raises(DataError):
+        load_params(str(path), 4)
+    assert not marker.exists()
+
+
+def test_a_torch_file_carrying_code_is_refused_by_weights_only(tmp_path, marker):
+    path = tmp_path / "evil.pt"
+    torch.save({"weight": torch.ones(1, 4), "bias": Payload(marker)}, str(path))
+    assert path.read_bytes()[:4] == b"PK\x03\x04"
+    with pytest.raises(DataError, match="weights_only=True"):
+        load_params(str(path), 4)
+    assert not marker.exists()
+
+
+def test_a_torch_state_dict_is_read(tmp_path):
+    layer = torch.nn.Linear(4, 1)
+    path = tmp_path / "linear.pt"
+    torch.save(layer.state_dict(), str(path))
+    weights, bias = load_params(str(path), 4)
+    assert weights == tuple(layer.weight.reshape(-1).tolist()) and bias == layer.bias.item()
+    torch.save(torch.nn.Sequential(layer).state_dict(), str(path))  # keys "0.weight", "0.bias"
+    assert load_params(str(path), 4) == (weights, bias)
+
+
+def test_linregs_own_file_and_a_json_state_dict_are_read(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"weights": [1, 2], "bias": 3}))
+    (tmp_path / "b.json").write_text(json.dumps({"weight": [[1, 2]], "bias": [3]}))
+    assert load_params(str(tmp_path / "a.json"), 2) == ((1.0, 2.0), 3.0)
+    assert load_params(str(tmp_path / "b.json"), 2) == ((1.0, 2.0), 3.0)
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"weights": [1, 2, 3], "bias": 0}', "holds 3 weights, but the data has 4 features"),
+    ('{"weights": [1, 2, 3, NaN], "bias": 0}', "NaN is not a number JSON allows"),
+    ('{"weights": [1, 2, 3, 4], "bias": null}', "bias: expected numbers, got null"),
+    ('{"weights": [1, 2, 3, "4"], "bias": 0}', 'weights: expected numbers, got "4"'),
+    ('{"weights": [1, 2, 3, 1e400], "bias": 0}', "expected finite numbers"),
+    ('{"weights": [1, 2, 3, 4], "bias": [1, 2]}', "bias: expected one number, got 2"),
+    ('{"w": [1, 2, 3, 4]}', "found keys w"),
+    ('[1, 2, 3, 4]', 'expected an object with "weights" and "bias"'),
+    ('{"weights": [1, 2,\n 3, 4,], "bias": 0}', "line 2: is not valid JSON"),
+    ("", "is empty"),
+    ("hello", "neither JSON nor a torch.save file"),
+])
+def test_bad_parameter_files_are_refused_saying_why(tmp_path, text, words):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_params(str(path), 4)
+    assert words in str(err.value) and str(path) in str(err.value)
+    assert err.value.field == "init_params"
+
+
+def test_a_run_starts_from_saved_parameters_in_data_units(tmp_path):
+    """Saved learned parameters (data units) start a new run there, with or without standardizing."""
+    first = Trainer(Config())
+    list(first.run(chunk=32))
+    w, b = first.parameters()
+    (tmp_path / "p.json").write_text(json.dumps({"weights": w, "bias": b}))
+    for standardize in (False, True):
+        again = Trainer(Config().replace(init_params=str(tmp_path / "p.json"), standardize=standardize))
+        w2, b2 = again.parameters()
+        assert w2 == pytest.approx(w, abs=1e-4) and b2 == pytest.approx(b, abs=1e-4)
+        epoch0 = next(r for r in again.run(chunk=32) if r.epoch_result).epoch_result
+        assert epoch0.loss_mean < 0.1  # the tutorial's first epoch from scratch: 7.1

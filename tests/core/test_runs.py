@@ -1,0 +1,95 @@
+"""The runs folder: every finished epoch is on disk as soon as it ends; a failed write never stops a run
+and is retried; past runs are listed newest first with how they ended."""
+import csv
+import json
+
+from linreg_core import configfile
+from linreg_core.config import Config
+from linreg_core.runs import CONFIG, HISTORY, PARAMS, SUMMARY, RunRecorder, default_runs_dir, list_runs
+from linreg_core.summary import summarize
+from linreg_core.trainer import Trainer
+
+
+def record(runs_dir, config=Config(), stop_after_epochs=None):
+    trainer = Trainer(config)
+    ds = trainer.experiment.dataset
+    rec = RunRecorder(runs_dir, config, ds.feature_names, ds.target_name)
+    seen = []
+    for r in trainer.run(chunk=trainer.batches_per_epoch):
+        if r.epoch_result is not None:
+            rec.add_epoch(r.epoch_result)
+            seen.append(r.epoch_result)
+            # on disk before the next epoch starts: a kill now loses nothing finished
+            assert len(read_rows(rec.folder)) == len(seen)
+            if stop_after_epochs and len(seen) == stop_after_epochs:
+                break
+    return trainer, rec, seen
+
+
+def read_rows(folder):
+    with open(folder / HISTORY, newline="") as f:
+        return list(csv.reader(f))[1:]
+
+
+def test_a_run_folder_holds_config_history_params_and_summary(tmp_path):
+    trainer, rec, epochs = record(tmp_path / "runs")
+    s = summarize(trainer)
+    rec.finish(s.weights, s.bias, s.as_dict())
+    rec.close()
+    assert configfile.load(str(rec.folder / CONFIG)) == Config()
+    rows = read_rows(rec.folder)
+    assert len(rows) == 50 and [float(r[1]) for r in rows] == [e.loss_sum for e in epochs]
+    assert json.loads((rec.folder / PARAMS).read_text())["weights"] == list(s.weights)
+    assert json.loads((rec.folder / SUMMARY).read_text())["status"] == "finished"
+    [info] = list_runs(tmp_path / "runs")
+    assert (info.status, info.epochs, info.folder) == ("finished", 50, rec.folder)
+    assert info.last_loss == epochs[-1].loss_mean
+
+
+def test_a_run_cut_off_is_listed_with_its_finished_epochs(tmp_path):
+    _, rec, _ = record(tmp_path, stop_after_epochs=3)  # then the process "dies": nothing more is written
+    [info] = list_runs(tmp_path)
+    assert (info.status, info.epochs) == ("cut off", 3)
+    assert not (rec.folder / SUMMARY).exists()
+
+
+def test_two_runs_in_the_same_second_get_their_own_folders(tmp_path):
+    a = RunRecorder(tmp_path, Config(), ("x0",), "y")
+    b = RunRecorder(tmp_path, Config(), ("x0",), "y")
+    assert a.folder != b.folder and a.folder.is_dir() and b.folder.is_dir()
+
+
+def test_a_failed_write_keeps_the_rows_and_is_retried(tmp_path):
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file where the runs folder should be")  # mkdir fails, as on a read-only disk
+    trainer = Trainer(Config().replace(epochs=3))
+    ds = trainer.experiment.dataset
+    rec = RunRecorder(blocker, trainer.config, ds.feature_names, ds.target_name)
+    assert rec.error and str(blocker) in rec.error and rec.folder is None
+    for r in trainer.run(chunk=32):
+        if r.epoch_result is not None:
+            rec.add_epoch(r.epoch_result)  # never raises; the rows wait in memory
+    s = summarize(trainer)
+    rec.finish(s.weights, s.bias, s.as_dict())
+    assert rec.error is not None
+    blocker.unlink()  # the user frees the path
+    assert rec.retry() and rec.error is None
+    rec.close()
+    assert len(read_rows(rec.folder)) == 3 and (rec.folder / PARAMS).exists() and (rec.folder / SUMMARY).exists()
+
+
+def test_runs_go_to_the_xdg_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_runs_dir() == tmp_path / "linreg" / "runs"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/path")  # the XDG spec: ignore a relative value
+    assert str(default_runs_dir()).endswith(".local/share/linreg/runs")
+
+
+def test_listing_a_missing_or_odd_folder_is_empty_not_an_error(tmp_path):
+    assert list_runs(tmp_path / "nothing-here") == []
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / CONFIG).write_text("x")
+    (tmp_path / "broken" / HISTORY).write_bytes(b"\xff\xfe garbage")
+    [info] = list_runs(tmp_path)
+    assert info.name == "broken" and info.status == "cut off"

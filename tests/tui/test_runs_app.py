@@ -1,0 +1,99 @@
+"""Runs in the app: each run is kept on disk as it goes, a past run's settings reopen from the runs
+folder, the settings save as a config file, and a failed write is reported and retried."""
+import json
+
+from textual.widgets import Input, Label, OptionList
+
+from linreg_core import configfile
+from linreg_core.config import Config
+from tui.screens.runs import RunsScreen
+from tui.screens.save import SaveConfigScreen
+from tui.widgets.form import ParameterForm
+from tests.tui.conftest import wait_until
+from tests.tui.test_app import FLAT_OUT, log_text, ready
+
+
+async def test_a_run_is_kept_and_its_settings_reopen(app_factory, tmp_path):
+    runs = tmp_path / "runs"
+    app = app_factory(runs_dir=str(runs))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        [run] = runs.iterdir()
+        await wait_until(pilot, lambda: (run / "summary.json").exists(), what="the summary on disk")
+        assert f"# run kept in {run}" in log_text(app)
+        assert len((run / "history.csv").read_text().splitlines()) == 51
+        assert json.loads((run / "summary.json").read_text())["status"] == "finished"
+
+        await pilot.press("asterisk", "l")  # lr 0.06, loss mse: settings differ from the kept run's
+        assert app.config.train.lr == 0.06 and app.config.train.loss == "mse"
+        await pilot.press("p")
+        assert isinstance(app.screen, RunsScreen)
+        assert "finished" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.run_state == "idle", what="the reopened settings to load")
+        assert app.config == Config()
+        values = app.query_one(ParameterForm).values()
+        assert values["lr"] == "0.03" and values["loss"] == "mae"
+
+
+async def test_past_runs_says_when_there_are_none(app_factory, tmp_path):
+    app = app_factory(runs_dir=str(tmp_path / "empty"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("p")
+        assert "No runs yet" in str(app.screen.query_one("#runs-title", Label).render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RunsScreen)
+
+
+async def test_save_config_writes_a_file_that_reopens_and_refuses_a_folder(app_factory, tmp_path):
+    app = app_factory(lr=0.1, epochs=7)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, SaveConfigScreen)
+        box = app.screen.query_one("#save-path", Input)
+        box.value = str(tmp_path)  # a folder: refused, the screen stays open to try again
+        await pilot.press("enter")
+        assert "is a folder" in str(app.screen.query_one("#save-error", Label).render())
+        box.value = str(tmp_path / "mine.toml")
+        await pilot.press("enter")
+        assert not isinstance(app.screen, SaveConfigScreen)
+        assert configfile.load(str(tmp_path / "mine.toml")) == app.config == Config().replace(lr=0.1, epochs=7)
+
+
+async def test_an_unwritable_runs_folder_is_reported_and_retried(app_factory, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the runs folder should be")
+    app = app_factory(runs_dir=str(blocker), epochs=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert app.check_action("retry_save", ()) is False  # hidden while nothing failed
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        assert app.save_error and str(blocker) in app.save_error
+        assert app.check_action("retry_save", ()) is True
+        assert "could not write the run" in log_text(app)
+        blocker.unlink()
+        await pilot.press("w")
+        await wait_until(pilot, lambda: app.save_error is None, what="the retry to succeed")
+        [run] = blocker.iterdir()
+        assert len((run / "history.csv").read_text().splitlines()) == 3 and (run / "params.json").exists()
+
+
+async def test_a_refused_parameter_file_says_why_under_its_field(app_factory, tmp_path):
+    bad = tmp_path / "p.json"
+    bad.write_text('{"weights": [1, 2], "bias": 0}')
+    app = app_factory()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        form = app.query_one(ParameterForm)
+        box = form.query_one("#field-init_params", Input)
+        box.focus()
+        box.value = str(bad)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "init_params" in form.errors, what="the refusal")
+        assert "holds 2 weights, but the data has 4 features" in form.errors["init_params"]
+        assert app.config.init_params is None  # the previous settings stay

@@ -1,0 +1,51 @@
+"""Past runs: the runs folder, newest first. Enter puts the chosen run's config into the form."""
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from linreg_core.runs import RunInfo, list_runs
+
+
+def describe(run: RunInfo) -> str:
+    """One line per run: when, how it ended, how far, the last loss, and its folder name."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
+    loss = "" if run.last_loss is None else f"loss {run.last_loss:.4g}"
+    what = run.name[16:] if run.name[:8].isdigit() else run.name  # the name after its time stamp
+    return f"{when}  {run.status:<11} {run.epochs:>5} ep  {loss:<13} {what}"
+
+
+class RunsScreen(ModalScreen):
+    """Dismisses with the chosen run's folder (a Path), or None."""
+
+    BINDINGS = [("escape,q", "dismiss_none", "Close")]
+
+    def __init__(self, runs_dir: str | None):
+        super().__init__()
+        self.runs_dir = runs_dir
+        self.runs = list_runs(runs_dir) if runs_dir else []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="runs"):
+            if self.runs_dir is None:
+                yield Label("Runs are not being kept (--no-save), so there is nothing to reopen.", id="runs-title")
+            elif not self.runs:
+                yield Label(f"No runs yet in {self.runs_dir}. Start one with space.", id="runs-title")
+            else:
+                yield Label(f"Past runs in {self.runs_dir}: Enter reopens a run's settings, Escape closes.",
+                            id="runs-title")
+            yield OptionList(*[Option(describe(r), id=str(i)) for i, r in enumerate(self.runs)], id="runs-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.runs[int(event.option.id)].folder)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,56 @@
+"""Save the current settings as a TOML config file (reopen with `linreg --config FILE`)."""
+from __future__ import annotations
+
+import os
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from linreg_core import configfile
+from linreg_core.config import Config
+from linreg_core.export import write_atomic
+
+DEFAULT_NAME = "linreg.toml"
+
+
+class SaveConfigScreen(ModalScreen):
+    """Writes the file when Enter is pressed; a failed write says why and stays open to retry.
+    Dismisses with the written path, or None."""
+
+    BINDINGS = [("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, config: Config, default_path: str = DEFAULT_NAME):
+        super().__init__()
+        self.config = config
+        self.default_path = default_path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="save"):
+            yield Label("Save the current settings as (Enter saves, Escape cancels):")
+            yield Input(self.default_path, id="save-path")
+            yield Label("", id="save-error")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        error = self.query_one("#save-error", Label)
+        if not path:
+            error.update("Type a file name, such as linreg.toml.")
+            return
+        full = os.path.abspath(os.path.expanduser(path))
+        if os.path.isdir(full):
+            error.update(f"{full} is a folder; type a file name inside it.")
+            return
+        try:
+            written = write_atomic(full, configfile.dumps(self.config))
+        except OSError as e:
+            error.update(f"Could not write {full}: {e.strerror or e}. Nothing was lost: fix the path and press Enter again.")
+            return
+        self.dismiss(written)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
