@@ -22,6 +22,9 @@ squares, and the tutorial's epoch log.
 starting. The learning rate changes the running run at its next step; any other change restarts the run
 from the initial parameters on the same data (seed, samples, weights, noise or CSV make new data).
 
+**Runs** are kept on disk as they go (one folder each, every finished epoch flushed): `p` lists them and
+reopens one's settings, `s` saves the current settings as a config file (`linreg --config FILE`).
+
 Headless: `linreg train --help`.  Press Escape or ? to close.
 """
 
