@@ -14,10 +14,10 @@ from linreg_core.runs import RunInfo, list_runs
 
 def describe(run: RunInfo) -> str:
     """One line per run: when, how it ended, how far, the last loss, and its folder name."""
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
-    loss = "" if run.last_loss is None else f"loss {run.last_loss:.4g}"
-    what = run.name[16:] if run.name[:8].isdigit() else run.name  # the name after its time stamp
-    return f"{when}  {run.status:<11} {run.epochs:>5} ep  {loss:<13} {what}"
+    when = time.strftime("%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
+    loss = "" if run.last_loss is None else f"loss {run.last_loss:.3g}"
+    what = run.name[16:] if run.name[:8].isdigit() else run.name  # the name after its time stamp (has the year)
+    return f"{when}  {run.status:<11} {run.epochs:>6} ep  {loss:<12} {what}"
 
 
 class RunsScreen(ModalScreen):
