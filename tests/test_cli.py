@@ -169,3 +169,16 @@ def test_cuda_without_a_gpu_is_refused_naming_the_option():
         pytest.skip("this machine has a GPU")
     out = linreg("train", "--device", "cuda", "--epochs", "1")
     assert out.returncode == 2 and "--device" in out.stderr and "use cpu or auto" in out.stderr
+
+
+def _close_stdin():
+    import os
+    os.close(0)
+
+
+def test_a_closed_stdin_neither_breaks_train_nor_hangs_the_app():
+    out = subprocess.run([*LINREG, "train", "--epochs", "2", "--no-save"], capture_output=True, text=True,
+                         timeout=120, preexec_fn=_close_stdin)
+    assert out.returncode == 0 and out.stdout.startswith("epoch 000: loss: 227.864024"), out.stderr
+    app = subprocess.run(LINREG, capture_output=True, text=True, timeout=60, preexec_fn=_close_stdin)
+    assert app.returncode == 2 and "linreg train" in app.stderr and "Traceback" not in app.stderr

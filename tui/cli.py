@@ -89,6 +89,9 @@ def fail(prog: str, message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:  # started with that descriptor closed (cron, a daemon): read/write nothing
+            setattr(sys, name, open(os.devnull, mode))
     if argv[:1] == ["train"]:
         from tui.headless import train_main
         return train_main(argv[1:])
