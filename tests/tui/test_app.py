@@ -12,6 +12,8 @@ FLAT_OUT = ["plus"] * 4  # 100 → 250 → 1000 → max steps/s
 
 
 def log_text(app) -> str:
+    """The epoch log as it reads once shown (lines reach the Log widget while it is on screen)."""
+    app.flush_log()
     return "\n".join(str(line) for line in app.query_one(Log).lines)
 
 
@@ -202,3 +204,16 @@ async def test_too_small_terminal_shows_a_notice(app_factory):
         await pilot.resize_terminal(160, 48)
         await pilot.pause(0.1)
         assert not app.screen.has_class("too-small") and app.screen.has_class("wide")
+
+
+async def test_the_log_panel_shows_the_epochs_when_opened(app_factory):
+    app = app_factory(epochs=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await pilot.press("5")
+        await wait_until(pilot, lambda: any("epoch 002: loss:" in str(l) for l in app.query_one(Log).lines),
+                         what="the log to show the last epoch")
+        epochs = [str(l)[:9] for l in app.query_one(Log).lines if str(l).startswith("epoch ")]
+        assert epochs == ["epoch 000", "epoch 001", "epoch 002"]  # each once, in order

@@ -87,9 +87,9 @@ class ParameterForm(VerticalScroll):
             return  # the engine's refusal of this very text still stands
         self._refused.pop(name, None)
         if result is None or result.is_valid:
-            self.errors.pop(name, None)
-            label.update("")
-            label.display = False
+            if self.errors.pop(name, None) is not None:  # (an update would cost a layout pass: only on change)
+                label.update("")
+                label.display = False
         else:
             self.errors[name] = result.failure_descriptions[0]
             label.update(self.errors[name])

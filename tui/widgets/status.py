@@ -7,21 +7,22 @@ from tui.text import num
 
 
 class StatusLine(Static):
-    def show(self, state: str, data, speed_label: str, pending: bool, base_lr: float) -> None:
-        """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running."""
+    def show(self, state: str, data, speed_label: str, pending: bool, base_lr: float, scheduled: bool) -> None:
+        """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running.
+        scheduled: a learning-rate schedule is on, so the rate in use (data.lr) is shown after the base rate."""
         setup = data.setup
         epochs = setup.epochs if setup else 0
         last = data.history.losses[-1] if data.history.losses else None
         rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
+        in_use = scheduled and state != "idle" and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
         parts = [f"[b]{state.upper()}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
-                 f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
-                                         and state != "idle" else ""),
+                 f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
                  f"loss {num(last)}", f"speed {rate}"]
         if pending:
             parts.append("[i]edits apply at reset (r)[/i]")
         text = "  ".join(parts)
         if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line of fixed size: a repaint, never a layout pass
         if not self.has_class(f"state-{state}"):
             self.set_classes(f"state-{state}")
