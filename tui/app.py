@@ -336,6 +336,13 @@ class LinregApp(App):
                 panel.dirty = False
         self._refresh_status()
 
+    @property
+    def views_settled(self) -> bool:
+        """Every panel on screen shows the latest data (for tests and snapshots: no timing guesses)."""
+        wide = self.main_screen.has_class("wide")
+        return not any(getattr(p, "dirty", False) for p in self.panels
+                       if isinstance(p, (Chart, ParamsTable)) and (wide or p.id == self._panel))
+
     def _refresh_status(self) -> None:
         speed = SPEEDS[self.speed_index]
         self.status_line.show(self.run_state, self.data, "max" if speed is None else f"{speed}/s",

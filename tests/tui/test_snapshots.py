@@ -11,7 +11,12 @@ def _app(**options):
 
 async def _idle(pilot):
     await wait_until(pilot, lambda: pilot.app.run_state == "idle", what="engine ready")
-    await pilot.pause(0.3)
+    await settled(pilot)
+
+
+async def settled(pilot):
+    await wait_until(pilot, lambda: pilot.app.views_settled, what="the charts to be drawn")
+    await pilot.pause(0.1)
 
 
 def test_main_screen_80x24(snap_compare):
@@ -23,7 +28,7 @@ def test_finished_run_160x48(snap_compare):
         await _idle(pilot)
         await pilot.press("plus", "plus", "plus", "plus", "space")
         await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
-        await pilot.pause(0.4)
+        await settled(pilot)
 
     assert snap_compare(_app(), terminal_size=(160, 48), run_before=run)
 
@@ -43,6 +48,6 @@ def test_diverged_80x24(snap_compare):
         await pilot.press("space")
         await wait_until(pilot, lambda: pilot.app.run_state == "diverged", what="diverged")
         await pilot.press("2")
-        await pilot.pause(0.4)
+        await settled(pilot)
 
     assert snap_compare(_app(loss="mse", lr=10), terminal_size=(80, 24), run_before=run)
