@@ -248,9 +248,7 @@ class LinregApp(App):
         self.data.summary = message.summary
         div = message.summary.get("divergence")
         if message.status == "diverged" and div:
-            from types import SimpleNamespace
-
-            text = divergence_text(SimpleNamespace(**div))
+            text = divergence_text(div)
             self._log(f"# {text}")
             self.notify(text, title="diverged", severity="error", timeout=10)
             self.run_state = "diverged"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from linreg_core.config import FIELDS
 
@@ -22,10 +23,25 @@ def num(x: float | None, digits: int = 4) -> str:
 
 
 def divergence_text(div) -> str:
-    """Where and why a run diverged, and what to try."""
-    what = "became " + str(div.loss) if not math.isfinite(div.loss) else f"exploded to {div.loss:.3g}"
-    return (f"diverged at epoch {div.epoch:03d}, step {div.batch} of the epoch: the loss {what}. "
-            f"Try a smaller learning rate, e.g. {FIELDS['lr'].format(suggest_lr(div.lr))}.")
+    """Where and why a run diverged, and what to try. div: a Divergence, or its dict (the JSON summary's)."""
+    d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "loss", "lr")}
+    loss = d["loss"] if d["loss"] is not None else math.nan  # strict JSON turned a non-finite loss into null
+    what = "became " + str(loss) if not math.isfinite(loss) else f"exploded to {loss:.3g}"
+    return (f"diverged at epoch {d['epoch']:03d}, step {d['batch']} of the epoch: the loss {what}. "
+            f"Try a smaller learning rate, e.g. {FIELDS['lr'].format(suggest_lr(d['lr']))}.")
+
+
+def axis_ticks(values, count: int = 5) -> tuple[list[float], list[str]]:
+    """`count` evenly spaced ticks over the finite values, labelled in at most 10 characters (-1.23e-100)
+    (plotext writes 3893739520.0 and squeezes the plot)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return [], []
+    lo, hi = min(finite), max(finite)
+    if hi == lo:
+        return [lo], [f"{lo:.3g}"]
+    ticks = [lo * (1 - i / (count - 1)) + hi * (i / (count - 1)) for i in range(count)]  # no hi - lo overflow
+    return ticks, [f"{t:.3g}" for t in ticks]
 
 
 def suggest_lr(lr: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from tui.text import axis_ticks
 from tui.widgets.chart import Chart, clean
 
 
@@ -25,16 +26,20 @@ class LossChart(Chart):
             plt.title("loss — no steps yet")
             return
         plt.plot(xs, ys, marker="•", label="batch loss")
+        shown = list(ys)
         if h.epochs:
             ex = [e.steps - 1 for e in h.epochs]
             mx, my = clean(ex, self._y([e.loss_mean for e in h.epochs]), points // 2)
             if mx:
                 plt.plot(mx, my, marker="x", label="epoch mean")
+                shown += my
             tests = [e.test_loss for e in h.epochs]
             if any(t is not None for t in tests):
                 tx, ty = clean(ex, self._y([t if t is not None else math.nan for t in tests]), points // 2)
                 if tx:
                     plt.plot(tx, ty, marker="+", label="test")
+                    shown += ty
+        plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
         scale = "log10 " if self.log_scale else ""
         plt.title(f"{scale}loss per step; x: epoch mean, +: test")
         plt.xlabel("step")

@@ -1,0 +1,23 @@
+"""Words and numbers as the screen shows them."""
+import math
+
+from hypothesis import given, strategies as st
+
+from linreg_core.results import Divergence
+from tui.text import axis_ticks, divergence_text
+
+
+def test_divergence_reads_the_same_from_the_trainer_and_from_the_json_summary():
+    div = Divergence(epoch=0, batch=3, step=3, loss=3.89e9, reason="exploding", lr=10.0)
+    as_json = {"epoch": 0, "batch": 3, "step": 3, "loss": 3.89e9, "lr": 10.0}
+    assert divergence_text(div) == divergence_text(as_json)
+    assert "epoch 000, step 3" in divergence_text(div) and "e.g. 1." in divergence_text(div)
+    assert "the loss became nan" in divergence_text({**as_json, "loss": None})  # strict JSON's null
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=50))
+def test_axis_labels_stay_short_whatever_the_values(values):
+    ticks, labels = axis_ticks(values)
+    assert len(ticks) == len(labels) <= 5
+    assert all(math.isfinite(t) for t in ticks)
+    assert all(len(label) <= 10 for label in labels)  # e.g. -3.89e+09, never 3893739520.0
