@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 FLUSH_S = 0.05  # progress at most 20 times a second
 MAX_CHUNK_S = 0.02  # one chunk of steps takes about this long at most, so commands are read promptly
 SAMPLE_ROWS = 600  # rows sent for the scatter
+# The engine yields the CPU to the app when they compete (it costs nothing when a core is free). Measured
+# on 2 cores with tmux polling the screen: key latency at 100x30 33 -> 21 ms, at 160x48 65 -> 53 ms
+# (median); training in the app without that load 17.0k -> 16.7k steps/s (noise).
+ENGINE_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the app decides when to stop, not a stray Ctrl+C
+        try:
+            os.nice(ENGINE_NICE)
+        except (OSError, AttributeError):  # not allowed, or no nice() here: train at normal priority
+            pass
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, _raise_signalled)
     engine = None
