@@ -217,3 +217,19 @@ async def test_the_log_panel_shows_the_epochs_when_opened(app_factory):
                          what="the log to show the last epoch")
         epochs = [str(l)[:9] for l in app.query_one(Log).lines if str(l).startswith("epoch ")]
         assert epochs == ["epoch 000", "epoch 001", "epoch 002"]  # each once, in order
+
+
+async def test_resizing_again_and_again_while_training_breaks_nothing(app_factory):
+    app = app_factory(epochs=400)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        for size in [(20, 10), (160, 48), (61, 18), (12, 5), (100, 30), (150, 40), (80, 24)] * 2:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.05)
+        assert app.run_state in ("running", "finished")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await wait_until(pilot, lambda: app.views_settled, what="the charts to catch up")
+        assert not app.screen.has_class("too-small")
+        assert "epoch 399: loss:" in log_text(app)
+        assert "chart unavailable" not in str(app.query_one(LossChart).render())
