@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .reference import Metrics, least_squares, metrics
+from .reference import Metrics, metrics
 from .results import Divergence
 from .trainer import Trainer
 
@@ -47,9 +47,7 @@ def summarize(trainer: Trainer, status: str | None = None) -> Summary:
     """Everything worth reporting about a trainer's current state; `status` overrides (e.g. interrupted)."""
     split, ds = trainer.split, trainer.experiment.dataset
     w_train, b_train = trainer.training_parameters()  # in training units, for metrics on training tensors
-    ls_w, ls_b = least_squares(split.X_train, split.y_train)
-    if split.standardized:
-        ls_w, ls_b = split.standardizer.to_data_units(list(ls_w), ls_b)
+    ls_w, ls_b = trainer.least_squares()
     loss = trainer.config.train.loss
     weights, bias = trainer.parameters()
     return Summary(
