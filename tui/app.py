@@ -96,7 +96,6 @@ class LinregApp(App):
         self._sent = config
         self.data = RunData()
         self.speed_index = DEFAULT_SPEED
-        self.pending_edits = False
         self._in_thread = in_thread  # tests run the engine in a thread of this process
         self._restart_when_ready = False
         self._keep_log = False
@@ -221,7 +220,6 @@ class LinregApp(App):
             self._frozen = True
         self._accepted = self._sent
         self.data.start(message.setup)
-        self.pending_edits = False
         if not self._keep_log:  # a new experiment starts a new log; a restart after a failure keeps it
             self.log_view.clear()
             self._log_pending.clear()
@@ -345,7 +343,7 @@ class LinregApp(App):
     def _refresh_status(self) -> None:
         speed = SPEEDS[self.speed_index]
         self.status_line.show(self.run_state, self.data, "max" if speed is None else f"{speed}/s",
-                              self.pending_edits, self.config.train.lr, self.config.train.schedule != "constant")
+                              self.config.train.lr, self.config.train.schedule != "constant")
 
     def watch_run_state(self) -> None:
         if self.status_line is not None:
@@ -391,10 +389,7 @@ class LinregApp(App):
 
     def action_reset(self) -> None:
         self._restart_when_ready = False
-        if self.pending_edits:
-            self._configure(self.config)
-        else:
-            self.engine.send("reset")
+        self.engine.send("reset")
 
     def action_new_data(self) -> None:
         seed = (self.config.seed + 1) % (FIELDS["seed"].hi + 1)

@@ -7,7 +7,7 @@ from tui.text import num
 
 
 class StatusLine(Static):
-    def show(self, state: str, data, speed_label: str, pending: bool, base_lr: float, scheduled: bool) -> None:
+    def show(self, state: str, data, speed_label: str, base_lr: float, scheduled: bool) -> None:
         """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running.
         scheduled: a learning-rate schedule is on, so the rate in use (data.lr) is shown after the base rate."""
         setup = data.setup
@@ -18,8 +18,6 @@ class StatusLine(Static):
         parts = [f"[b]{state.upper()}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
                  f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
                  f"loss {num(last)}", f"speed {rate}"]
-        if pending:
-            parts.append("[i]edits apply at reset (r)[/i]")
         text = "  ".join(parts)
         if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
             self._shown = text
