@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 import json
 import os
 import sys
@@ -62,7 +63,7 @@ class RunRecorder:
         self.name = f"{stamp}-{t.loss}-{t.optimizer}-seed{config.seed}{'-' + label if label else ''}"
         self.folder: Path | None = None  # set once created
         self.error: str | None = None  # the last write failure, None when everything is on disk
-        self._unwritten: list[str] = []  # CSV lines not yet on disk (header first, when it is not)
+        self._unwritten: deque[str] = deque()  # CSV lines not yet on disk (header first, when it is not)
         self._history = None  # the open history.csv
         self._final: tuple[str, str] | None = None  # params and summary JSON waiting to be written
         self._config_written = False
@@ -82,9 +83,8 @@ class RunRecorder:
         params = dumps(params_dict(weights, bias, self.feature_names, self.target_name)) + "\n"
         self._final = (params, dumps(summary) + "\n" if summary is not None else "")
         self._write()
-        if self._history is not None and self.error is None:
-            self._history.close()
-            self._history = None
+        if self.error is None:
+            self.close()
 
     def retry(self) -> bool:
         """Try the writes that failed again; True when the whole run is on disk."""
@@ -92,6 +92,7 @@ class RunRecorder:
         return self.error is None
 
     def close(self) -> None:
+        """Close history.csv (finish() does it once everything is on disk); safe to call twice."""
         if self._history is not None:
             try:
                 self._history.close()
@@ -108,11 +109,11 @@ class RunRecorder:
                 write_atomic(str(self.folder / CONFIG), configfile.dumps(self.config, f"linreg run {self.name}"))
                 self._config_written = True
             if self._history is None and self._unwritten:
-                self._history = open(self.folder / HISTORY, "a", encoding="utf-8", newline="")
+                self._history = _open_history(self.folder / HISTORY)
             while self._unwritten:
                 self._history.write(self._unwritten[0])  # one whole line per write
                 self._history.flush()
-                self._unwritten.pop(0)
+                self._unwritten.popleft()
             if self._final is not None:
                 params, summary = self._final
                 write_atomic(str(self.folder / PARAMS), params)
@@ -122,12 +123,7 @@ class RunRecorder:
             self.error = None
         except OSError as e:
             self.error = f"could not write the run to {self.folder or self.runs_dir}: {e.strerror or e}"
-            if self._history is not None:  # reopen next time: a full disk may have left it unusable
-                try:
-                    self._history.close()
-                except OSError:
-                    pass
-                self._history = None
+            self.close()  # reopened next time: a full disk may have left part of a line behind
 
     def _create_folder(self) -> Path:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +136,19 @@ class RunRecorder:
             except FileExistsError:
                 continue
         raise OSError(f"too many runs named {self.name}")
+
+
+def _open_history(path: Path):
+    """history.csv for appending. A failed write (full disk) may have left part of a row: cut the file back to
+    its last whole line first, so the row written again is never glued to a torn one."""
+    try:
+        with open(path, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+    except FileNotFoundError:
+        pass
+    return open(path, "a", encoding="utf-8", newline="")
 
 
 @dataclass(frozen=True)

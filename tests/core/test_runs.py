@@ -93,3 +93,20 @@ def test_listing_a_missing_or_odd_folder_is_empty_not_an_error(tmp_path):
     (tmp_path / "broken" / HISTORY).write_bytes(b"\xff\xfe garbage")
     [info] = list_runs(tmp_path)
     assert info.name == "broken" and info.status == "cut off"
+
+
+def test_a_row_torn_by_a_failed_write_is_cut_before_writing_again(tmp_path):
+    """A full disk can leave half a row behind; the retry must not glue the next row to it."""
+    trainer = Trainer(Config().replace(epochs=3))
+    ds = trainer.experiment.dataset
+    rec = RunRecorder(tmp_path, trainer.config, ds.feature_names, ds.target_name)
+    results = [r.epoch_result for r in trainer.run(chunk=32) if r.epoch_result]
+    rec.add_epoch(results[0])
+    rec.close()
+    with open(rec.folder / HISTORY, "a") as f:
+        f.write("1,208.18")  # what a write cut short by ENOSPC leaves
+    rec.add_epoch(results[1])
+    rec.add_epoch(results[2])
+    rec.close()
+    rows = read_rows(rec.folder)
+    assert [r[0] for r in rows] == ["0", "1", "2"] and all(len(r) == 10 for r in rows)
