@@ -7,7 +7,6 @@ import gc
 import os
 import signal
 import time
-
 from collections import deque
 
 from textual import work
@@ -101,8 +100,8 @@ class LinregApp(App):
         self._keep_log = False
         self._log_pending: deque[str] = deque(maxlen=LOG_MAX_LINES)  # written to the Log while it is visible
         self._panel = "fit"
-        self._drawn_at: dict[str, float] = {}
-        self._frozen = False  # panel id -> when it was last drawn (monotonic seconds)
+        self._drawn_at: dict[str, float] = {}  # panel id -> when it was last drawn (monotonic seconds)
+        self._frozen = False  # gc.freeze() done
         self.engine = None
         self.status_line = None  # set on mount
 
@@ -297,9 +296,8 @@ class LinregApp(App):
 
     # --------------------------------------------------------------- views
     def _log(self, *lines: str) -> None:
-        """Queue lines for the epoch log. They reach the Log widget at the next view tick, and only while
-        it is on screen: each write re-lays out the whole screen (the log's size changes), which at 20
-        progress messages a second made keys late."""
+        """Queue lines for the epoch log. They reach the Log widget while it is on screen, at most CHART_HZ
+        times a second (writing at every progress message, 20 a second, made frames and keys late)."""
         self._log_pending.extend(lines)
 
     def flush_log(self) -> None:

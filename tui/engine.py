@@ -113,7 +113,10 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_IGN)
         if engine is not None:
-            engine.end_run("interrupted", tell_app=False)
+            try:
+                engine.end_run("interrupted", tell_app=False)
+            except Exception:  # noqa: BLE001 - a trainer broken by the failure above: the epochs are on disk
+                pass
     if own_process:
         # The run's files are closed above; skipping the interpreter's teardown of torch saves about half
         # a second on quit.
