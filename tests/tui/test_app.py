@@ -191,6 +191,11 @@ async def test_help_screen_lists_the_keys(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        assert ("space", "Start/Pause") in app.screen.keys and ("*", "lr×2") in app.screen.keys
+        scroller = app.screen.query_one("#help")
+        await pilot.press("end")  # at 80×24 the help is longer than the screen: the keyboard scrolls it
+        await pilot.pause(0.1)
+        assert scroller.scroll_y > 0 and scroller.scroll_y == scroller.max_scroll_y
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -1,18 +1,15 @@
 """Help: every key, what the panels show, and where to read more."""
 from __future__ import annotations
 
+from rich import box
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 HELP = """\
-# linreg — keys
-
-| key | action |
-| --- | --- |
-{keys}
-
 **Panels** (1–5 on a small terminal, all at once on a large one): the data with the fitted line
 (`v` switches the tutorial's view, partial residuals and predicted-vs-actual; `[` `]` pick the feature),
 the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
@@ -37,6 +34,14 @@ class HelpScreen(ModalScreen):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        rows = "\n".join(f"| `{k}` | {d} |" for k, d in self.keys)
+        table = Table(box=box.SIMPLE_HEAD, title="linreg — keys", expand=False)
+        table.add_column("key", style="bold")
+        table.add_column("action")
+        for key, description in self.keys:
+            table.add_row(Text(key), Text(description))  # Text: "[" and "]" are keys, not markup
         with VerticalScroll(id="help"):
-            yield Markdown(HELP.format(keys=rows))
+            yield Static(table)
+            yield Markdown(HELP)
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()  # arrows, Page Up/Down, Home/End scroll it on a small terminal
