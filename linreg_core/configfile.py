@@ -77,7 +77,16 @@ def _toml_string(s: str) -> str:
 
 
 def load(path: str, base: Config | None = None) -> Config:
-    """Read a config file. Raises DataError naming the file and line (a bad value, an unknown key, bad TOML)."""
+    """Read a config file. Raises DataError naming the file and line (a bad value, an unknown key, bad TOML);
+    its field is "config" (the --config option), whatever setting inside the file was refused."""
+    try:
+        return _load(path, base)
+    except DataError as e:
+        e.field = "config"
+        raise
+
+
+def _load(path: str, base: Config | None) -> Config:
     resolved, text = read_text(path, expected="a TOML config file")
     shown = str(path)
     try:

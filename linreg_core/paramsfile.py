@@ -26,7 +26,11 @@ HOW_TO_SAVE = "save parameters as JSON (linreg train --save-params) or with torc
 
 def load_params(path: str, n_features: int) -> tuple[tuple[float, ...], float]:
     """(weights, bias) from a parameter file. Raises DataError naming the file (and line for JSON)."""
-    _, raw = read_bytes(path, expected="a parameter file (JSON or torch.save)")
+    try:
+        _, raw = read_bytes(path, expected="a parameter file (JSON or torch.save)")
+    except DataError as e:
+        e.field = FIELD  # missing, a folder, unreadable: about this option's file, not the CSV's
+        raise
     shown = str(path)
     head = raw.lstrip()[:1]
     if not head:

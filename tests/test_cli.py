@@ -136,6 +136,7 @@ def test_a_run_starts_from_saved_parameters(tmp_path):
 
 
 @pytest.mark.parametrize("content,words", [
+    ("[training]\nlr = -1\n", "--config: " ),
     ("[training]\nlr = -1\n", "c.toml, line 2: learning rate (lr): expected a number greater than 0"),
     ("lr = \n", "c.toml, line 1: is not valid TOML"),
 ])
@@ -182,3 +183,10 @@ def test_a_closed_stdin_neither_breaks_train_nor_hangs_the_app():
     assert out.returncode == 0 and out.stdout.startswith("epoch 000: loss: 227.864024"), out.stderr
     app = subprocess.run(LINREG, capture_output=True, text=True, timeout=60, preexec_fn=_close_stdin)
     assert app.returncode == 2 and "linreg train" in app.stderr and "Traceback" not in app.stderr
+
+
+def test_a_bad_parameter_file_is_refused_naming_its_option(tmp_path):
+    (tmp_path / "p.json").write_text('{"weights": [1, 2], "bias": 0}')
+    out = linreg("train", "--init-params", str(tmp_path / "p.json"), "--no-save")
+    assert out.returncode == 2 and out.stderr.startswith(
+        "linreg train: initial parameters (--init-params): ") and "holds 2 weights" in out.stderr

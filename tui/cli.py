@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from linreg_core.config import FIELDS, Config
+from linreg_core.config import FIELDS, LABELS, Config
 from linreg_core.errors import ConfigError, DataError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -87,6 +87,15 @@ def fail(prog: str, message: str) -> int:
     return EXIT_INVALID
 
 
+def refusal(e: LinregError) -> str:
+    """One line for a refused input, naming the option it came through: a file's errors say which option
+    named the file ("initial parameters (--init-params): p.json: holds 3 weights, …")."""
+    if isinstance(e, DataError):
+        option = "--config" if e.field == "config" else LABELS.get(e.field)
+        return f"{option}: {e}" if option else str(e)
+    return str(e)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
@@ -106,7 +115,7 @@ def app_main(argv: list[str]) -> int:
     try:
         config = parse_config(ns)
     except (ConfigError, DataError) as e:
-        return fail(prog, str(e))
+        return fail(prog, refusal(e))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         return fail(prog, "needs a terminal (run it in one, or over `ssh -t`); "
                           "for scripts and pipes use `linreg train`")
@@ -115,6 +124,6 @@ def app_main(argv: list[str]) -> int:
         app = make_app(config, runs_dir=runs_dir_of(ns))
         app.run()
     except LinregError as e:
-        return fail(prog, str(e))
+        return fail(prog, refusal(e))
     return app.return_code or EXIT_OK
 

@@ -12,7 +12,7 @@ import sys
 from contextlib import nullcontext
 
 from linreg_core.errors import ConfigError, DataError, LinregError
-from tui.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, build_parser, fail, parse_config, runs_dir_of
+from tui.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
 from tui.text import divergence_text, epoch_line, num, param_names
 
 PROG = "linreg train"
@@ -44,7 +44,7 @@ def _train(argv: list[str]) -> int:
     try:
         config = parse_config(args)
     except (ConfigError, DataError) as e:
-        return fail(PROG, str(e))
+        return fail(PROG, refusal(e))
     from linreg_core.export import history_csv, params_dict, dumps, write_atomic
     from linreg_core.results import DIVERGED, INTERRUPTED
     from linreg_core.summary import summarize
@@ -53,7 +53,7 @@ def _train(argv: list[str]) -> int:
     try:
         trainer = Trainer(config)
     except LinregError as e:
-        return fail(PROG, str(e))
+        return fail(PROG, refusal(e))
     for notice in trainer.notices:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     for sig in (signal.SIGTERM, signal.SIGHUP):

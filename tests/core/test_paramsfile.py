@@ -104,3 +104,9 @@ def test_a_run_starts_from_saved_parameters_in_data_units(tmp_path):
         assert w2 == pytest.approx(w, abs=1e-4) and b2 == pytest.approx(b, abs=1e-4)
         epoch0 = next(r for r in again.run(chunk=32) if r.epoch_result).epoch_result
         assert epoch0.loss_mean < 0.1  # the tutorial's first epoch from scratch: 7.1
+
+
+def test_a_missing_parameter_file_is_reported_for_its_own_option(tmp_path):
+    with pytest.raises(DataError, match="no such file") as err:
+        load_params(str(tmp_path / "nope.json"), 4)
+    assert err.value.field == "init_params"
