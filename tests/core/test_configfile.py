@@ -101,3 +101,24 @@ def test_not_a_file_and_not_utf8_are_refused(tmp_path):
     (tmp_path / "latin.toml").write_bytes(b"# caf\xe9\n")
     with pytest.raises(DataError, match="not UTF-8"):
         configfile.load(str(tmp_path / "latin.toml"))
+
+
+_keys = st.sampled_from(["lr", "epochs", "weights", "seed", "loss", "csv", "standardize", "batch_size", "x", "[data]",
+                         "[training]", "[run]", "test_fraction", "init_params"])
+_values = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                    st.text(max_size=12).map(lambda t: '"' + t.replace("\\", "").replace('"', "") + '"'),
+                    st.just("true"), st.just("[1, 2]"), st.just("[[1]]"), st.just("{a = 1}"), st.text(max_size=8))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_keys, _values), max_size=6))
+def test_any_file_is_read_or_refused_with_a_line_never_a_crash(tmp_path_factory, entries):
+    text = "\n".join(k if k.startswith("[") else f"{k} = {v}" for k, v in entries)
+    path = tmp_path_factory.mktemp("fuzz") / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        config = configfile.load(str(path))
+    except DataError as e:
+        assert str(e).startswith(str(path)) and e.field == "config"
+    else:
+        assert isinstance(config, Config)

@@ -1,10 +1,12 @@
 """--init-params: a run starts from saved parameters; a file that carries code is refused and never runs."""
 import json
+import math
 import os
 import pickle
 
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 from linreg_core.config import Config
 from linreg_core.errors import DataError
@@ -110,3 +112,22 @@ def test_a_missing_parameter_file_is_reported_for_its_own_option(tmp_path):
     with pytest.raises(DataError, match="no such file") as err:
         load_params(str(tmp_path / "nope.json"), 4)
     assert err.value.field == "init_params"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
+                 st.recursive(st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.text(max_size=5)),
+                              lambda inner: st.one_of(st.lists(inner, max_size=5),
+                                                      st.dictionaries(st.sampled_from(["weights", "bias", "weight",
+                                                                                       "x.weight", "x.bias"]),
+                                                                      inner, max_size=3)),
+                              max_leaves=10).map(lambda v: json.dumps(v).encode())))
+def test_any_file_is_read_or_refused_never_a_crash(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("fuzz") / "p.bin"
+    path.write_bytes(content)
+    try:
+        weights, bias = load_params(str(path), 2)
+    except DataError as e:
+        assert e.field == "init_params" and str(path) in str(e)
+    else:
+        assert len(weights) == 2 and all(math.isfinite(w) for w in (*weights, bias))
