@@ -97,3 +97,19 @@ async def test_a_refused_parameter_file_says_why_under_its_field(app_factory, tm
         await wait_until(pilot, lambda: "init_params" in form.errors, what="the refusal")
         assert "holds 2 weights, but the data has 4 features" in form.errors["init_params"]
         assert app.config.init_params is None  # the previous settings stay
+
+
+async def test_save_config_asks_before_replacing_a_file(app_factory, tmp_path):
+    target = tmp_path / "kept.toml"
+    target.write_text("# the user's own notes\n")
+    app = app_factory(lr=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        app.screen.query_one("#save-path", Input).value = str(target)
+        await pilot.press("enter")
+        assert "exists. Press Enter again to replace it" in str(app.screen.query_one("#save-error", Label).render())
+        assert target.read_text() == "# the user's own notes\n"  # nothing replaced yet
+        await pilot.press("enter")
+        assert not isinstance(app.screen, SaveConfigScreen)
+        assert configfile.load(str(target)) == Config().replace(lr=0.1)

@@ -25,6 +25,7 @@ class SaveConfigScreen(ModalScreen):
         super().__init__()
         self.config = config
         self.default_path = default_path
+        self._confirmed: str | None = None  # the existing file the user agreed to replace
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save"):
@@ -44,6 +45,10 @@ class SaveConfigScreen(ModalScreen):
         full = os.path.abspath(os.path.expanduser(path))
         if os.path.isdir(full):
             error.update(f"{full} is a folder; type a file name inside it.")
+            return
+        if os.path.exists(full) and self._confirmed != full:  # never replace a file without asking
+            self._confirmed = full
+            error.update(f"{full} exists. Press Enter again to replace it, or change the name.")
             return
         try:
             written = write_atomic(full, configfile.dumps(self.config))
