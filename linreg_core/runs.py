@@ -188,13 +188,16 @@ def _info(folder: Path) -> RunInfo:
     except (OSError, ValueError, AttributeError):
         pass
     epochs, last_loss = 0, None
-    try:
-        with open(folder / HISTORY, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
-        data_rows = [r for r in rows[1:] if r]
-        epochs = len(data_rows)
-        if data_rows and len(data_rows[-1]) > 2 and data_rows[-1][2]:
-            last_loss = float(data_rows[-1][2])
-    except (OSError, ValueError, csv.Error):
+    try:  # a long run's history can be 100 MB: count its lines and read only its tail
+        with open(folder / HISTORY, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            epochs = max(0, lines - 1)  # whole lines after the header
+            f.seek(max(0, f.tell() - 65536))
+            tail = f.read().split(b"\n")
+        last = tail[-2] if len(tail) >= 2 and epochs else b""  # the last whole line
+        cells = next(csv.reader([last.decode("utf-8")])) if last else []
+        if len(cells) > 2 and cells[2]:
+            last_loss = float(cells[2])
+    except (OSError, ValueError, csv.Error, StopIteration):
         pass
     return RunInfo(folder, folder.name, started, status, epochs, last_loss)
