@@ -80,7 +80,7 @@ class Field:
                 raise ValueError(f"expected {self.expected()}, got {value!r}")
             low_bad = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
             if low_bad or (self.hi is not None and value > self.hi):
-                raise ValueError(f"expected {self.expected()}, got {_fmt(value)}")
+                raise ValueError(f"expected {self.expected()}, got {format_number(value)}")
             return float(value) if self.kind == "number" else value
         if self.kind == "numbers":
             value = tuple(float(v) for v in value)
@@ -88,7 +88,8 @@ class Field:
                 raise ValueError(f"expected 1 to {MAX_FEATURES} comma-separated numbers such as 8.1,2,2,4")
             for v in value:
                 if not math.isfinite(v) or abs(v) > self.hi:
-                    raise ValueError(f"each value must be between -{_fmt(self.hi)} and {_fmt(self.hi)}, got {_fmt(v)}")
+                    bound = format_number(self.hi)
+                    raise ValueError(f"each value must be between -{bound} and {bound}, got {format_number(v)}")
             return value
         if self.kind == "choice" and value not in self.choices:
             raise ValueError(f"expected one of {', '.join(self.choices)}, got {value!r}")
@@ -97,12 +98,12 @@ class Field:
     def expected(self) -> str:
         what = {"int": "a whole number", "number": "a number"}.get(self.kind, self.kind)
         if self.lo is not None and self.hi is not None:
-            low = f"greater than {_fmt(self.lo)}" if self.lo_open else f"from {_fmt(self.lo)}"
-            return f"{what} {low} {'up ' if self.lo_open else ''}to {_fmt(self.hi)}"
+            low = f"greater than {format_number(self.lo)}" if self.lo_open else f"from {format_number(self.lo)}"
+            return f"{what} {low} {'up ' if self.lo_open else ''}to {format_number(self.hi)}"
         if self.lo is not None:
-            return f"{what} {'>' if self.lo_open else '≥'} {_fmt(self.lo)}"
+            return f"{what} {'>' if self.lo_open else '≥'} {format_number(self.lo)}"
         if self.hi is not None:
-            return f"{what} ≤ {_fmt(self.hi)}"
+            return f"{what} ≤ {format_number(self.hi)}"
         return what
 
     def format(self, value: Any) -> str:
@@ -110,17 +111,17 @@ class Field:
         if value is None:
             return ""
         if self.kind == "numbers":
-            return ",".join(_fmt(v) for v in value)
+            return ",".join(format_number(v) for v in value)
         if self.kind == "names":
             return ",".join(value)
         if self.kind == "bool":
             return "yes" if value else "no"
         if self.kind == "number":
-            return _fmt(value)
+            return format_number(value)
         return str(value)
 
 
-def _fmt(x: float) -> str:
+def format_number(x: float) -> str:
     """Shortest text that reads back as the same number: 8.1 not 8.100000381."""
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
         return str(int(x))
@@ -264,9 +265,9 @@ class Config:
 
     def replace(self, **values: Any) -> "Config":
         """A copy with some fields changed, whichever group they belong to."""
-        data = {k: v for k, v in values.items() if k in _DATA_NAMES}
-        train = {k: v for k, v in values.items() if k in _TRAIN_NAMES}
-        top = {k: v for k, v in values.items() if k not in _DATA_NAMES and k not in _TRAIN_NAMES}
+        data = {k: v for k, v in values.items() if k in DATA_NAMES}
+        train = {k: v for k, v in values.items() if k in TRAIN_NAMES}
+        top = {k: v for k, v in values.items() if k not in DATA_NAMES and k not in TRAIN_NAMES}
         return replace(self, data=replace(self.data, **data), train=replace(self.train, **train), **top)
 
     def to_options(self) -> dict[str, str]:
@@ -274,15 +275,15 @@ class Config:
         return {name: FIELDS[name].format(self.get(name)) for name in FIELDS}
 
     def get(self, name: str) -> Any:
-        if name in _DATA_NAMES:
+        if name in DATA_NAMES:
             return getattr(self.data, name)
-        if name in _TRAIN_NAMES:
+        if name in TRAIN_NAMES:
             return getattr(self.train, name)
         return getattr(self, name)
 
 
-_DATA_NAMES = {f.name for f in fields(DataConfig)}
-_TRAIN_NAMES = {f.name for f in fields(TrainConfig)}
+DATA_NAMES = {f.name for f in fields(DataConfig)}
+TRAIN_NAMES = {f.name for f in fields(TrainConfig)}
 
 
 def memory_limit_bytes() -> int:

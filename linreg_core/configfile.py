@@ -22,14 +22,14 @@ import re
 import tomllib
 from typing import Any
 
-from .config import _DATA_NAMES, _TRAIN_NAMES, FIELDS, Config, _fmt
+from .config import DATA_NAMES, TRAIN_NAMES, FIELDS, Config, format_number
 from .csvdata import read_text
 from .errors import ConfigError, DataError
 
 SECTIONS = {
-    "data": [n for n in FIELDS if n in _DATA_NAMES],
-    "training": [n for n in FIELDS if n in _TRAIN_NAMES],
-    "run": [n for n in FIELDS if n not in _DATA_NAMES and n not in _TRAIN_NAMES],
+    "data": [n for n in FIELDS if n in DATA_NAMES],
+    "training": [n for n in FIELDS if n in TRAIN_NAMES],
+    "run": [n for n in FIELDS if n not in DATA_NAMES and n not in TRAIN_NAMES],
 }
 SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
 PATH_FIELDS = ("csv", "init_params")
@@ -57,9 +57,9 @@ def _toml_value(kind: str, value: Any) -> str:
     if kind == "bool":
         return "true" if value else "false"
     if kind in ("number", "int"):
-        return _fmt(value)  # the shortest text that reads back as the same number
+        return format_number(value)  # the shortest text that reads back as the same number
     if kind in ("numbers", "names"):
-        return "[" + ", ".join(_fmt(v) if kind == "numbers" else _toml_string(v) for v in value) + "]"
+        return "[" + ", ".join(format_number(v) if kind == "numbers" else _toml_string(v) for v in value) + "]"
     return _toml_string(str(value))
 
 

@@ -53,7 +53,8 @@ class SaveConfigScreen(ModalScreen):
         try:
             written = write_atomic(full, configfile.dumps(self.config))
         except OSError as e:
-            error.update(f"Could not write {full}: {e.strerror or e}. Nothing was lost: fix the path and press Enter again.")
+            error.update(f"Could not write {full}: {e.strerror or e}. Nothing was lost: fix the path and press "
+                         "Enter again.")
             return
         self.dismiss(written)
 
