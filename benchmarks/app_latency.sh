@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ../shared/tools/tui-latency --size "${SIZE:-100x30}" --reps "${REPS:-30}" --ready IDLE --setup "${SETUP:-+,+,+,+,Space}" --settle 3 \
-  --pair '*=lr 0\.06 ' --pair '/=lr 0\.03 ' -- .venv/bin/linreg --epochs 100000
+  --pair '*=lr 0\.06 ' --pair '/=lr 0\.03 ' -- .venv/bin/linreg --epochs 100000 --no-save

@@ -1,7 +1,9 @@
 """Time to redraw each chart (plotext build inside render) at 80×24 and 160×48 panel sizes, for the
-tutorial's data and for a long run's history.    .venv/bin/python benchmarks/chart_redraw.py"""
+tutorial's data and for a long run's history.
+    .venv/bin/python benchmarks/chart_redraw.py [--sizes 80x24,160x48] [--epochs 50,2000] [--repeats 10]"""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -16,7 +18,7 @@ from tui.widgets.loss_chart import LossChart  # noqa: E402
 from tui.widgets.params_chart import ParamsChart  # noqa: E402
 
 
-async def measure(size, epochs: int):
+async def measure(size, epochs: int, repeats: int):
     app = make_app(Config().replace(epochs=epochs), in_thread=True)
     async with app.run_test(size=size) as pilot:
         while app.run_state != "idle":
@@ -32,7 +34,7 @@ async def measure(size, epochs: int):
             await pilot.pause(0.2)
             chart = app.query_one(chart_type)
             times = []
-            for _ in range(10):
+            for _ in range(repeats):
                 t0 = time.perf_counter()
                 chart.redraw(app.data)
                 chart.render()
@@ -42,9 +44,14 @@ async def measure(size, epochs: int):
 
 
 def main():
-    for size in ((80, 24), (160, 48)):
-        for epochs in (50, 2000):
-            steps, points, rows = asyncio.run(measure(size, epochs))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="80x24,160x48")
+    ap.add_argument("--epochs", default="50,2000")
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+    for size in [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]:
+        for epochs in [int(e) for e in args.epochs.split(",")]:
+            steps, points, rows = asyncio.run(measure(size, epochs, args.repeats))
             cells = "  ".join(f"{name} {ms:5.1f} ms" for name, ms in rows)
             print(f"{size[0]}x{size[1]} {steps:6d} steps ({points} loss points kept): {cells}")
 

@@ -1,5 +1,7 @@
-"""A strict CSV reader: a header row, numbers everywhere else. Refusals name the file, the 1-based line
-and the column; nothing is half-loaded (the caller gets a table or an error, never part of one)."""
+"""A strict CSV reader: a header row, numbers in every column that is used. Refusals name the file, the
+1-based line and the column; nothing is half-loaded (the caller gets a table or an error, never part of
+one). Columns are chosen from the header before any row is read, so a wrong column name is reported before
+a bad cell, and columns that are not used may hold anything (names, dates, ids)."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +10,7 @@ import math
 import os
 import stat
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import DataError
 from .parse import parse_number
@@ -18,11 +21,13 @@ MAX_BYTES = 2 * 2**30
 
 @dataclass(frozen=True)
 class Table:
-    """Numeric columns read from a CSV file, row-major. rows: n tuples of len(names) floats."""
+    """Numeric columns read from a CSV file, row-major. rows: n tuples of len(names) floats (the chosen
+    columns, in the chosen order)."""
 
     names: tuple[str, ...]
     rows: list[tuple[float, ...]]
     path: str
+    lines: list[int]  # the 1-based line of each row (blank lines are skipped), for messages
 
 
 def read_bytes(path: str, expected: str = "a CSV file") -> tuple[str, bytes]:
@@ -60,8 +65,9 @@ def read_text(path: str, expected: str = "a CSV file") -> tuple[str, str]:
         raise DataError(f"is not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8", shown, line) from None
 
 
-def read_csv(path: str) -> Table:
-    """Parse a comma-separated file with a header row into a Table of finite floats."""
+def read_csv(path: str, choose: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None) -> Table:
+    """Parse a comma-separated file with a header row into a Table of finite floats. choose(header) names
+    the columns to read, in order (all by default); it may raise DataError for a column that is not there."""
     resolved, text = read_text(path)
     shown = str(path)
     if not text.strip():
@@ -70,11 +76,14 @@ def read_csv(path: str) -> Table:
     old_limit = csv.field_size_limit(10 * MAX_FIELD)
     try:
         header = _header(reader, shown)
-        rows = []
+        names = choose(header) if choose is not None else header
+        picks = [header.index(n) for n in names]
+        rows, lines = [], []
         for record in reader:
             if not record or all(not c.strip() for c in record):
                 continue  # blank line
-            rows.append(_row(record, header, reader.line_num, shown))
+            rows.append(_row(record, header, picks, reader.line_num, shown))
+            lines.append(reader.line_num)
     except csv.Error as e:
         if "field limit" in str(e):
             raise DataError(f"a field is longer than {10 * MAX_FIELD:,} characters; expected numbers",
@@ -84,7 +93,7 @@ def read_csv(path: str) -> Table:
         csv.field_size_limit(old_limit)
     if not rows:
         raise DataError("has a header but no rows of data", shown)
-    return Table(header, rows, resolved)
+    return Table(tuple(names), rows, resolved, lines)
 
 
 def _header(reader, shown: str) -> tuple[str, ...]:
@@ -109,11 +118,11 @@ def _header(reader, shown: str) -> tuple[str, ...]:
     return names
 
 
-def _row(record: list[str], header: tuple[str, ...], line: int, shown: str) -> tuple[float, ...]:
+def _row(record: list[str], header: tuple[str, ...], picks: list[int], line: int, shown: str) -> tuple[float, ...]:
     if len(record) != len(header):
         raise DataError(f"has {len(record)} fields; the header has {len(header)}", shown, line)
     values = []
-    for name, cell in zip(header, record):
+    for name, cell in ((header[i], record[i]) for i in picks):
         if not cell.strip():
             raise DataError("is empty; every cell must hold a number", shown, line, name)
         if len(cell) > MAX_FIELD:

@@ -1,5 +1,8 @@
 """Data behind one shape: synthetic `y = X·w + b + noise` drawn exactly as the tutorial draws it, or CSV
-columns; then an optional train/test split and standardization."""
+columns; then an optional train/test split and standardization.
+
+The data are float64 from the source (the file's decimals, or the tutorial's float32 draws held exactly) to
+the least-squares optimum and the metrics; only the tensors the trainer steps on are in --dtype."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from .errors import DataError
 
 @dataclass(frozen=True)
 class Dataset:
-    """All samples in data units. X: (n, d) float32, y: (n, 1) float32."""
+    """All samples in data units. X: (n, d) float64, y: (n, 1) float64."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -28,45 +31,70 @@ class Dataset:
         return self.X.shape[1]
 
 
-def synthetic(cfg: DataConfig, generator: torch.Generator) -> Dataset:
-    """The tutorial's draws, in its order: X ~ N(0, 1), then the noise (the caller draws w next)."""
-    true_w = torch.tensor(cfg.weights)
-    X = torch.normal(0, 1, (cfg.samples, len(cfg.weights)), generator=generator)  # (n, d)
-    y = torch.matmul(X, true_w) + cfg.bias  # (n,)
-    y += torch.normal(0, cfg.noise, y.shape, generator=generator)
+def synthetic(cfg: DataConfig, generator: torch.Generator, dtype: str = "float32") -> Dataset:
+    """The tutorial's draws, in its order: X ~ N(0, 1), then the noise (the caller draws w next).
+
+    float32 (the tutorial): y = X·w + b + noise summed in float32 as the tutorial does, so its numbers come
+    out; the float32 values are then held exactly in float64. float64: the same draws, summed in float64, so
+    the data do not depend on the CPU's float32 summation order either."""
+    X = torch.normal(0, 1, (cfg.samples, len(cfg.weights)), generator=generator)  # (n, d) float32
+    wide = dtype == "float64"
+    if wide:
+        X = X.double()
+    y = torch.matmul(X, torch.tensor(cfg.weights, dtype=X.dtype)) + cfg.bias  # (n,)
+    y += torch.normal(0, cfg.noise, y.shape, generator=generator).to(y.dtype)
     names = tuple(f"x{i}" for i in range(len(cfg.weights)))
-    return Dataset(X, y.reshape(-1, 1), names, "y", tuple(cfg.weights), cfg.bias, "synthetic")
+    return Dataset(X.double(), y.reshape(-1, 1).double(), names, "y", tuple(cfg.weights), cfg.bias, "synthetic")
 
 
 def from_csv(cfg: DataConfig, dtype: str = "float32") -> Dataset:
-    """Columns of a CSV file: the target (default: the last) and the features (default: all others)."""
-    table = read_csv(cfg.csv)
-    target = cfg.target if cfg.target is not None else table.names[-1]
-    if target not in table.names:
-        raise DataError(f"has no column {target!r} for the target; columns: {', '.join(table.names)}", cfg.csv)
-    features = cfg.features if cfg.features is not None else tuple(n for n in table.names if n != target)
-    missing = [f for f in features if f not in table.names]
-    if missing:
-        raise DataError(f"has no column {missing[0]!r}; columns: {', '.join(table.names)}", cfg.csv)
-    if target in features:
-        raise DataError(f"column {target!r} cannot be both the target and a feature", cfg.csv)
-    if not features:
-        raise DataError("has no feature columns besides the target", cfg.csv)
+    """Columns of a CSV file: the target (default: the last) and the features (default: all others). Column
+    errors name the option (--target, --features) and come before any cell is read."""
+    def choose(names: tuple[str, ...]) -> tuple[str, ...]:
+        target = cfg.target if cfg.target is not None else names[-1]
+        if target not in names:
+            raise DataError(f"has no column {target!r} for the target; columns: {', '.join(names)}", cfg.csv,
+                            field="target")
+        features = cfg.features if cfg.features is not None else tuple(n for n in names if n != target)
+        missing = [f for f in features if f not in names]
+        if missing:
+            raise DataError(f"has no column {missing[0]!r}; columns: {', '.join(names)}", cfg.csv,
+                            field="features")
+        if target in features:
+            raise DataError(f"column {target!r} cannot be both the target and a feature", cfg.csv,
+                            field="features")
+        if not features:
+            raise DataError("has no feature columns besides the target", cfg.csv, field="features")
+        return (*features, target)
+
+    table = read_csv(cfg.csv, choose)
+    features, target = table.names[:-1], table.names[-1]
     if len(table.rows) < 2:
         raise DataError("has one row of data; at least two are needed", cfg.csv)
     check_memory(len(table.rows), len(features), dtype)
-    all_rows = torch.tensor(table.rows, dtype=torch.float64)  # (n, columns)
-    cols = [table.names.index(f) for f in features]
-    X = all_rows[:, cols].to(torch.float32)
-    y = all_rows[:, table.names.index(target)].reshape(-1, 1).to(torch.float32)
-    return Dataset(X, y, tuple(features), target, None, None, table.path)
+    all_rows = torch.tensor(table.rows, dtype=torch.float64)  # (n, features + 1): the target last
+    if dtype == "float32":
+        _refuse_beyond_float32(all_rows, table, cfg.csv)
+    return Dataset(all_rows[:, :-1], all_rows[:, -1:], tuple(features), target, None, None, table.path)
+
+
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
+def _refuse_beyond_float32(rows: torch.Tensor, table, path: str) -> None:
+    """A value float32 training would turn into inf is refused with its line and column (float64 takes it)."""
+    too_big = rows.abs() > FLOAT32_MAX  # (n, columns)
+    if bool(too_big.any()):
+        r, c = (int(i) for i in too_big.nonzero()[0])
+        raise DataError(f"{table.rows[r][c]:g} is beyond float32's range (±{FLOAT32_MAX:.3g}); "
+                        "train with --dtype float64 for such values", path, table.lines[r], table.names[c])
 
 
 def load(config: Config, generator: torch.Generator) -> Dataset:
     """The configured data set; synthetic draws come first from `generator`."""
     if config.data.csv is not None:
         return from_csv(config.data, config.dtype)
-    return synthetic(config.data, generator)
+    return synthetic(config.data, generator, config.dtype)
 
 
 @dataclass(frozen=True)
@@ -103,7 +131,9 @@ class Standardizer:
 
 @dataclass(frozen=True)
 class Split:
-    """Train and (optional) test samples in training units and dtype. X: (n, d), y: (n, 1)."""
+    """Train and (optional) test samples in training units and dtype, X: (n, d), y: (n, 1); and the same
+    samples as the data holds them (`raw_*`: float64, data units, on the CPU) for the least-squares optimum
+    and the metrics."""
 
     X_train: torch.Tensor
     y_train: torch.Tensor
@@ -111,6 +141,8 @@ class Split:
     y_test: torch.Tensor | None
     standardizer: Standardizer
     standardized: bool
+    raw_train: tuple[torch.Tensor, torch.Tensor]  # (X, y)
+    raw_test: tuple[torch.Tensor, torch.Tensor] | None
 
 
 def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
@@ -128,6 +160,7 @@ def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed ^ 0x5EED))
         test_idx, train_idx = perm[:n_test].sort().values, perm[n_test:].sort().values
         X_test, y_test, X, y = X[test_idx], y[test_idx], X[train_idx], y[train_idx]
+    raw_train, raw_test = (X, y), (None if X_test is None else (X_test, y_test))
     std = Standardizer.fit(X) if standardize else Standardizer.identity(X.shape[1])
     if standardize:
         X = std.apply(X)
@@ -136,4 +169,4 @@ def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
     def put(t):
         return None if t is None else t.to(device=device, dtype=dtype).contiguous()
 
-    return Split(put(X), put(y), put(X_test), put(y_test), std, standardize)
+    return Split(put(X), put(y), put(X_test), put(y_test), std, standardize, raw_train, raw_test)

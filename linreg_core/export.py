@@ -5,14 +5,18 @@
 - CSV text cells that a spreadsheet would run as a formula (=, +, -, @ and tab/CR first) get a leading '.
 - Files are written to a temporary file beside the target and renamed over it, so a failure (full disk,
   read-only folder) never leaves a torn file; the caller keeps everything in memory to retry.
+- A path the user names (write_file) is never replaced when it is not a regular file: a symlink is written
+  through (the link stays), a FIFO or a device is written in place.
 """
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
+import stat
 import tempfile
 from typing import Any, Iterable
 
@@ -49,13 +53,44 @@ def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_atomic(path: str, text: str) -> str:
-    """Write text to path via a temporary file and a rename. Returns the expanded path; raises OSError."""
+def write_file(path: str, text: str) -> str:
+    """Write text to a path a user named. A regular file (or a new one) is replaced atomically, keeping its
+    permissions; through a symlink the target is written (the link stays); a FIFO or a character device is
+    written in place (a FIFO without a reader is refused at once rather than waited on); a folder is
+    refused. Returns the expanded path; raises OSError."""
+    shown = os.path.expanduser(path)
+    real = os.path.realpath(shown)
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        write_atomic(real, text)
+        return shown
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", shown)
+    if stat.S_ISREG(st.st_mode):
+        write_atomic(real, text, mode=stat.S_IMODE(st.st_mode))
+        return shown
+    try:  # FIFO, device: in place
+        fd = os.open(real, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise OSError(errno.ENXIO, "a pipe with no reader", shown) from None
+        raise
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return shown
+
+
+def write_atomic(path: str, text: str, mode: int | None = None) -> str:
+    """Write text to path via a temporary file and a rename (for regular files this program owns; a path
+    a user named goes through write_file). Returns the expanded path; raises OSError."""
     path = os.path.expanduser(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".linreg-", suffix=".tmp", dir=folder)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual permissions
+        # mkstemp makes 0600; a saved file gets the usual permissions, a replaced one keeps its own
+        os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -104,3 +139,12 @@ def params_dict(weights, bias, feature_names, target_name) -> dict:
         "weights": list(weights), "bias": bias,
         "state_dict": {"weight": [list(weights)], "bias": [bias]},
     }
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name the same file (through ~, links and relative parts)."""
+    a, b = os.path.expanduser(a), os.path.expanduser(b)
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)

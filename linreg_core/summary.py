@@ -46,16 +46,15 @@ class Summary:
 def summarize(trainer: Trainer, status: str | None = None) -> Summary:
     """Everything worth reporting about a trainer's current state; `status` overrides (e.g. interrupted)."""
     split, ds = trainer.split, trainer.experiment.dataset
-    w_train, b_train = trainer.training_parameters()  # in training units, for metrics on training tensors
     ls_w, ls_b = trainer.least_squares()
     loss = trainer.config.train.loss
-    weights, bias = trainer.parameters()
+    weights, bias = trainer.parameters()  # data units: the metrics are computed on the float64 data
     return Summary(
         status=status or trainer.status, epochs=trainer.epoch, steps=trainer.steps,
         weights=tuple(weights), bias=bias, true_weights=ds.true_weights, true_bias=ds.true_bias,
         ls_weights=tuple(ls_w), ls_bias=ls_b,
-        train=metrics(split.X_train, split.y_train, w_train, b_train, loss),
-        test=None if split.X_test is None else metrics(split.X_test, split.y_test, w_train, b_train, loss),
+        train=metrics(*split.raw_train, weights, bias, loss),
+        test=None if split.raw_test is None else metrics(*split.raw_test, weights, bias, loss),
         feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_options(),
         divergence=trainer.divergence, notices=tuple(trainer.notices),
     )

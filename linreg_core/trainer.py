@@ -47,6 +47,11 @@ class Trainer:
         self._least_squares: tuple[tuple[float, ...], float] | None = None
         self.reset()
 
+    @property
+    def target_epochs(self) -> int:
+        """The epoch count this run trains to (config's epochs, more after extend())."""
+        return self._target_epochs
+
     # ----------------------------------------------------------------- state
     def reset(self) -> None:
         """Back to the initial parameters, step 0, the first shuffle; the data stays."""
@@ -65,16 +70,25 @@ class Trainer:
         self._epoch_sum = 0.0
         self._explode_at = math.inf
         self._best, self._bad_epochs = math.inf, 0
+        self._target_epochs = self.config.train.epochs
+        self._set_epoch_lr()
+
+    def extend(self, epochs: int) -> None:
+        """Train `epochs` more after the run finished or stopped early (same parameters, optimizer state and
+        shuffles; patience counts afresh). A schedule stretches over the new length."""
+        if self.status not in (FINISHED, EARLY_STOPPED, RUNNING):
+            raise RuntimeError(f"a {self.status} run cannot be continued; call reset() to start again")
+        self._target_epochs = self.epoch + epochs
+        self.status = RUNNING
+        self._bad_epochs = 0
         self._set_epoch_lr()
 
     def least_squares(self) -> tuple[tuple[float, ...], float]:
-        """The closed-form optimum on the training samples, in data units. Computed once per trainer (it
-        depends on the data only): at 1M × 64 it takes seconds, and every summary asks for it."""
+        """The closed-form optimum on the training samples, in data units, from the float64 data (never the
+        training dtype's rounding of it). Computed once per trainer (it depends on the data only): at 1M × 64
+        it takes a second, and every summary asks for it."""
         if self._least_squares is None:
-            w, b = reference.least_squares(self.split.X_train, self.split.y_train)
-            if self.split.standardized:
-                w, b = self.split.standardizer.to_data_units(list(w), b)
-            self._least_squares = (tuple(w), b)
+            self._least_squares = reference.least_squares(*self.split.raw_train)
         return self._least_squares
 
     @property
@@ -89,11 +103,12 @@ class Trainer:
     def set_lr(self, lr: float) -> None:
         """Change the base learning rate; takes effect at the next step."""
         self.base_lr = FIELDS["lr"].check(lr)
+        self.config = self.config.replace(lr=self.base_lr)  # what a run that starts now is recorded with
         self._set_epoch_lr()
 
     def _set_epoch_lr(self) -> None:
         tc = self.config.train
-        self._lr = self.base_lr * schedules.factor(tc.schedule, self.epoch, tc.epochs)
+        self._lr = self.base_lr * schedules.factor(tc.schedule, self.epoch, self._target_epochs)
         self._lr_t = torch.tensor(self._lr, dtype=self.dtype, device=self.device)
 
     def training_parameters(self) -> tuple[list[float], float]:
@@ -223,7 +238,7 @@ class Trainer:
             self._best, self._bad_epochs = monitored, 0
         else:
             self._bad_epochs += 1
-        if self.epoch >= tc.epochs:
+        if self.epoch >= self._target_epochs:
             self.status = FINISHED
         elif tc.patience and self._bad_epochs >= tc.patience:
             self.status = EARLY_STOPPED

@@ -17,9 +17,11 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Log, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
+from linreg_core import states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
-from tui.messages import EngineFailed, EngineProgress, EngineReady, EngineRefused, RunEnded, RunSaving
+from tui.messages import (EngineFailed, EngineProgress, EngineReady, EngineRefused, EngineState, RunEnded,
+                          RunSaving)
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -41,7 +43,13 @@ MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
 LOG_MAX_LINES = 2000
 FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit",
-               "retry_save"}  # the rest: help (retry_save shows only after a failed write)
+               "retry_save", "continue_run"}  # the rest: help (retry_save and continue_run show only when
+# they apply: after a failed write, after a finished or stopped run)
+# key actions that are engine commands, and the command each sends
+RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop": "stop", "reset": "reset",
+                "continue_run": "continue"}
+OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
+                 "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
@@ -59,6 +67,7 @@ class LinregApp(App):
             ("n", "step", "Step"),
             ("N", "epoch", "Epoch"),
             ("x", "stop", "Stop"),
+            ("c", "continue_run", "Continue"),
             ("r", "reset", "Reset"),
             ("asterisk", "lr_up", "lr×2"),
             ("slash", "lr_down", "lr÷2"),
@@ -96,7 +105,9 @@ class LinregApp(App):
         self.data = RunData()
         self.speed_index = DEFAULT_SPEED
         self._in_thread = in_thread  # tests run the engine in a thread of this process
-        self._restart_when_ready = False
+        self._queued: list[tuple] = []  # commands for the engine, from keys pressed before it was started
+        self._failed_with: Config | None = None  # the settings the engine last failed on (restarted once)
+        self.state_reason: str | None = None  # why the engine is in its state (e.g. stopped early)
         self._keep_log = False
         self._log_pending: deque[str] = deque(maxlen=LOG_MAX_LINES)  # written to the Log while it is visible
         self._panel = "fit"
@@ -144,9 +155,7 @@ class LinregApp(App):
 
     def _on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go."""
-        self.workers.cancel_group(self, "engine")
-        if self.engine is not None:
-            self.engine.close()  # the engine ends the run on disk and exits (≤ 0.5 s, then it is terminated)
+        self._stop_engine()
         if signum == signal.SIGHUP:
             os._exit(128 + signum)  # the terminal is gone: nothing to restore on it, nothing left to write
         self.exit(return_code=128 + signum)
@@ -181,8 +190,19 @@ class LinregApp(App):
         from tui.engine import EngineClient
 
         self.engine = EngineClient(self.config, in_thread=self._in_thread, runs_dir=self.runs_dir)
+        self._sent = self.config
         self.engine.send("speed", SPEEDS[self.speed_index])
+        for cmd in self._queued:  # keys pressed while the engine was starting: it reads them once ready
+            self.engine.send(*cmd)
+        self._queued.clear()
         self._pump(self.engine)
+
+    def _send(self, *cmd) -> None:
+        """A command for the engine; kept until it exists when it is not started yet."""
+        if self.engine is None:
+            self._queued.append(cmd)
+        else:
+            self.engine.send(*cmd)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _pump(self, engine) -> None:
@@ -201,12 +221,15 @@ class LinregApp(App):
                 self.post_message(EngineReady(args[0]))
             elif kind == "progress":
                 self.post_message(EngineProgress(args[0]))
+            elif kind == "state":
+                self.post_message(EngineState(args[0], args[1]))
             elif kind == "ended":
                 self.post_message(RunEnded(args[0], args[1]))
             elif kind == "invalid":
                 self.post_message(EngineRefused(args[0], args[1]))
-            elif kind == "failed":
+            elif kind == "failed":  # the engine ends after this: nothing more to relay
                 self.post_message(EngineFailed(args[0]))
+                return
             elif kind == "saving":
                 self.post_message(RunSaving(args[0], args[1]))
 
@@ -228,12 +251,13 @@ class LinregApp(App):
                   f"{s.batches_per_epoch} batches an epoch")
         for notice in s.notices:
             self._log(f"# note: {notice}")
-            self.notify(notice, title="note")
-        self.run_state = "idle"
-        if self._restart_when_ready:
-            self._restart_when_ready = False
-            self._send_start()
+            self.notify(notice, title="note", markup=False)
         self._mark_dirty()
+
+    def on_engine_state(self, message: EngineState) -> None:
+        self.state_reason = message.reason
+        self.run_state = message.state
+        self._refresh_status()
 
     def on_engine_progress(self, message: EngineProgress) -> None:
         lines = [epoch_line(e.epoch, e.loss_sum) for e in self.data.apply(message.progress)]
@@ -247,14 +271,10 @@ class LinregApp(App):
         if message.status == "diverged" and div:
             text = divergence_text(div)
             self._log(f"# {text}")
-            self.notify(text, title="diverged", severity="error", timeout=10)
-            self.run_state = "diverged"
+            self.notify(text, title="diverged", severity="error", timeout=10, markup=False)
         else:
-            words = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
-                     "interrupted": "stopped"}
-            self._log(f"# {words.get(message.status, message.status)} after {message.summary['epochs']} "
+            self._log(f"# {OUTCOME_WORDS.get(message.status, message.status)} after {message.summary['epochs']} "
                       f"epochs, {message.summary['steps']} steps")
-            self.run_state = "finished"
         self._mark_dirty()
 
     def on_run_saving(self, message: RunSaving) -> None:
@@ -265,10 +285,10 @@ class LinregApp(App):
                 self._log(f"# {message.error}")
                 self.notify(f"{message.error}. Training goes on and the run is kept in memory; it is written "
                             "again at each epoch, or press w to retry now.", title="run not saved",
-                            severity="error", timeout=12)
+                            severity="error", timeout=12, markup=False)
         else:
             if self.save_error is not None:
-                self.notify(f"the run is now on disk in {message.folder}", title="saved")
+                self.notify(f"the run is now on disk in {message.folder}", title="saved", markup=False)
             self.save_error = None
             if message.folder and message.folder != self._run_folder:
                 self._log(f"# run kept in {message.folder}")
@@ -277,20 +297,28 @@ class LinregApp(App):
 
     def on_engine_refused(self, message: EngineRefused) -> None:
         self.config = self._sent = self._accepted  # the previous data and settings stay in use
-        self._restart_when_ready = False
         self.form.show_error(message.field, message.message)
         self.notify(message.message, title=FIELDS[message.field].label if message.field in FIELDS else "refused",
-                    severity="error", timeout=8)
-        if self.run_state == "loading":
-            self.run_state = "idle"
+                    severity="error", timeout=8, markup=False)
 
     def on_engine_failed(self, message: EngineFailed) -> None:
-        self.notify(f"{message.message}. Your settings are kept; the engine was restarted.",
-                    title="training failed", severity="error", timeout=10)
+        """Restart the engine on the same settings once; if it fails on them again, stay up without one
+        until a setting changes (a failure that repeats would otherwise restart it forever)."""
+        self._stop_engine()
         self._log(f"# training failed: {message.message}")
         self._keep_log = True
-        if self.engine is not None:
-            self.engine.close()
+        again = self._failed_with == self._sent
+        self._failed_with = self._sent
+        if again:
+            self.notify(f"{message.message}. It failed again on the same settings, so it was not restarted: "
+                        "change a setting to try again.", title="training failed", severity="error",
+                        timeout=15, markup=False)
+            self.state_reason = "engine failed"
+            self.run_state = "idle"
+            return
+        self.notify(f"{message.message}. Your settings are kept; the engine was restarted.",
+                    title="training failed", severity="error", timeout=10, markup=False)
+        self.state_reason = None
         self.run_state = "loading"
         self._start_engine()
 
@@ -341,7 +369,7 @@ class LinregApp(App):
     def _refresh_status(self) -> None:
         speed = SPEEDS[self.speed_index]
         self.status_line.show(self.run_state, self.data, "max" if speed is None else f"{speed}/s",
-                              self.config.train.lr, self.config.train.schedule != "constant")
+                              self.config.train.lr, self.config.train.schedule != "constant", self.state_reason)
 
     def watch_run_state(self) -> None:
         if self.status_line is not None:
@@ -349,45 +377,42 @@ class LinregApp(App):
 
     # --------------------------------------------------------------- actions
     def check_action(self, action: str, parameters) -> bool | None:
+        """Keys follow the state the engine reported (linreg_core/states.py): greyed out where they do
+        nothing. The engine ignores a command that no longer applies when it arrives, so a key pressed
+        just as the state changes is harmless."""
         state = self.run_state
-        if action in ("toggle_run", "step", "epoch", "stop", "reset", "new_data", "lr_up", "lr_down",
-                      "cycle") and state == "loading":
+        if action in ("toggle_run", "step", "epoch") and self.form.errors and state != "running":
+            return None  # a refused value blocks starting
+        if action in RUN_COMMANDS:
+            if self.engine is None and self._failed_with is not None and state != "loading":
+                return None  # the engine failed twice on these settings: nothing to send them to
+            allowed = states.can(RUN_COMMANDS[action], state)
+            if action == "continue_run":
+                return True if allowed else False  # hidden, not greyed, when it does not apply
+            return True if allowed else None
+        if action in ("new_data", "lr_up", "lr_down", "cycle") and state == "loading":
             return None
-        if action == "toggle_run":
-            return None if self.form.errors and state != "running" else True
-        if action in ("step", "epoch"):
-            return True if state in ("idle", "paused") else None
-        if action == "stop":
-            return True if state in ("running", "paused") else None
         if action == "retry_save":
             return True if self.save_error else False  # hidden, not greyed: it is rarely needed
         return True
 
-    def _send_start(self) -> None:
-        self.engine.send("start")
-        self.run_state = "running"
-
     def action_toggle_run(self) -> None:
-        if self.run_state == "running":
-            self.engine.send("pause")
-            self.run_state = "paused"
-        else:
-            self._send_start()
+        self._send("toggle")
 
     def action_step(self) -> None:
-        self.engine.send("step", 1)
-        self.run_state = "paused"
+        self._send("step", 1)
 
     def action_epoch(self) -> None:
-        self.engine.send("epoch")
-        self.run_state = "paused"
+        self._send("epoch")
 
     def action_stop(self) -> None:
-        self.engine.send("stop")
+        self._send("stop")
+
+    def action_continue_run(self) -> None:
+        self._send("continue")
 
     def action_reset(self) -> None:
-        self._restart_when_ready = False
-        self.engine.send("reset")
+        self._send("reset")
 
     def action_new_data(self) -> None:
         seed = (self.config.seed + 1) % (FIELDS["seed"].hi + 1)
@@ -414,7 +439,7 @@ class LinregApp(App):
         chart = self.fit_chart
         chart.view = VIEWS[(VIEWS.index(chart.view) + 1) % len(VIEWS)]
         chart.dirty = True
-        self.notify(f"fit view: {chart.view}", timeout=2)
+        self.notify(f"fit view: {chart.view}", timeout=2, markup=False)
 
     def action_cycle(self, name: str) -> None:
         choices = LOSSES if name == "loss" else OPTIMIZERS
@@ -425,7 +450,7 @@ class LinregApp(App):
 
     def action_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self.engine.send("speed", SPEEDS[self.speed_index])
+        self._send("speed", SPEEDS[self.speed_index])
         self._refresh_status()
 
     def action_toggle_log(self) -> None:
@@ -446,7 +471,7 @@ class LinregApp(App):
         def saved(path: str | None) -> None:
             if path:
                 self.notify(f"saved to {path}; reopen with: linreg --config {path}", title="config saved",
-                            timeout=8)
+                            timeout=8, markup=False)
         self.push_screen(SaveConfigScreen(self.config), saved)
 
     def action_past_runs(self) -> None:
@@ -463,25 +488,33 @@ class LinregApp(App):
         try:
             config = configfile.load(str(folder / CONFIG))
         except LinregError as e:
-            self.notify(str(e), title="could not reopen", severity="error", timeout=10)
+            self.notify(str(e), title="could not reopen", severity="error", timeout=10, markup=False)
             return
         options = config.to_options()
         for name, text in options.items():
             self.form.set_value(name, text)
         self._apply(options)
-        self.notify(f"settings of {folder.name}", title="reopened", timeout=5)
+        self.notify(f"settings of {folder.name}", title="reopened", timeout=5, markup=False)
 
     def action_retry_save(self) -> None:
-        self.engine.send("retry_save")
+        self._send("retry_save")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(key_table(self.BINDINGS)))
 
     async def action_quit(self) -> None:
+        self._stop_engine()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self._stop_engine()  # however the app ends (also a test's run_test), the engine ends with it
+
+    def _stop_engine(self) -> None:
+        """The engine ends the run on disk and exits (≤ 0.5 s, then it is terminated)."""
         self.workers.cancel_group(self, "engine")
         if self.engine is not None:
             self.engine.close()
-        self.exit()
+            self.engine = None
 
     # --------------------------------------------------------------- settings
     def on_parameter_form_applied(self, message: ParameterForm.Applied) -> None:
@@ -502,16 +535,15 @@ class LinregApp(App):
         self.config = config
         self._refresh_status()  # the new setting shows at once, not at the next chart tick
         if self.engine is None:
-            return
+            if self._failed_with is not None and self.run_state != "loading":  # failed twice: try the new settings
+                self.run_state = "loading"
+                self._start_engine()
+            return  # otherwise the engine starts with self.config
         if lr_only:
-            self.engine.send("set_lr", config.train.lr)  # the running run, from its next step
+            self.engine.send("set_lr", config.train.lr)  # the current run from its next step, or the next run
             return
-        self._restart_when_ready = self.run_state == "running"
-        self._configure(config)
-
-    def _configure(self, config: Config) -> None:
         self._sent = config
-        self.engine.send("configure", config)
+        self.engine.send("configure", config)  # a running run restarts on it; see states.py
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

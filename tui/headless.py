@@ -1,8 +1,12 @@
-"""`linreg train`: the engine without a screen. Prints the tutorial's epoch log, then true against learned
-(a rich table on a terminal, plain columns when piped); optionally a JSON summary and files.
+"""`linreg train`: the run controller without a screen. Prints the tutorial's epoch log, then true against
+learned (a rich table on a terminal, plain columns when piped); optionally a JSON summary and files.
 
-Exit status: 0 trained, 2 invalid input, 3 diverged, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM),
-129 hung up (SIGHUP), 141 when the reader of a pipe went away.
+Exit status: 0 trained, 1 a file could not be written, 2 invalid input, 3 diverged, 130 interrupted
+(Ctrl+C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), 141 when the reader of a pipe went away.
+
+Signals only set a flag (installed before torch is imported, so Ctrl+C at any moment is a clean exit): the
+loop checks it between chunks of steps and ends the run in order, so a history row is never cut or written
+twice and the run's params.json and summary.json are always written.
 """
 from __future__ import annotations
 
@@ -11,116 +15,200 @@ import signal
 import sys
 from contextlib import nullcontext
 
-from linreg_core.errors import ConfigError, DataError, LinregError
-from tui.cli import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
+from linreg_core.errors import LinregError
+from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
 from tui.text import divergence_text, epoch_line, num, param_names
 
 PROG = "linreg train"
+EXIT_WRITE, EXIT_PIPE = 1, 141
+CHUNK = 1024  # steps between two looks at the signal flag (about 20 ms on the tutorial's data)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class Stopped(Exception):
-    """A signal asked the run to stop; carries the exit status to use."""
+class StopFlag:
+    """The first of SIGINT/SIGTERM/SIGHUP asks the run to stop; later ones are absorbed."""
 
-    def __init__(self, status: int):
-        self.status = status
+    def __init__(self):
+        self.signum: int | None = None
+        for sig in SIGNALS:
+            signal.signal(sig, self._note)
 
+    def _note(self, signum, _frame) -> None:
+        if self.signum is None:
+            self.signum = signum
 
-def _raise_stopped(signum, _frame):
-    raise Stopped(128 + signum)
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
 
 
 def train_main(argv: list[str]) -> int:
-    try:
-        return _train(argv)
-    except BrokenPipeError:
-        # the reader (e.g. `head -1`) went away: stop quietly, as a C program killed by SIGPIPE would
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
-
-
-def _train(argv: list[str]) -> int:
     args = build_parser(PROG, headless=True).parse_args(argv)
+    stop = StopFlag()
     try:
         config = parse_config(args)
-    except (ConfigError, DataError) as e:
-        return fail(PROG, refusal(e))
-    from linreg_core.export import history_csv, params_dict, dumps, write_atomic
-    from linreg_core.results import DIVERGED, INTERRUPTED
-    from linreg_core.summary import summarize
-    from linreg_core.trainer import Trainer
-
-    try:
-        trainer = Trainer(config)
+        _check_outputs(args, config)
     except LinregError as e:
         return fail(PROG, refusal(e))
-    for notice in trainer.notices:
-        print(f"{PROG}: note: {notice}", file=sys.stderr)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_stopped)
-    runs_dir = runs_dir_of(args)
-    recorder = None
-    if runs_dir is not None:
-        from linreg_core.runs import RunRecorder
-        ds = trainer.experiment.dataset
-        recorder = RunRecorder(runs_dir, config, ds.feature_names, ds.target_name)
-        _report_write(recorder)
-    tty = sys.stdout.isatty()
-    epochs, status_override, exit_status = [], None, EXIT_OK
+    from linreg_core.controller import RunController  # imports torch: a second or two
+
+    if stop.signum is not None:
+        return stop.exit_status
+    out = _Output(sys.stdout)
+    saving = _SavingReport()
+    ctl = RunController(saving.on_event, runs_dir_of(args))
     try:
-        with _progress(tty, config.train.epochs) as progress:
-            for result in trainer.run(chunk=trainer.batches_per_epoch):
-                e = result.epoch_result
+        ctl.load(config)
+    except LinregError as e:
+        return fail(PROG, refusal(e))
+    for notice in ctl.trainer.notices:
+        print(f"{PROG}: note: {notice}", file=sys.stderr)
+    epochs = []
+    tty = out.isatty()
+    ctl.handle("start")
+    with _progress(tty, config.train.epochs) as progress:
+        while ctl.wants_steps and stop.signum is None and not out.broken:
+            for r in ctl.advance(min(CHUNK, ctl.trainer.batches_per_epoch)):
+                e = r.epoch_result
                 if e is not None:
                     epochs.append(e)
-                    if recorder is not None:
-                        recorder.add_epoch(e)
-                    _print_line(progress, epoch_line(e.epoch, e.loss_sum))
+                    out.line(progress, epoch_line(e.epoch, e.loss_sum))
                     if progress is not None:
                         progress.advance(progress.task_ids[0])
-    except KeyboardInterrupt:
-        status_override, exit_status = INTERRUPTED, EXIT_INTERRUPTED
-    except Stopped as s:
-        status_override, exit_status = INTERRUPTED, s.status
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the files below are written whole
+            ctl.flush()  # the controller's progress buffer: nobody here reads it
+    if ctl.run_open:  # a signal or a closed pipe: the run ends here, on disk too
+        ctl.end("interrupted")
+    for sig in SIGNALS:  # from here on only printing is left; a late signal changes nothing
         signal.signal(sig, signal.SIG_IGN)
-    summary = summarize(trainer, status_override)
-    if recorder is not None:
-        recorder.finish(summary.weights, summary.bias, summary.as_dict())
-        recorder.close()
-        if not _report_write(recorder):
-            exit_status = exit_status or 1
-        elif recorder.folder is not None:
-            print(f"{PROG}: run kept in {recorder.folder}", file=sys.stderr)
+    return _report(args, ctl, epochs, out, saving, stop)
+
+
+def _report(args, ctl, epochs, out, saving, stop) -> int:
+    from linreg_core.export import dumps, history_csv, params_dict, write_file
+    from linreg_core.results import DIVERGED
+    from linreg_core.summary import summarize
+
+    summary = ctl.last_summary or summarize(ctl.trainer, "interrupted")  # interrupted before the first step
+    status = EXIT_OK
+    if saving.error is not None:
+        status = EXIT_WRITE
+    elif saving.folder is not None:
+        print(f"{PROG}: run kept in {saving.folder}", file=sys.stderr)
     if summary.status == DIVERGED:
-        print(f"{PROG}: {divergence_text(trainer.divergence)}", file=sys.stderr)
-        exit_status = EXIT_DIVERGED
-    _print_summary(summary, tty)
+        print(f"{PROG}: {divergence_text(ctl.trainer.divergence)}", file=sys.stderr)
+        status = EXIT_DIVERGED
     names = summary.feature_names
     writes = []
     if args.history:
         writes.append((args.history, history_csv(epochs, names)))
     if args.save_params:
-        writes.append((args.save_params, dumps(params_dict(summary.weights, summary.bias, names, summary.target_name))
-                       + "\n"))
+        writes.append((args.save_params,
+                       dumps(params_dict(summary.weights, summary.bias, names, summary.target_name)) + "\n"))
     for path, text in writes:
         try:
-            write_atomic(path, text)
+            write_file(path, text)
         except OSError as e:
             print(f"{PROG}: could not write {path}: {e.strerror or e}", file=sys.stderr)
-            exit_status = exit_status or 1
+            status = status or EXIT_WRITE
+    out.summary(summary)
     if args.json:
-        print(dumps(summary.as_dict()), flush=True)
-    sys.stdout.flush()
-    return exit_status
+        out.text(dumps(summary.as_dict()) + "\n")
+    out.close()
+    if stop.signum is not None:
+        return stop.exit_status
+    if out.broken:
+        return EXIT_PIPE
+    if out.error is not None:
+        print(f"{PROG}: could not write the output: {out.error}", file=sys.stderr)
+        return status or EXIT_WRITE
+    return status
 
 
-def _report_write(recorder) -> bool:
-    """Say once per failure that the runs folder could not be written; True when all is on disk."""
-    if recorder.error is None:
-        return True
-    print(f"{PROG}: {recorder.error}; the run continues (use --runs-dir DIR or --no-save)", file=sys.stderr)
-    return False
+def _check_outputs(args, config) -> None:
+    """An output file that is one of the run's inputs would be overwritten: refuse before training."""
+    from linreg_core.errors import ConfigError
+    from linreg_core.export import same_file
+
+    inputs = {"--csv": config.data.csv, "--init-params": config.init_params, "--config": args.config}
+    for flag, path in (("--history", args.history), ("--save-params", args.save_params)):
+        for in_flag, in_path in inputs.items():
+            if path and in_path and same_file(path, in_path):
+                raise ConfigError({flag: f"{path} is the {in_flag} input file; writing it would overwrite "
+                                         "it: choose another file"})
+    if args.history and args.save_params and same_file(args.history, args.save_params):
+        raise ConfigError({"--save-params": "is the same file as --history; choose another file"})
+
+
+class _SavingReport:
+    """The controller's events, as far as `linreg train` prints them: where the run is kept, write errors."""
+
+    def __init__(self):
+        self.folder: str | None = None
+        self.error: str | None = None
+
+    def on_event(self, event: tuple) -> None:
+        if event[0] != "saving":
+            return
+        _, folder, error = event
+        self.folder = folder
+        if error is not None and error != self.error:  # once per failure
+            print(f"{PROG}: {error}; the run continues (use --runs-dir DIR or --no-save)", file=sys.stderr)
+        self.error = error
+
+
+class _Output:
+    """stdout that survives its reader: a closed pipe (`| head -1`) or a full disk stops the output, never
+    the run's end on disk, and never becomes a traceback."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.broken = False  # the reader went away
+        self.error: str | None = None  # another write error (a full disk)
+
+    def isatty(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def line(self, progress, text: str) -> None:
+        if progress is None:
+            self.text(text + "\n", flush=False)
+        else:
+            self._guard(lambda: progress.console.print(text, markup=False, highlight=False))
+
+    def text(self, text: str, flush: bool = True) -> None:
+        def write():
+            self.stream.write(text)
+            if flush:
+                self.stream.flush()
+        self._guard(write)
+
+    def summary(self, s) -> None:
+        self._guard(lambda: _print_summary(s, self.isatty(), self.stream))
+
+    def close(self) -> None:
+        self._guard(self.stream.flush)
+
+    def _guard(self, write) -> None:
+        if self.broken or self.error is not None:
+            return
+        try:
+            write()
+        except BrokenPipeError:
+            self.broken = True
+            self._silence()
+        except OSError as e:
+            self.error = e.strerror or str(e)
+            self._silence()
+
+    def _silence(self) -> None:
+        """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 def _progress(tty: bool, epochs: int):
@@ -132,13 +220,6 @@ def _progress(tty: bool, epochs: int):
                         transient=True)
     progress.add_task("epochs", total=epochs)
     return progress
-
-
-def _print_line(progress, line: str) -> None:
-    if progress is None:
-        print(line, flush=False)
-    else:
-        progress.console.print(line, markup=False, highlight=False)
 
 
 def _rows(s):
@@ -155,7 +236,7 @@ def _metrics_line(name: str, m) -> str:
     return f"{name}: loss {num(m.loss)}  mse {num(m.mse)}  rmse {num(m.rmse)}  mae {num(m.mae)}  r² {num(m.r2)}"
 
 
-def _print_summary(s, tty: bool) -> None:
+def _print_summary(s, tty: bool, stream) -> None:
     header = ("parameter", "true", "learned", "least squares", "|learned − true|")
     rows = list(_rows(s))
     metric_lines = [_metrics_line("train", s.train)] + ([_metrics_line("test", s.test)] if s.test else [])
@@ -163,20 +244,20 @@ def _print_summary(s, tty: bool) -> None:
     if tty:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title)
+        table = Table(title=Text(title))
         for i, h in enumerate(header):
             table.add_column(h, justify="left" if i == 0 else "right")
         for r in rows:
-            table.add_row(*r)
-        console = Console()
+            table.add_row(*(Text(c) for c in r))  # column names are the user's: shown verbatim, never markup
+        console = Console(file=stream)
         console.print(table)
         for line in metric_lines:
             console.print(line, markup=False, highlight=False)
         return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print(title)
+    lines = [title]
     for r in [header, *rows]:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    for line in metric_lines:
-        print(line)
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    stream.write("\n".join(lines + metric_lines) + "\n")

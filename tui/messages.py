@@ -10,19 +10,27 @@ from textual.message import Message
 class EngineReady(Message):
     """A (re)configured or reset experiment is ready to run."""
 
-    setup: object  # engine.Setup
+    setup: object  # linreg_core.events.Setup
 
 
 @dataclass
 class EngineProgress(Message):
     """New losses, epochs and the current parameters since the last progress."""
 
-    progress: object  # engine.Progress
+    progress: object  # linreg_core.events.Progress
+
+
+@dataclass
+class EngineState(Message):
+    """The run state changed (linreg_core/states.py); reason says why when it is not obvious."""
+
+    state: str
+    reason: str | None
 
 
 @dataclass
 class RunEnded(Message):
-    """The run finished, stopped early, diverged or was stopped."""
+    """A run ended; status is its outcome: finished, early_stopped, diverged, stopped or interrupted."""
 
     status: str
     summary: dict

@@ -8,12 +8,12 @@ from linreg_core.results import History
 
 @dataclass
 class RunData:
-    setup: object = None  # engine.Setup of the current experiment
+    setup: object = None  # linreg_core.events.Setup of the current experiment
     history: History = field(default_factory=History)
     step: int = 0
     epoch: int = 0
     lr: float = 0.0
-    status: str = "idle"
+    target_epochs: int = 0  # the run's epoch count (grows when a run is continued)
     weights: tuple[float, ...] = ()
     bias: float = 0.0
     steps_per_s: float = 0.0
@@ -25,6 +25,7 @@ class RunData:
         self.setup = setup
         self.history = History()
         self.step = self.epoch = 0
+        self.target_epochs = setup.epochs
         self.lr, self.weights, self.bias = setup.lr, tuple(setup.weights), setup.bias
         self.steps_per_s, self.summary, self.divergence = 0.0, None, None
 
@@ -35,7 +36,7 @@ class RunData:
         self.history.epochs.extend(p.epochs)
         if len(self.history.epochs) > 20_000:  # keep memory flat: thin old epochs, keep the newest
             self.history.epochs = self.history.epochs[::2]
-        self.step, self.epoch, self.lr = p.step, p.epoch, p.lr
+        self.step, self.epoch, self.lr, self.target_epochs = p.step, p.epoch, p.lr, p.target_epochs
         self.weights, self.bias, self.steps_per_s = p.weights, p.bias, p.steps_per_s
         return p.epochs
 

@@ -98,3 +98,31 @@ def test_reader_never_crashes_on_any_bytes(tmp_path_factory, content):
         assert str(e)
     else:
         assert table.rows and all(len(r) == len(table.names) for r in table.rows)
+
+
+def test_a_wrong_column_is_reported_before_a_bad_cell(tmp_path):
+    """Columns are known from the header: --target nope is the error, not the bad cell on line 57."""
+    from linreg_core.config import Config
+    from linreg_core.trainer import Trainer
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n" + "1,2,3\n" * 55 + "1,oops,3\n")
+    with pytest.raises(DataError) as e:
+        Trainer(Config().replace(csv=str(path), target="nope"))
+    assert e.value.field == "target" and "no column 'nope'" in str(e.value) and "line" not in str(e.value)
+    with pytest.raises(DataError) as e:
+        Trainer(Config().replace(csv=str(path), features=("a", "zz")))
+    assert e.value.field == "features" and "'zz'" in str(e.value)
+    with pytest.raises(DataError) as e:  # the bad cell itself, once the columns are right
+        Trainer(Config().replace(csv=str(path)))
+    assert "line 57" in str(e.value) and "'b'" in str(e.value)
+
+
+def test_columns_that_are_not_used_may_hold_text(tmp_path):
+    from linreg_core.config import Config
+    from linreg_core.trainer import Trainer
+
+    path = tmp_path / "d.csv"
+    path.write_text("name,x,y\nann,1,2\nbob,2,4.1\ncy,3,5.9\n")
+    trainer = Trainer(Config().replace(csv=str(path), features=("x",), target="y"))
+    assert trainer.experiment.dataset.feature_names == ("x",) and trainer.n_train == 3

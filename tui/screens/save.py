@@ -10,7 +10,7 @@ from textual.widgets import Input, Label
 
 from linreg_core import configfile
 from linreg_core.config import Config
-from linreg_core.export import write_atomic
+from linreg_core.export import write_file
 
 DEFAULT_NAME = "linreg.toml"
 
@@ -31,7 +31,7 @@ class SaveConfigScreen(ModalScreen):
         with Vertical(id="save"):
             yield Label("Save the current settings as (Enter saves, Escape cancels):")
             yield Input(self.default_path, id="save-path")
-            yield Label("", id="save-error")
+            yield Label("", id="save-error", markup=False)  # messages quote the path as typed
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -51,7 +51,7 @@ class SaveConfigScreen(ModalScreen):
             error.update(f"{full} exists. Press Enter again to replace it, or change the name.")
             return
         try:
-            written = write_atomic(full, configfile.dumps(self.config))
+            written = write_file(full, configfile.dumps(self.config))
         except OSError as e:
             error.update(f"Could not write {full}: {e.strerror or e}. Nothing was lost: fix the path and press "
                          "Enter again.")

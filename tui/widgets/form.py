@@ -66,7 +66,7 @@ class ParameterForm(VerticalScroll):
                 yield Input(self._initial.get(name, ""), id=f"field-{name}", placeholder=placeholder or f.help,
                             validators=[FieldValidator(name)], valid_empty=f.optional, suggester=suggester,
                             tooltip=f.help, validate_on=["changed", "submitted", "blur"])
-                yield Label("", id=f"error-{name}", classes="form-error")
+                yield Label("", id=f"error-{name}", classes="form-error", markup=False)  # quotes user text
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._show(event.input, event.validation_result)
@@ -108,7 +108,10 @@ class ParameterForm(VerticalScroll):
         self._show(widget, widget.validate(text))
 
     def show_error(self, name: str, message: str) -> None:
-        """An error found later (e.g. the engine could not read the CSV file)."""
+        """An error found later (e.g. the engine could not read the CSV file). A setting the form does not
+        hold is only notified by the app."""
+        if name not in FIELDS:
+            return
         self.errors[name] = message
         self._refused[name] = self.query_one(f"#field-{name}", Input).value
         label = self.query_one(f"#error-{name}", Label)

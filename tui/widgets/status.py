@@ -1,21 +1,23 @@
 """One line: run state (a word, readable without colour), epoch, step, learning rate, speed, last loss."""
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.widgets import Static
 
 from tui.text import num
 
 
 class StatusLine(Static):
-    def show(self, state: str, data, speed_label: str, base_lr: float, scheduled: bool) -> None:
+    def show(self, state: str, data, speed_label: str, base_lr: float, scheduled: bool,
+             reason: str | None = None) -> None:
         """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running.
         scheduled: a learning-rate schedule is on, so the rate in use (data.lr) is shown after the base rate."""
-        setup = data.setup
-        epochs = setup.epochs if setup else 0
+        epochs = data.target_epochs
         last = data.history.losses[-1] if data.history.losses else None
         rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
         in_use = scheduled and state != "idle" and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
-        parts = [f"[b]{state.upper()}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
+        word = state.upper() + (f" ({reason})" if reason and state != "loading" else "")
+        parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
                  f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
                  f"loss {num(last)}", f"speed {rate}"]
         text = "  ".join(parts)

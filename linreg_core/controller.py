@@ -1,0 +1,295 @@
+"""The run-state machine: one Trainer, the run state, and the recording of each run on disk. UI-free and
+process-free: the app's engine process drives it from a pipe, `linreg train` drives it directly, the tests
+drive it with random command sequences. states.py tells what each command does in each state.
+
+Everything it has to say goes through `emit(event)` (events.py); the caller decides how often to
+`flush()` progress. Every state change flushes the progress first, so a listener that sees FINISHED has
+every step before it.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .errors import ConfigError, DataError, LinregError
+from .events import Progress, Setup
+from .results import DIVERGED as TRAINER_DIVERGED, EARLY_STOPPED, StepResult
+from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
+
+SAMPLE_ROWS = 600  # rows of the data sent for the scatter
+MAX_LOSS_POINTS = 20_000  # per run, at most about this many step losses are reported (thinned evenly)
+
+
+class RunController:
+    def __init__(self, emit: Callable[[tuple], None], runs_dir: str | None = None):
+        self.emit = emit
+        self.runs_dir = runs_dir  # None: runs are not kept on disk
+        self.trainer = None
+        self.state = LOADING
+        self.reason: str | None = None
+        self.budget = 0  # steps still to take while paused (n / N)
+        self.recorder = None  # the current run's folder (kept after its end: continue and retry use it)
+        self.run_open = False  # a run has begun (first step taken) and not ended
+        self.last_summary = None  # the Summary of the last ended run
+        self._reset_buffers()
+
+    # ---------------------------------------------------------------- commands
+    def handle(self, name: str, *args) -> None:
+        """One command (states.py). Refused settings are emitted as ("invalid", …), never raised."""
+        if name == "configure":
+            try:
+                self.load(args[0])
+            except DataError as e:
+                self.emit(("invalid", e.field, str(e)))
+            except ConfigError as e:
+                field, message = next(iter(e.errors.items()))
+                self.emit(("invalid", field, message))
+            return
+        if name == "retry_save":
+            if self.recorder is not None:
+                self.recorder.retry()
+                self._send_saving()
+            return
+        if self.trainer is None:  # nothing loaded: the settings were refused
+            return
+        getattr(self, "_cmd_" + name)(*args)
+
+    def load(self, config) -> None:
+        """Prepare config's experiment (reusing the data when only training settings changed) and make it the
+        current one. Raises LinregError and changes nothing when the settings are refused."""
+        from .experiment import prepare
+        from .trainer import Trainer
+
+        old = self.trainer.experiment if self.trainer is not None else None
+        same_data = old is not None and data_key(old.config) == data_key(config)
+        before = self.state
+        if not same_data:
+            self._set_state(LOADING, "preparing the data")
+        try:
+            trainer = Trainer(config, old if same_data else prepare(config))
+        except LinregError:
+            self._set_state(before)
+            raise
+        self._end_run("stopped")
+        self.trainer = trainer
+        self._fresh_run()
+        self._set_state(RUNNING if before == RUNNING else IDLE)
+
+    def _cmd_toggle(self) -> None:
+        if self.state == RUNNING:
+            self._cmd_pause()
+        else:
+            self._cmd_start()
+
+    def _cmd_start(self) -> None:
+        if self.state in ENDED:
+            self._new_run()
+        if self.state in STARTABLE:
+            self.budget = 0
+            self._set_state(RUNNING)
+
+    def _cmd_pause(self) -> None:
+        if self.state == RUNNING:
+            self._set_state(PAUSED)
+
+    def _cmd_step(self, n: int = 1) -> None:
+        self._step_mode(max(1, int(n)))
+
+    def _cmd_epoch(self) -> None:
+        self._step_mode(None)
+
+    def _step_mode(self, n: int | None) -> None:
+        """Pause, then take n steps (None: up to the end of the epoch in progress)."""
+        if self.state in ENDED:
+            self._new_run()
+        if self.state not in (IDLE, RUNNING, PAUSED):
+            return
+        t = self.trainer
+        to_epoch_end = t.batches_per_epoch - t.batch
+        if n is None:
+            self.budget = to_epoch_end
+        elif self.state == RUNNING:
+            self.budget = n
+        else:
+            self.budget += n
+        self._set_state(PAUSED)
+
+    def _cmd_stop(self) -> None:
+        if self.state not in (RUNNING, PAUSED):
+            return
+        self.budget = 0
+        if not self.run_open:  # paused before the first step: no run had begun
+            self._set_state(IDLE)
+            return
+        self._end_run("stopped")
+        self._set_state(STOPPED)
+
+    def _cmd_reset(self) -> None:
+        self._new_run()
+
+    def _cmd_continue(self) -> None:
+        if self.state not in (FINISHED, STOPPED):
+            return
+        t = self.trainer
+        if t.done:  # finished (or stopped early): `epochs` more
+            t.extend(t.config.train.epochs)
+        self.run_open = True
+        self.budget = 0
+        self._set_state(RUNNING, "continued")
+
+    def _cmd_set_lr(self, lr: float) -> None:
+        self.trainer.set_lr(lr)
+        self.flush(force=True)
+
+    # ---------------------------------------------------------------- training
+    @property
+    def wants_steps(self) -> bool:
+        return self.state == RUNNING or (self.state == PAUSED and self.budget > 0)
+
+    def advance(self, n: int) -> list[StepResult]:
+        """Take up to n steps if the state asks for steps (running, or paused with steps to take)."""
+        if not self.wants_steps:
+            return []
+        if self.state == PAUSED:
+            n = min(n, self.budget)
+        self._begin_run()
+        t0 = time.perf_counter()
+        results = self.trainer.advance(max(1, n))
+        self._step_s = 0.8 * self._step_s + 0.2 * (time.perf_counter() - t0) / len(results)
+        self._done_steps += len(results)
+        if self.state == PAUSED:
+            self.budget = max(0, self.budget - len(results))
+        for r in results:
+            if r.step % self._stride == 0:
+                self._steps.append(r.step)
+                self._losses.append(r.loss)
+            if r.epoch_result is not None:
+                self._epochs.append(r.epoch_result)
+                if self.recorder is not None:
+                    had_error = self.recorder.error
+                    self.recorder.add_epoch(r.epoch_result)
+                    if self.recorder.error != had_error:
+                        self._send_saving()
+        t = self.trainer
+        if t.done:
+            outcome = t.status  # finished, early_stopped or diverged
+            self.budget = 0
+            self._end_run(outcome)
+            reason = "stopped early" if outcome == EARLY_STOPPED else None
+            self._set_state(DIVERGED if outcome == TRAINER_DIVERGED else FINISHED, reason)
+        elif self.state == PAUSED and self.budget == 0:
+            self.flush(force=True)
+        return results
+
+    @property
+    def step_seconds(self) -> float:
+        """A running average of the time one step takes (to size the next chunk)."""
+        return self._step_s
+
+    def flush(self, force: bool = False, every: float = 0.0) -> None:
+        """Emit a Progress if anything happened (or force), and at most once per `every` seconds."""
+        now = time.perf_counter()
+        if self.trainer is None:
+            return
+        if not force and (now - self._t_flush < every or not (self._steps or self._epochs)):
+            return
+        t = self.trainer
+        w, b = t.parameters()
+        rate = self._done_steps / max(now - self._t_flush, 1e-9) if self._done_steps else 0.0
+        self.emit(("progress", Progress(self._steps, self._losses, self._epochs, t.steps, t.epoch, t.batch, t.lr,
+                                        tuple(w), b, rate, t.target_epochs)))
+        self._steps, self._losses, self._epochs = [], [], []
+        self._t_flush, self._done_steps = now, 0
+
+    def end(self, outcome: str = "interrupted") -> None:
+        """The program is going away (quit, a signal, the pipe closed): end the run in progress on disk."""
+        self.budget = 0
+        if self.run_open:
+            self._end_run(outcome)
+            self._set_state(STOPPED)
+
+    # ---------------------------------------------------------------- runs
+    def _new_run(self) -> None:
+        """Back to the initial parameters (IDLE); a run in progress ends as stopped."""
+        self._end_run("stopped")
+        self.trainer.reset()
+        self._fresh_run()
+        self._set_state(IDLE)
+
+    def _fresh_run(self) -> None:
+        self.budget = 0
+        self.recorder = None
+        self._reset_buffers()
+        self.emit(("ready", self._setup()))
+
+    def _begin_run(self) -> None:
+        if self.run_open:
+            return
+        self.run_open = True
+        if self.runs_dir is not None and self.recorder is None:
+            from .runs import RunRecorder
+
+            t = self.trainer
+            ds = t.experiment.dataset
+            self.recorder = RunRecorder(self.runs_dir, t.config, ds.feature_names, ds.target_name)
+            self._send_saving()
+
+    def _end_run(self, outcome: str) -> None:
+        """Write the run's parameters and summary and tell the listener, if a run is open."""
+        if not self.run_open:
+            return
+        from .summary import summarize
+
+        self.run_open = False
+        self.flush(force=True)
+        summary = summarize(self.trainer, outcome)
+        self.last_summary = summary
+        as_dict = summary.as_dict()
+        rec = self.recorder
+        if rec is not None:
+            had_error = rec.error
+            rec.finish(summary.weights, summary.bias, as_dict)
+            rec.close()
+            if rec.error != had_error:
+                self._send_saving()
+        self.emit(("ended", outcome, as_dict))
+
+    def _send_saving(self) -> None:
+        rec = self.recorder
+        self.emit(("saving", None if rec.folder is None else str(rec.folder), rec.error))
+
+    # ---------------------------------------------------------------- state and values
+    def _set_state(self, state: str, reason: str | None = None) -> None:
+        if state == self.state and reason == self.reason:
+            return
+        self.flush(force=self.trainer is not None)
+        self.state, self.reason = state, reason
+        self.emit(("state", state, reason))
+
+    def _reset_buffers(self) -> None:
+        self._steps, self._losses, self._epochs = [], [], []
+        self._t_flush = time.perf_counter()
+        self._done_steps, self._step_s = 0, 5e-5
+        t = self.trainer
+        total = t.batches_per_epoch * t.target_epochs if t is not None else 1
+        self._stride = max(1, total // MAX_LOSS_POINTS)
+
+    def _setup(self) -> Setup:
+        t = self.trainer
+        ds = t.experiment.dataset
+        n = ds.X.shape[0]
+        idx = list(range(n)) if n <= SAMPLE_ROWS else [round(i * (n - 1) / (SAMPLE_ROWS - 1))
+                                                      for i in range(SAMPLE_ROWS)]
+        ls_w, ls_b = t.least_squares()
+        w, b = t.parameters()
+        return Setup(ds.feature_names, ds.target_name, ds.true_weights, ds.true_bias, ls_w, ls_b,
+                     ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
+                     t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source)
+
+
+def data_key(config) -> tuple:
+    """The settings that change the samples or the initial parameters (changing others keeps the data). The
+    dtype is one: float64 sums synthetic data in float64, and float32 refuses CSV values beyond its range."""
+    d = config.data
+    return (d.weights, d.bias, d.samples, d.noise, d.csv, d.target, d.features, config.seed, config.init_params,
+            config.dtype)

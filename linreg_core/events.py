@@ -1,0 +1,53 @@
+"""What the run controller tells its listener, as plain picklable values (no torch: the app unpickles these).
+
+Events are tuples `(kind, *args)`:
+    ("ready", Setup)                 a (re)configured or reset experiment is ready at step 0
+    ("state", state, reason)         the run state changed (states.py); reason: a short phrase or None
+    ("progress", Progress)           what happened since the last progress
+    ("ended", outcome, summary)      a run ended: finished, early_stopped, diverged, stopped or interrupted
+    ("invalid", field, message)      a setting was refused; everything else stays as it was
+    ("saving", folder, error)        where the run is kept, or why it could not be written (error None: on disk)
+    ("failed", message)              something unexpected (sent by the engine around the controller)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a view needs to draw a freshly configured experiment."""
+
+    feature_names: tuple[str, ...]
+    target_name: str
+    true_weights: tuple[float, ...] | None
+    true_bias: float | None
+    ls_weights: tuple[float, ...]
+    ls_bias: float
+    sample_x: list[list[float]]  # up to SAMPLE_ROWS rows of features, data units
+    sample_y: list[float]
+    n_train: int
+    batches_per_epoch: int
+    epochs: int
+    lr: float
+    weights: tuple[float, ...]  # the initial parameters
+    bias: float
+    notices: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What happened since the last Progress: a delta, so nothing is lost and nothing is sent twice."""
+
+    steps: list[int] = field(default_factory=list)  # step indices of the new losses (thinned on long runs)
+    losses: list[float] = field(default_factory=list)
+    epochs: list = field(default_factory=list)  # every new EpochResult
+    step: int = 0  # steps done in this run
+    epoch: int = 0  # epochs done
+    batch: int = 0
+    lr: float = 0.0  # the rate the next step uses
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    steps_per_s: float = 0.0
+    target_epochs: int = 0  # the run's last epoch + 1 (grows when a run is continued)

@@ -1,0 +1,60 @@
+"""The run-state machine's states and commands, as names and plain values (no torch: the app imports this).
+
+One run is the life of the parameters from the initial ones to an end. The controller (controller.py) owns
+the state; the engine reports every transition; the app shows what was reported.
+
+    state      what it means
+    loading    no experiment is ready yet (starting, new data being prepared, or the settings were refused)
+    idle       an experiment is ready at step 0; no run has begun
+    running    steps are being taken
+    paused     a run has begun and waits (or takes the steps asked for with n / N, then waits)
+    finished   the run reached its last epoch (or stopped early: no improvement for `patience` epochs)
+    stopped    the run was ended with x before its last epoch
+    diverged   the loss became non-finite or exploded; the last finite parameters are kept
+
+What each command does, by state (a command that does not apply is ignored, never an error):
+
+    command    loading  idle       running             paused        finished / stopped   diverged
+    toggle     queued   run        pause               run           new run, running     new run, running
+    step n     queued   n steps    pause, n steps      n steps       new run, n steps     new run, n steps
+    epoch      queued   1 epoch    pause at epoch end  rest of epoch new run, 1 epoch     new run, 1 epoch
+    stop       -        -          stopped             stopped       -                    -
+    reset      -        -          idle (run stopped)  idle (stopped) idle                idle
+    continue   -        -          -                   -             running, same run    -
+    set_lr     -        next step  next step           next step     next run/continue    next run
+    configure  load     idle       new run, running    idle          idle                 idle
+
+"queued": the engine reads commands in order, so a key pressed while the experiment loads acts once it is
+ready. "new run": from the initial parameters, in a new run folder. "continue": a stopped run goes on to its
+last epoch; a finished one trains `epochs` more; history is appended to the same folder and its summary
+rewritten. A run that is replaced (reset, configure) while it has steps ends as "stopped".
+"""
+from __future__ import annotations
+
+LOADING, IDLE, RUNNING, PAUSED = "loading", "idle", "running", "paused"
+FINISHED, STOPPED, DIVERGED = "finished", "stopped", "diverged"
+STATES = (LOADING, IDLE, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED)
+ENDED = (FINISHED, STOPPED, DIVERGED)  # a run was had; space starts a new one
+STARTABLE = (IDLE, PAUSED, *ENDED)  # toggle / step / epoch begin or go on
+
+# How a run ended, as written in its summary.json ("status"): the state it leaves, and why.
+OUTCOME_STATE = {"finished": FINISHED, "early_stopped": FINISHED, "diverged": DIVERGED,
+                 "stopped": STOPPED, "interrupted": STOPPED}
+
+COMMANDS = ("toggle", "start", "pause", "step", "epoch", "stop", "reset", "continue", "set_lr", "configure",
+            "retry_save")
+
+
+def can(command: str, state: str) -> bool:
+    """Whether a command does something in a state (the app greys a key out when it does not)."""
+    if command in ("toggle", "step", "epoch"):
+        return state in (LOADING, *STARTABLE, RUNNING)
+    if command == "stop":
+        return state in (RUNNING, PAUSED)
+    if command == "reset":
+        return state in (RUNNING, PAUSED, *ENDED)
+    if command == "continue":
+        return state in (FINISHED, STOPPED)
+    if command in ("set_lr", "configure"):
+        return state != LOADING
+    return True

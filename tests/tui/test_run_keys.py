@@ -1,0 +1,101 @@
+"""Every run key in every run state, as a user presses them (the table in linreg_core/states.py): what the
+status shows afterwards, whether a new run began, and that a key that does nothing is greyed out or hidden."""
+import pytest
+
+from tests.tui.conftest import wait_until
+from tests.tui.test_app import FLAT_OUT, ready
+
+KEYS = {"space": "toggle_run", "n": "step", "N": "epoch", "x": "stop", "r": "reset", "c": "continue_run"}
+
+# state -> key -> (state afterwards, a new run from the initial parameters?, key live in that state?)
+EXPECTED = {
+    "idle": {"space": ("running", False, True), "n": ("paused", False, True), "N": ("paused", False, True),
+             "x": ("idle", False, False), "r": ("idle", False, False), "c": ("idle", False, False)},
+    "running": {"space": ("paused", False, True), "n": ("paused", False, True), "N": ("paused", False, True),
+                "x": ("stopped", False, True), "r": ("idle", True, True), "c": ("running", False, False)},
+    "paused": {"space": ("running", False, True), "n": ("paused", False, True), "N": ("paused", False, True),
+               "x": ("stopped", False, True), "r": ("idle", True, True), "c": ("paused", False, False)},
+    "finished": {"space": ("running", True, True), "n": ("paused", True, True), "N": ("paused", True, True),
+                 "x": ("finished", False, False), "r": ("idle", True, True), "c": ("running", False, True)},
+    "stopped": {"space": ("running", True, True), "n": ("paused", True, True), "N": ("paused", True, True),
+                "x": ("stopped", False, False), "r": ("idle", True, True), "c": ("running", False, True)},
+    "diverged": {"space": ("running", True, True), "n": ("paused", True, True), "N": ("paused", True, True),
+                 "x": ("diverged", False, False), "r": ("idle", True, True), "c": ("diverged", False, False)},
+}
+
+
+async def _reach(pilot, state):
+    """From any state to `state`, with keys only."""
+    app = pilot.app
+    if app.run_state != "idle":
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.step == 0, what="idle")
+    keys = {"idle": [], "running": ["space"], "paused": ["n"], "finished": ["space"], "stopped": ["n", "x"],
+            "diverged": ["space"]}[state]
+    if state == "stopped":
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 1, what="a step")
+        keys = ["x"]
+    await pilot.press(*keys)
+    await wait_until(pilot, lambda: app.run_state == state, what=state)
+    if state == "running":
+        await wait_until(pilot, lambda: app.data.step > 0, what="a step")
+
+
+def _app_for(app_factory, state):
+    if state == "diverged":
+        return app_factory(loss="mse", lr=40.0, samples=64, epochs=2)
+    if state == "finished":
+        return app_factory(samples=64, epochs=2)  # 4 steps an epoch, 8 in all
+    return app_factory(epochs=1000)  # long enough to be caught running at 100 steps a second
+
+
+@pytest.mark.parametrize("state", list(EXPECTED))
+async def test_each_run_key_in_each_state(app_factory, state):
+    app = _app_for(app_factory, state)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        if state in ("finished", "diverged"):
+            await pilot.press(*FLAT_OUT)
+        for key, (after, new_run, live) in EXPECTED[state].items():
+            await _reach(pilot, state)
+            assert bool(app.check_action(KEYS[key], ())) is live, f"{key} in {state}"
+            setup, epoch = app.data.setup, app.data.epoch
+            await pilot.press(key)
+            if new_run:
+                await wait_until(pilot, lambda: app.data.setup is not setup, what=f"a new run after {key}")
+            if state in ("finished", "diverged") and new_run and after != "idle":
+                # the new run (a new Setup: from the initial parameters) ends again at once on this experiment
+                await wait_until(pilot, lambda: app.run_state in (after, state), what=f"{key} in {state}")
+                continue
+            if key == "c" and live:  # continued: the same run goes on past where it was (and may end again)
+                await wait_until(pilot, lambda: app.data.epoch > epoch, what="the continued run to train")
+                assert app.data.setup is setup and app.run_state in (after, "finished")
+                continue
+            await wait_until(pilot, lambda: app.run_state == after, what=f"{after} after {key} in {state}")
+            if not live:
+                await pilot.pause(0.1)
+                assert app.run_state == after and app.data.setup is setup, f"{key} did something in {state}"
+            assert app.run_state.upper() in str(app.query_one("#status").render())  # the status shows it
+
+
+async def test_space_pressed_while_loading_starts_the_run_once_ready(app_factory):
+    app = app_factory(epochs=1000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.run_state == "loading"
+        await pilot.press("space")  # the first frame is up, the engine is not
+        await wait_until(pilot, lambda: app.run_state == "running" and app.data.step > 0, what="the run")
+
+
+async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_factory, tmp_path):
+    runs = tmp_path / "runs"
+    app = app_factory(runs_dir=str(runs), samples=64, epochs=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="finished")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: app.run_state == "finished" and app.data.epoch == 4, what="4 epochs")
+        [run] = runs.iterdir()
+        assert len((run / "history.csv").read_text().splitlines()) == 1 + 4
+        assert "epoch 004/004" in str(app.query_one("#status").render())

@@ -1,0 +1,95 @@
+"""The command line's shared pieces: one argument table built from linreg_core's fields (for `linreg`,
+`linreg tui` and `linreg train`), exit statuses, and how a refusal is worded. Imported by cli.py and
+headless.py (neither imports the other at module level). Nothing here imports torch or textual.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from linreg_core.config import FIELDS, LABELS, Config
+from linreg_core.errors import ConfigError, DataError, LinregError
+
+EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401
+        self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description="Watch mini-batch gradient descent fit y = X·w + b."
+                if not headless else "Train headless: print the epoch log, then learned against true.")
+    defaults = Config().to_options()
+    groups = {"data": p.add_argument_group("data"), "train": p.add_argument_group("training")}
+    for name, f in FIELDS.items():
+        group = groups["data"] if name in ("weights", "bias", "samples", "noise", "csv", "target", "features",
+                                           "standardize", "test_fraction") else groups["train"]
+        shown = defaults[name] or "none"
+        if f.kind == "bool":
+            group.add_argument(f.flag, dest=name, action="store_const", const="yes", help=f.help)
+        else:
+            choices = f" ({'|'.join(f.choices)})" if f.choices else ""
+            group.add_argument(f.flag, dest=name, metavar=name.upper() if not f.choices else "NAME",
+                               help=f"{f.help}{choices}; default {shown}")
+    files = p.add_argument_group("files")
+    files.add_argument("--config", metavar="FILE.toml",
+                       help="start from a saved experiment (a run folder's config.toml); options given here win")
+    files.add_argument("--runs-dir", metavar="DIR",
+                       help="keep runs here (default: %s)" % _shown_runs_dir())
+    files.add_argument("--no-save", action="store_true", help="do not keep this session's runs on disk")
+    if headless:
+        out = p.add_argument_group("output")
+        out.add_argument("--json", action="store_true", help="end with one line of JSON summary")
+        out.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")
+        out.add_argument("--save-params", metavar="FILE.json", help="write the learned parameters as JSON")
+    return p
+
+
+def options_from(ns: argparse.Namespace) -> dict[str, str]:
+    return {name: getattr(ns, name) for name in FIELDS if getattr(ns, name, None) is not None}
+
+
+def parse_config(ns: argparse.Namespace) -> Config:
+    """Defaults, then the --config file, then the options on the command line.
+    Raises ConfigError (an option) or DataError (the file, with its line)."""
+    base = None
+    if ns.config:
+        from linreg_core import configfile
+        base = configfile.load(ns.config)
+    return Config.from_options(options_from(ns), base=base)
+
+
+def runs_dir_of(ns: argparse.Namespace) -> str | None:
+    """Where this session's runs go; None with --no-save."""
+    if ns.no_save:
+        return None
+    if ns.runs_dir:
+        return ns.runs_dir
+    from linreg_core.runs import default_runs_dir
+    return str(default_runs_dir())
+
+
+def _shown_runs_dir() -> str:
+    from linreg_core.runs import default_runs_dir
+    home = os.path.expanduser("~")
+    path = str(default_runs_dir())
+    return "~" + path[len(home):] if path.startswith(home + os.sep) else path
+
+
+def fail(prog: str, message: str) -> int:
+    print(f"{prog}: {message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def refusal(e: LinregError) -> str:
+    """One line for a refused input, naming the option it came through: a file's errors say which option
+    named the file ("initial parameters (--init-params): p.json: holds 3 weights, …")."""
+    if isinstance(e, DataError):
+        option = "--config" if e.field == "config" else LABELS.get(e.field)
+        return f"{option}: {e}" if option else str(e)
+    return str(e)
