@@ -76,6 +76,9 @@ def _toml_string(s: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; 1 MiB leaves room for 1000 weights and comments
+
+
 def load(path: str, base: Config | None = None) -> Config:
     """Read a config file. Raises DataError naming the file and line (a bad value, an unknown key, bad TOML);
     its field is "config" (the --config option), whatever setting inside the file was refused."""
@@ -87,13 +90,15 @@ def load(path: str, base: Config | None = None) -> Config:
 
 
 def _load(path: str, base: Config | None) -> Config:
-    resolved, text = read_text(path, expected="a TOML config file")
+    resolved, text = read_text(path, expected="a TOML config file", max_bytes=MAX_CONFIG_BYTES)
     shown = str(path)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None) or _line_from_message(str(e))
         raise DataError(f"is not valid TOML: {str(e).split(' (at ')[0]}", shown, line) from None
+    except RecursionError:  # arrays or tables nested hundreds deep: no config needs more than two levels
+        raise DataError("nests arrays or tables too deeply to be a linreg config", shown) from None
     lines = _key_lines(text)
     options: dict[str, Any] = {}
     for key, value in doc.items():

@@ -9,6 +9,7 @@ import io
 import math
 import os
 import stat
+from array import array
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,17 +22,38 @@ MAX_BYTES = 2 * 2**30
 
 @dataclass(frozen=True)
 class Table:
-    """Numeric columns read from a CSV file, row-major. rows: n tuples of len(names) floats (the chosen
-    columns, in the chosen order)."""
+    """Numeric columns read from a CSV file: the chosen columns, in the chosen order, each an array of
+    float64 (8 bytes a cell, not a Python float's 24 plus a tuple's share)."""
 
     names: tuple[str, ...]
-    rows: list[tuple[float, ...]]
+    columns: list[array]
     path: str
     lines: list[int]  # the 1-based line of each row (blank lines are skipped), for messages
 
+    @property
+    def n_rows(self) -> int:
+        return len(self.lines)
 
-def read_bytes(path: str, expected: str = "a CSV file") -> tuple[str, bytes]:
-    """Expand ~, refuse anything but a readable regular file. Returns (resolved path, contents)."""
+    @property
+    def rows(self) -> list[tuple[float, ...]]:
+        """Row-major view (for small tables and tests)."""
+        return list(zip(*self.columns))
+
+
+def read_bytes(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
+    """Expand ~, refuse anything but a readable regular file of at most max_bytes (by its size, before
+    reading a byte). Returns (resolved path, contents)."""
+    resolved, f = open_regular(path, expected, max_bytes)
+    with f:
+        try:
+            return resolved, f.read()
+        except OSError as e:
+            raise DataError(f"cannot be read ({e.strerror})", str(path)) from None
+
+
+def open_regular(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES):
+    """Expand ~, refuse anything but a readable regular file of at most max_bytes (by its size, before
+    reading a byte). Returns (resolved path, the file opened for reading in binary)."""
     shown = path
     path = os.path.expanduser(str(path))
     try:
@@ -44,20 +66,26 @@ def read_bytes(path: str, expected: str = "a CSV file") -> tuple[str, bytes]:
         raise DataError(f"is a directory; expected {expected}", shown)
     if not stat.S_ISREG(st.st_mode):
         raise DataError(f"is not a regular file (a pipe or device?); expected {expected}", shown)
-    if st.st_size > MAX_BYTES:
-        raise DataError(f"is {st.st_size / 2**30:.1f} GiB; at most {MAX_BYTES // 2**30} GiB is read", shown)
+    if st.st_size > max_bytes:
+        raise DataError(f"is {_size(st.st_size)}; at most {_size(max_bytes)} is read for {expected}", shown)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        f = open(path, "rb")
     except OSError as e:
         raise DataError(f"cannot be read ({e.strerror})", shown) from None
-    return path, raw
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced between the check and the open
+        f.close()
+        raise DataError(f"is not a regular file (a pipe or device?); expected {expected}", shown)
+    return path, f
 
 
-def read_text(path: str, expected: str = "a CSV file") -> tuple[str, str]:
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def read_text(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES) -> tuple[str, str]:
     """read_bytes, decoded as UTF-8 (a byte-order mark is dropped). Returns (resolved path, text)."""
     shown = path
-    path, raw = read_bytes(path, expected)
+    path, raw = read_bytes(path, expected, max_bytes)
     try:
         return path, raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -65,35 +93,85 @@ def read_text(path: str, expected: str = "a CSV file") -> tuple[str, str]:
         raise DataError(f"is not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8", shown, line) from None
 
 
-def read_csv(path: str, choose: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None) -> Table:
-    """Parse a comma-separated file with a header row into a Table of finite floats. choose(header) names
-    the columns to read, in order (all by default); it may raise DataError for a column that is not there."""
-    resolved, text = read_text(path)
+def read_csv(path: str, choose: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
+             check_rows: Callable[[int, int], None] | None = None) -> Table:
+    """Parse a comma-separated file with a header row into a Table of finite floats, streaming it (the file
+    is never held in memory whole). choose(header) names the columns to read, in order (all by default); it
+    may raise DataError for a column that is not there. check_rows(rows, columns) is called with the number
+    of rows the whole file will hold, projected from what was read so far (every ROWS_PER_CHECK rows and at
+    the end), and may raise to refuse a file too large for memory before it is read to its end."""
     shown = str(path)
-    if not text.strip():
-        raise DataError("is empty; expected a header row and rows of numbers", shown)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    resolved, raw = open_regular(path)
+    size = os.fstat(raw.fileno()).st_size
     old_limit = csv.field_size_limit(10 * MAX_FIELD)
+    lines = _Lines(raw, shown)
+    reader = csv.reader(lines, strict=True)
+    record_start = 1
     try:
         header = _header(reader, shown)
         names = choose(header) if choose is not None else header
         picks = [header.index(n) for n in names]
-        rows, lines = [], []
-        for record in reader:
+        columns = [array("d") for _ in picks]
+        row_lines: list[int] = []
+        while True:
+            record_start = lines.count + 1
+            record = next(reader, None)
+            if record is None:
+                break
             if not record or all(not c.strip() for c in record):
                 continue  # blank line
-            rows.append(_row(record, header, picks, reader.line_num, shown))
-            lines.append(reader.line_num)
+            _row(record, header, picks, columns, reader.line_num, shown)
+            row_lines.append(reader.line_num)
+            if check_rows is not None and len(row_lines) % ROWS_PER_CHECK == 0:
+                check_rows(_projected(len(row_lines), raw.tell(), size), len(names))
     except csv.Error as e:
         if "field limit" in str(e):
             raise DataError(f"a field is longer than {10 * MAX_FIELD:,} characters; expected numbers",
                             shown, reader.line_num) from None
+        if "unexpected end of data" in str(e):
+            raise DataError("a quoted field opened here is never closed", shown, record_start) from None
         raise DataError(f"malformed CSV ({e})", shown, reader.line_num) from None
     finally:
         csv.field_size_limit(old_limit)
-    if not rows:
+        raw.close()
+    if not row_lines:
         raise DataError("has a header but no rows of data", shown)
-    return Table(tuple(names), rows, resolved, lines)
+    if check_rows is not None:
+        check_rows(len(row_lines), len(names))
+    return Table(tuple(names), columns, resolved, row_lines)
+
+
+ROWS_PER_CHECK = 65_536
+MAX_LINE = 1 << 20  # bytes in one line; longer is not a CSV of numbers (a file of NUL bytes, a blob)
+
+
+def _projected(rows: int, read: int, size: int) -> int:
+    """The rows a file of `size` bytes will hold, from `rows` in its first `read` bytes."""
+    return rows if read <= 0 or read >= size else int(rows * size / read) + 1
+
+
+class _Lines:
+    """A binary file's lines, decoded as UTF-8 (a byte-order mark is dropped) for csv.reader: each at most
+    MAX_LINE bytes, counted, and a decoding error refused naming its line."""
+
+    def __init__(self, raw, shown: str):
+        self.raw, self.shown, self.count = raw, shown, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.raw.readline(MAX_LINE + 1)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        if len(line) > MAX_LINE:
+            raise DataError(f"is longer than {MAX_LINE:,} bytes: not a CSV file of numbers", self.shown, self.count)
+        try:
+            return line.decode("utf-8-sig" if self.count == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"is not UTF-8 text (byte 0x{line[e.start]:02x}); save it as UTF-8",
+                            self.shown, self.count) from None
 
 
 def _header(reader, shown: str) -> tuple[str, ...]:
@@ -118,7 +196,9 @@ def _header(reader, shown: str) -> tuple[str, ...]:
     return names
 
 
-def _row(record: list[str], header: tuple[str, ...], picks: list[int], line: int, shown: str) -> tuple[float, ...]:
+def _row(record: list[str], header: tuple[str, ...], picks: list[int], columns: list[array], line: int,
+         shown: str) -> None:
+    """Parse the chosen cells of one record and append them to their columns (all or none)."""
     if len(record) != len(header):
         raise DataError(f"has {len(record)} fields; the header has {len(header)}", shown, line)
     values = []
@@ -132,7 +212,8 @@ def _row(record: list[str], header: tuple[str, ...], picks: list[int], line: int
         except ValueError as e:
             raise DataError(str(e), shown, line, name) from None
         values.append(value)
-    return tuple(values)
+    for column, value in zip(columns, values):
+        column.append(value)
 
 
 def _is_number(text: str) -> bool:

@@ -11,7 +11,7 @@ import torch
 
 from .config import Config, DataConfig, check_memory
 from .csvdata import read_csv
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,18 @@ def from_csv(cfg: DataConfig, dtype: str = "float32") -> Dataset:
             raise DataError("has no feature columns besides the target", cfg.csv, field="features")
         return (*features, target)
 
-    table = read_csv(cfg.csv, choose)
+    def check_rows(rows: int, columns: int) -> None:
+        try:
+            check_memory(rows, columns - 1, dtype, from_csv=True)
+        except ConfigError as e:
+            raise DataError(f"{e.errors['samples']} (refused before reading it all)", cfg.csv) from None
+
+    table = read_csv(cfg.csv, choose, check_rows)
     features, target = table.names[:-1], table.names[-1]
-    if len(table.rows) < 2:
+    if table.n_rows < 2:
         raise DataError("has one row of data; at least two are needed", cfg.csv)
-    check_memory(len(table.rows), len(features), dtype)
-    all_rows = torch.tensor(table.rows, dtype=torch.float64)  # (n, features + 1): the target last
+    all_rows = torch.stack([torch.frombuffer(c, dtype=torch.float64) for c in table.columns], dim=1)  # (n, k)
+    table.columns.clear()  # the arrays' memory goes back as soon as the tensor holds the values
     if dtype == "float32":
         _refuse_beyond_float32(all_rows, table, cfg.csv)
     return Dataset(all_rows[:, :-1], all_rows[:, -1:], tuple(features), target, None, None, table.path)
@@ -86,7 +92,7 @@ def _refuse_beyond_float32(rows: torch.Tensor, table, path: str) -> None:
     too_big = rows.abs() > FLOAT32_MAX  # (n, columns)
     if bool(too_big.any()):
         r, c = (int(i) for i in too_big.nonzero()[0])
-        raise DataError(f"{table.rows[r][c]:g} is beyond float32's range (±{FLOAT32_MAX:.3g}); "
+        raise DataError(f"{float(rows[r, c]):g} is beyond float32's range (±{FLOAT32_MAX:.3g}); "
                         "train with --dtype float64 for such values", path, table.lines[r], table.names[c])
 
 
@@ -155,8 +161,8 @@ def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
     n_test = round(n * test_fraction)
     if test_fraction > 0:
         if n_test < 1 or n - n_test < 2:
-            raise DataError(f"test fraction {test_fraction} of {n} samples leaves {n_test} for testing and "
-                            f"{n - n_test} for training; need at least 1 and 2")
+            raise DataError(f"{test_fraction} of {n} samples leaves {n_test} for testing and "
+                            f"{n - n_test} for training; need at least 1 and 2", field="test_fraction")
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed ^ 0x5EED))
         test_idx, train_idx = perm[:n_test].sort().values, perm[n_test:].sort().values
         X_test, y_test, X, y = X[test_idx], y[test_idx], X[train_idx], y[train_idx]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+import zipfile
 from typing import Any
 
 from .csvdata import read_bytes
@@ -22,12 +24,17 @@ ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6
 PICKLE_START = (b"\x80", b"(", b"]", b"}", b"c")  # protocol 2+ header; protocol 0/1 opcodes
 FIELD = "init_params"
 HOW_TO_SAVE = "save parameters as JSON (linreg train --save-params) or with torch.save(model.state_dict())"
+# 1000 weights (the most linreg takes) are about 25 KB as JSON and 5 KB as a torch file: anything larger is
+# refused by its size on disk, and a torch archive by the sizes it declares, before it is read or expanded.
+MAX_FILE_BYTES = 4 << 20
+MAX_EXPANDED_BYTES = 16 << 20
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def load_params(path: str, n_features: int) -> tuple[tuple[float, ...], float]:
     """(weights, bias) from a parameter file. Raises DataError naming the file (and line for JSON)."""
     try:
-        _, raw = read_bytes(path, expected="a parameter file (JSON or torch.save)")
+        _, raw = read_bytes(path, expected="a parameter file (JSON or torch.save)", max_bytes=MAX_FILE_BYTES)
     except DataError as e:
         e.field = FIELD  # missing, a folder, unreadable: about this option's file, not the CSV's
         raise
@@ -62,6 +69,8 @@ def _read_json(raw: bytes, shown: str) -> Any:
         raise DataError(f"is not valid JSON: {e.msg} (column {e.colno})", shown, e.lineno, field=FIELD) from None
     except ValueError as e:
         raise DataError(f"is not valid JSON: {e}", shown, field=FIELD) from None
+    except RecursionError:
+        raise DataError("nests lists or objects too deeply to hold parameters", shown, field=FIELD) from None
 
 
 def _read_torch(raw: bytes, shown: str) -> Any:
@@ -70,10 +79,19 @@ def _read_torch(raw: bytes, shown: str) -> Any:
     import torch
 
     try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise DataError(f"is a damaged zip archive ({e})", shown, field=FIELD) from None
+    if declared > MAX_EXPANDED_BYTES:
+        raise DataError(f"expands to {declared / 2**20:.0f} MiB; a parameter file holds at most 1000 weights "
+                        f"(refused before expanding it)", shown, field=FIELD)
+    try:
         return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, ValueError, TypeError, EOFError, AttributeError,
             ImportError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        text = ANSI.sub("", str(e)).strip()  # torch colours some messages for terminals
+        first = text.splitlines()[0] if text else type(e).__name__
         raise DataError(f"was refused: torch could not read it as plain tensors with weights_only=True "
                         f"({first[:160]})", shown, field=FIELD) from None
 
@@ -116,8 +134,9 @@ def _numbers(value: Any, what: str, shown: str) -> tuple[float, ...]:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             got = json.dumps(v)[:40] if v is None or isinstance(v, (str, bool)) else type(v).__name__
             raise DataError(f"{what}: expected numbers, got {got}", shown, field=FIELD)
-        if not math.isfinite(v) or abs(v) > 1e30:
-            raise DataError(f"{what}: expected finite numbers, got {v!r}", shown, field=FIELD)
+        if isinstance(v, int) and abs(v) > 10**30 or not math.isfinite(v) or abs(v) > 1e30:  # ints first: a
+            shown_v = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."   # 400-digit int overflows float
+            raise DataError(f"{what}: expected finite numbers of at most 1e30, got {shown_v}", shown, field=FIELD)
         out.append(float(v))
     if not out:
         raise DataError(f"{what}: expected numbers, got none", shown, field=FIELD)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d+")
+# re.ASCII: \d would also take other scripts' digits ('٣', '３'), which the README's "plain decimals" exclude
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 MAX_TEXT = 64  # longer than any sensible number; keeps int('9' * 10**6) out
 
 

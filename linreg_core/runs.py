@@ -6,8 +6,9 @@
         params.json    the last parameters, written (temporary file + rename) when the run ends
         summary.json   status, metrics, learned against true, written with params.json
 
-A kill loses at most the epoch in progress: each row is written with a single write of a whole line and
-flushed at once, so the file never holds a torn row. A run cut off before its end has no summary.json.
+A kill loses at most the epoch in progress: each row goes to the file in one write() of a whole line (no
+buffer in between), so the file never holds a torn row; a write that fails part-way (a full disk) is cut
+back at once to the end of the last whole row. A run cut off before its end has no summary.json.
 A failed write (read-only folder, full disk) never stops training: the recorder remembers the error and the
 rows not yet written, and tries again at the next epoch and at the end (`retry()` forces it).
 """
@@ -64,7 +65,7 @@ class RunRecorder:
         self.folder: Path | None = None  # set once created
         self.error: str | None = None  # the last write failure, None when everything is on disk
         self._unwritten: deque[str] = deque()  # CSV lines not yet on disk (header first, when it is not)
-        self._history = None  # the open history.csv
+        self._history: int | None = None  # history.csv's file descriptor, opened for appending
         self._final: tuple[str, str] | None = None  # params and summary JSON waiting to be written
         self._config_written = False
         self._unwritten.append(_csv_line([safe_cell(h) for h in history_header(self.feature_names)]))
@@ -95,7 +96,7 @@ class RunRecorder:
         """Close history.csv (finish() does it once everything is on disk); safe to call twice."""
         if self._history is not None:
             try:
-                self._history.close()
+                os.close(self._history)
             except OSError:
                 pass
             self._history = None
@@ -111,8 +112,7 @@ class RunRecorder:
             if self._history is None and self._unwritten:
                 self._history = _open_history(self.folder / HISTORY)
             while self._unwritten:
-                self._history.write(self._unwritten[0])  # one whole line per write
-                self._history.flush()
+                _append_whole(self._history, self._unwritten[0].encode("utf-8"))
                 self._unwritten.popleft()
             if self._final is not None:
                 params, summary = self._final
@@ -123,7 +123,7 @@ class RunRecorder:
             self.error = None
         except OSError as e:
             self.error = f"could not write the run to {self.folder or self.runs_dir}: {e.strerror or e}"
-            self.close()  # reopened next time: a full disk may have left part of a line behind
+            self.close()  # reopened next time (a folder that came back, a disk with room again)
 
     def _create_folder(self) -> Path:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -138,17 +138,47 @@ class RunRecorder:
         raise OSError(f"too many runs named {self.name}")
 
 
-def _open_history(path: Path):
-    """history.csv for appending. A failed write (full disk) may have left part of a row: cut the file back to
-    its last whole line first, so the row written again is never glued to a torn one."""
+def _open_history(path: Path) -> int:
+    """history.csv for appending, as a raw descriptor. A kill during an earlier write may have left part of a
+    row: cut the file back to its last whole line first, so the next row is never glued to a torn one."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
     try:
-        with open(path, "rb+") as f:
-            data = f.read()
-            if data and not data.endswith(b"\n"):
-                f.truncate(data.rfind(b"\n") + 1)
-    except FileNotFoundError:
-        pass
-    return open(path, "a", encoding="utf-8", newline="")
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.ftruncate(fd, _last_newline_end(fd, size))
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _last_newline_end(fd: int, size: int) -> int:
+    """The offset just past the last newline (0 when there is none), read backwards 64 KiB at a time."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - (1 << 16))
+        chunk = os.pread(fd, pos - start, start)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
+    return 0
+
+
+def _append_whole(fd: int, line: bytes) -> None:
+    """Append one line with write() calls straight to the file (a disk nearly full may take part of it);
+    if the line cannot be written whole, cut the file back to where it was and raise."""
+    start = os.lseek(fd, 0, os.SEEK_END)
+    done = 0
+    try:
+        while done < len(line):
+            done += os.write(fd, line[done:])
+    except OSError:
+        try:
+            os.ftruncate(fd, start)
+        except OSError:
+            pass
+        raise
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ TINY = {
     "engine_speed.py": (["--repeats", "1", "--epochs", "2"], "× tutorial"),
     "large_epoch.py": (["--samples", "3000", "--features", "4", "--repeats", "1"], "× the floor"),
     "chart_redraw.py": (["--sizes", "80x24", "--epochs", "2", "--repeats", "1"], "LossChart"),
+    "memory_peak.py": (["--samples", "3000", "--features", "2"], "estimate/measured"),
 }
 TINY_SHELL = {
     "app_latency.sh": ({"REPS": "2"}, "median"),

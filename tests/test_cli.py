@@ -223,3 +223,19 @@ def test_an_output_file_that_is_an_input_is_refused_before_training(tmp_path):
     out = linreg("train", "--csv", str(data), "--history", str(data), "--no-save")
     assert out.returncode == 2 and "--history" in out.stderr and "--csv" in out.stderr
     assert data.read_text() == before
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--epochs", "٣"], "--epochs"), (["--epochs", "３"], "--epochs"),
+    (["--samples", "2", "--test-fraction", "0.5"], "--test-fraction"),
+])
+def test_refusals_name_the_right_option(args, words):
+    out = linreg("train", *args, "--no-save")
+    assert out.returncode == 2 and words in out.stderr and "--csv" not in out.stderr, out.stderr
+
+
+def test_negative_values_after_an_option():
+    out = linreg("train", "--weights", "-1,2", "--bias", "-3e-2", "--epochs", "1", "--json", "--no-save")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert summary["true_weights"] == [-1.0, 2.0] and summary["true_bias"] == -0.03

@@ -6,11 +6,18 @@ import asyncio
 import gc
 import os
 import signal
+import sys
 import time
 from collections import deque
 
+try:
+    import termios
+except ImportError:  # Windows: no termios, no SIGHUP
+    termios = None
+
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
@@ -115,6 +122,7 @@ class LinregApp(App):
         self._frozen = False  # gc.freeze() done
         self.engine = None
         self.status_line = None  # set on mount
+        self._tty_attrs = _terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
 
     # --------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -156,8 +164,9 @@ class LinregApp(App):
     def _on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go."""
         self._stop_engine()
-        if signum == signal.SIGHUP:
-            os._exit(128 + signum)  # the terminal is gone: nothing to restore on it, nothing left to write
+        if signum == signal.SIGHUP:  # usually the terminal is gone; if it is not (kill -HUP), give it back sane
+            _restore_terminal(self._tty_attrs)
+            os._exit(128 + signum)
         self.exit(return_code=128 + signum)
 
     def on_resize(self, event) -> None:
@@ -506,6 +515,14 @@ class LinregApp(App):
         self._stop_engine()
         self.exit()
 
+    def pop_screen(self):
+        """Never pop the last screen: an Enter or Escape that arrives while a modal is already closing (Ctrl+P,
+        Enter, Enter typed fast) asks for a second pop, which Textual answers with ScreenStackError, ending the
+        app. That second pop has nothing left to close: it does nothing."""
+        if len(self.screen_stack) <= 1:
+            return AwaitComplete(asyncio.sleep(0))
+        return super().pop_screen()
+
     def on_unmount(self) -> None:
         self._stop_engine()  # however the app ends (also a test's run_test), the engine ends with it
 
@@ -551,6 +568,29 @@ class LinregApp(App):
             action = next(b.action for b in self.BINDINGS if b.description == description)
             if not action.startswith(("panel", "quit")):
                 yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
+
+
+def _terminal_attrs():
+    if termios is None:
+        return None
+    try:
+        return termios.tcgetattr(sys.__stdin__.fileno())
+    except (termios.error, OSError, ValueError, AttributeError):
+        return None  # not a terminal (tests, pipes)
+
+
+def _restore_terminal(attrs) -> None:
+    """Leave the alternate screen and mouse modes, show the cursor, and put the terminal's modes back; every
+    step may fail on a terminal that hung up, and none may stop the exit."""
+    try:
+        os.write(sys.__stdout__.fileno(), b"\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?25h\x1b[?1049l")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if attrs is not None:
+        try:
+            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, attrs)
+        except (termios.error, OSError, ValueError):
+            pass
 
 
 def key_table(bindings) -> list[tuple[str, str]]:

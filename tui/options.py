@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from linreg_core.config import FIELDS, LABELS, Config
@@ -14,11 +15,30 @@ from linreg_core.errors import ConfigError, DataError, LinregError
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
+NEGATIVE_VALUE = re.compile(r"-\.?\d")  # -3e-2, -1,2, -.5: a value, not an option
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad option as one line and exit status 2."""
+    """argparse that reports a bad option as one line and exit status 2, and takes negative values after an
+    option that expects one (argparse alone reads `--weights -1,2` and `--bias -3e-2` as options)."""
 
     def error(self, message: str):  # noqa: D401
         self.exit(EXIT_INVALID, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        takes_value = {flag for a in self._actions if a.nargs is None and a.option_strings
+                       and not isinstance(a, (argparse._StoreConstAction, argparse._StoreTrueAction))
+                       for flag in a.option_strings}
+        joined, i = [], 0
+        while i < len(args):
+            if args[i] in takes_value and i + 1 < len(args) and NEGATIVE_VALUE.match(args[i + 1]):
+                joined.append(f"{args[i]}={args[i + 1]}")
+                i += 2
+            else:
+                joined.append(args[i])
+                i += 1
+        return super().parse_known_args(joined, namespace)
 
 
 def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:

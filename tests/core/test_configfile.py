@@ -122,3 +122,11 @@ def test_any_file_is_read_or_refused_with_a_line_never_a_crash(tmp_path_factory,
         assert str(e).startswith(str(path)) and e.field == "config"
     else:
         assert isinstance(config, Config)
+
+
+def test_a_toml_array_nested_500_deep_is_refused_without_a_traceback(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("weights = " + "[" * 500 + "]" * 500 + "\n")
+    with pytest.raises(DataError) as e:
+        configfile.load(str(path))
+    assert "deep" in str(e.value) or "weights" in str(e.value)

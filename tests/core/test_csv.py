@@ -27,7 +27,9 @@ BROKEN = {  # name: (bytes, expected words in the message, line, column)
     "nan_cell": (b"a,b,y\n1,nan,3\n", "not a number", 2, "b"),
     "inf_cell": (b"a,b,y\n1,2,inf\n", "not a number", 2, "y"),
     "duplicate_header": (b"a,a,y\n1,2,3\n", "twice", 1, "a"),
-    "unterminated_quote": (b'a,b,y\n1,"2,3\n', "malformed", 2, None),
+    "unterminated_quote": (b'a,b,y\n1,"2,3\n', "never closed", 2, None),
+    "late_unterminated_quote": (b"a,b,y\n" + b"1,2,3\n" * 29 + b'1,"2,3\n' + b"1,2,3\n" * 30, "never closed", 31, None),
+    "nul_bytes": (b"\0" * (3 << 20), "longer than", 1, None),
 }
 
 
@@ -126,3 +128,21 @@ def test_columns_that_are_not_used_may_hold_text(tmp_path):
     path.write_text("name,x,y\nann,1,2\nbob,2,4.1\ncy,3,5.9\n")
     trainer = Trainer(Config().replace(csv=str(path), features=("x",), target="y"))
     assert trainer.experiment.dataset.feature_names == ("x",) and trainer.n_train == 3
+
+
+def test_a_csv_too_large_for_memory_is_refused_while_streaming(tmp_path, monkeypatch):
+    """The rows a file will hold are projected from its first 65,536 and checked against memory: refused
+    long before the end is read (here the limit is made small; the estimate is the measured 40 B a cell)."""
+    from linreg_core import config
+
+    path = tmp_path / "big.csv"
+    with open(path, "w") as f:
+        f.write("x,y\n")
+        f.writelines(f"{i % 97}.5,{i % 13}.25\n" for i in range(400_000))
+    monkeypatch.setattr(config, "memory_limit_bytes", lambda: 20 * 2**20)
+    with pytest.raises(DataError) as e:
+        Trainer(Config().replace(csv=str(path)))
+    message = str(e.value)
+    assert "before reading it all" in message and "MiB of memory" in message
+    projected = int(message.split(" samples")[0].split()[-1].replace(",", ""))
+    assert 390_000 <= projected <= 410_000  # projected from the first rows, not counted to the end

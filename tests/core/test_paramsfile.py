@@ -131,3 +131,43 @@ def test_any_file_is_read_or_refused_never_a_crash(tmp_path_factory, content):
         assert e.field == "init_params" and str(path) in str(e)
     else:
         assert len(weights) == 2 and all(math.isfinite(w) for w in (*weights, bias))
+
+
+@pytest.mark.parametrize("text,words", [
+    ('{"weights": [1, 2, 3, %s], "bias": 0}' % ("9" * 400), "at most 1e30"),
+    ('{"weights": ' + "[" * 100_000 + "]" * 100_000 + ', "bias": 0}', "too deeply"),
+    ('{"weights": [1, 2, 3, 4], "bias": %s}' % ("1" * 5000), "not valid JSON"),
+])
+def test_hostile_json_is_refused_without_a_traceback(tmp_path, text, words):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(DataError) as e:
+        load_params(str(path), 4)
+    assert words in str(e.value) and e.value.field == "init_params"
+
+
+def test_a_compressed_archive_is_refused_by_its_declared_size_before_expanding(tmp_path):
+    """390 KB of deflated zeros that would expand to 400 MB: refused from the zip directory, in milliseconds."""
+    import time
+    import zipfile
+
+    path = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("archive/data/0", "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(400):
+                f.write(chunk)
+    assert path.stat().st_size < 1 << 20
+    start = time.process_time()
+    with pytest.raises(DataError) as e:
+        load_params(str(path), 4)
+    assert "expands to 400 MiB" in str(e.value) and time.process_time() - start < 1.0
+
+
+def test_a_large_file_is_refused_by_its_size_before_reading(tmp_path):
+    path = tmp_path / "zeros.json"
+    with open(path, "wb") as f:
+        f.truncate(1 << 30)  # 1 GiB of NUL bytes, sparse: nothing is read
+    with pytest.raises(DataError) as e:
+        load_params(str(path), 4)
+    assert "1.0 GiB" in str(e.value) and "at most 4.0 MiB" in str(e.value)

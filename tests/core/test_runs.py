@@ -2,6 +2,7 @@
 and is retried; past runs are listed newest first with how they ended."""
 import csv
 import json
+from pathlib import Path
 
 from linreg_core import configfile
 from linreg_core.config import Config
@@ -110,3 +111,44 @@ def test_a_row_torn_by_a_failed_write_is_cut_before_writing_again(tmp_path):
     rec.close()
     rows = read_rows(rec.folder)
     assert [r[0] for r in rows] == ["0", "1", "2"] and all(len(r) == 10 for r in rows)
+
+
+FULL_DISK_SCRIPT = r"""
+import json, resource, signal, sys
+from linreg_core.config import Config
+from linreg_core.runs import RunRecorder
+from linreg_core.trainer import Trainer
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead
+folder, limit = sys.argv[1], int(sys.argv[2])
+trainer = Trainer(Config().replace(epochs=40))
+ds = trainer.experiment.dataset
+rec = RunRecorder(folder, trainer.config, ds.feature_names, ds.target_name)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))  # the disk is full from here on
+errors = 0
+for r in trainer.run(chunk=32):
+    if r.epoch_result is not None:
+        rec.add_epoch(r.epoch_result)
+        errors += rec.error is not None
+        with open(rec.folder / "history.csv", "rb") as f:
+            assert f.read().endswith(b"\n"), "a torn row after a failed write"
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+rec.finish([0.0] * 4, 0.0, {"status": "finished"})
+print(json.dumps({"errors": errors, "saved": rec.saved, "folder": str(rec.folder)}))
+"""
+
+
+def test_a_full_disk_never_leaves_a_partial_row_and_writing_resumes(tmp_path):
+    """The file-size limit stands in for a full disk: a write that crosses it is cut short (a partial row),
+    the next one fails. The recorder cuts the partial row at once and writes every row once space returns."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT, str(tmp_path), "2000"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["errors"] > 0 and result["saved"]
+    rows = read_rows(Path(result["folder"]))
+    assert [int(r[0]) for r in rows] == list(range(40)) and all(len(r) == 10 for r in rows)

@@ -244,3 +244,15 @@ async def test_resizing_again_and_again_while_training_breaks_nothing(app_factor
         assert not app.screen.has_class("too-small")
         assert "epoch 399: loss:" in log_text(app)
         assert "chart unavailable" not in str(app.query_one(LossChart).render())
+
+
+async def test_a_second_close_of_a_modal_is_harmless(app_factory):
+    """Ctrl+P then Enter twice fast: the second Enter asked to pop the main screen (ScreenStackError)."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await app.pop_screen()
+        await app.pop_screen()  # nothing left to close
+        await pilot.pause(0.1)
+        assert app.is_running and not isinstance(app.screen, HelpScreen)

@@ -126,6 +126,9 @@ def test_hangup_and_terminate_keep_the_run_and_leave_no_process(sig, private_dat
         while any(alive(p) for p in engines) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(alive(p) for p in engines), f"engine process orphaned after {sig.name}"
+        if sig == signal.SIGHUP:  # the terminal still exists here (kill -HUP): it is given back sane
+            lflag = termios.tcgetattr(fd)[3]
+            assert lflag & termios.ECHO and lflag & termios.ICANON, "terminal left in raw mode"
         [run] = runs.iterdir()
         rows = (run / "history.csv").read_text().splitlines()[1:]
         summary = json.loads((run / "summary.json").read_text())
