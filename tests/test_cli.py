@@ -239,3 +239,59 @@ def test_negative_values_after_an_option():
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.splitlines()[-1])
     assert summary["true_weights"] == [-1.0, 2.0] and summary["true_bias"] == -0.03
+
+
+def test_output_paths_are_written_through_links_and_in_place_never_replaced(tmp_path):
+    import os
+    import threading
+
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    got = {}
+
+    def read_fifo():
+        with open(fifo) as f:  # a reader waiting on the pipe, as `tail -f` or a script would
+            got["text"] = f.read()
+
+    reader = threading.Thread(target=read_fifo)
+    reader.start()
+    out = linreg("train", "--epochs", "2", "--history", str(link), "--save-params", str(fifo), "--no-save")
+    reader.join(30)
+    assert out.returncode == 0, out.stderr
+    assert link.is_symlink() and target.read_text().startswith("epoch,loss_sum")  # through the link
+    assert fifo.is_fifo() and json.loads(got["text"])["format"] == "linreg-params"  # in place, still a FIFO
+
+
+def test_a_full_device_or_a_pipe_without_reader_is_a_clean_exit_1(tmp_path):
+    import os
+
+    fifo = tmp_path / "nobody.csv"
+    os.mkfifo(fifo)
+    out = linreg("train", "--epochs", "1", "--history", "/dev/full", "--save-params", str(fifo), "--no-save")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "could not write /dev/full" in out.stderr and "no reader" in out.stderr
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")  # still the device
+
+
+def test_json_to_a_full_disk_says_so_and_exits_1(tmp_path):
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([*LINREG, "train", "--epochs", "1", "--json", "--runs-dir", str(tmp_path)],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "could not write the output" in out.stderr
+    [run] = tmp_path.iterdir()
+    assert (run / "summary.json").exists()  # the run's own files do not depend on stdout
+
+
+def test_head_ends_the_run_in_order(tmp_path):
+    out = subprocess.run(" ".join(LINREG) + f" train --epochs 100000 --runs-dir {tmp_path} | head -1; "
+                         "echo status ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.splitlines() == [FIRST_LINE, "status 141"] and "Traceback" not in out.stderr
+    [run] = tmp_path.iterdir()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and (run / "params.json").exists()
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + summary["epochs"]

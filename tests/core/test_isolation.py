@@ -11,7 +11,8 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_core_imports_nothing_of_the_ui():
     loaded = _loaded_after("import linreg_core.trainer, linreg_core.summary, linreg_core.export, "
-                           "linreg_core.csvdata, linreg_core.reference, linreg_core.model")
+                           "linreg_core.csvdata, linreg_core.reference, linreg_core.model, "
+                           "linreg_core.controller, linreg_core.runs")
     assert "torch" in loaded
     assert not loaded & {"textual", "textual_plotext", "plotext", "rich", "tui"}
 
@@ -19,3 +20,9 @@ def test_core_imports_nothing_of_the_ui():
 def test_config_and_cli_parsing_do_not_load_torch():
     loaded = _loaded_after("import linreg_core.config, tui.cli")
     assert not loaded & {"torch", "textual"}
+
+
+def test_what_the_app_unpickles_from_the_engine_does_not_load_torch():
+    """The app never imports torch (its first frame comes fast): the engine's events are made of these."""
+    loaded = _loaded_after("import linreg_core.states, linreg_core.events, linreg_core.results, tui.app")
+    assert "torch" not in loaded

@@ -256,3 +256,28 @@ async def test_a_second_close_of_a_modal_is_harmless(app_factory):
         await app.pop_screen()  # nothing left to close
         await pilot.pause(0.1)
         assert app.is_running and not isinstance(app.screen, HelpScreen)
+
+
+async def test_an_engine_that_fails_again_on_the_same_settings_is_not_restarted_forever(app_factory, monkeypatch):
+    from linreg_core.trainer import Trainer
+
+    def boom(self, n):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer, "advance", boom)
+    app = app_factory(lr=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "training failed" in log_text(app), what="the first failure")
+        await ready(pilot)  # restarted once
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.engine is None and app.run_state == "idle", what="given up")
+        await pilot.pause(0.3)
+        assert app.engine is None and log_text(app).count("training failed") == 2  # no third start
+        assert app.check_action("toggle_run", ()) is None and "engine failed" in str(app.query_one("#status").render())
+        monkeypatch.undo()
+        await pilot.press("asterisk")  # a changed setting tries again
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 1, what="training again")

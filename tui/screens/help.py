@@ -19,7 +19,9 @@ squares, and the tutorial's epoch log.
 epoch) → FINISHED, STOPPED (`x`) or DIVERGED. After any of these three, space (or `n`/`N`) starts a **new**
 run from the initial parameters in a new run folder; `c` continues a finished or stopped run in its own
 folder (`epochs` more, or on to the last epoch); `r` goes back to IDLE. Keys pressed while LOADING are
-carried out once it is ready; keys that do nothing are greyed out.
+carried out once it is ready; keys that do nothing are greyed out. `*` and `/` change the rate from the
+next step (after an end: for the next run or the continuation). Edits (the form, `d`, `l`, `o`) end the
+run as stopped and start over on the new settings: running if it was running, else IDLE.
 
 **Parameters** (`e`): type a value, Enter applies it. A refused value says why under its field and blocks
 starting. The learning rate changes the running run at its next step; any other change restarts the run
