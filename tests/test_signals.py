@@ -65,7 +65,9 @@ def test_headless_signals_at_random_moments(case, tmp_path):
             time.sleep(gap)
         _, err = proc.communicate(timeout=60)
         assert "Traceback" not in err, err
-        assert proc.returncode == 128 + PAIRS[case][0], (delay, proc.returncode, err)
+        # Two signals that are pending together reach the process in no defined order (Linux sets up the
+        # lower-numbered one's handler first, and so runs the other first): either may name the exit status.
+        assert proc.returncode in {128 + sig for sig in PAIRS[case]}, (delay, proc.returncode, err)
         check_runs(runs)
 
 
