@@ -6,14 +6,8 @@ import asyncio
 import gc
 import os
 import signal
-import sys
 import time
 from collections import deque
-
-try:
-    import termios
-except ImportError:  # Windows: no termios, no SIGHUP
-    termios = None
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -33,6 +27,7 @@ from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
+from tui.terminal import restore_terminal, terminal_attrs
 from tui.text import divergence_text, epoch_line, suggest_lr
 from tui.widgets.chart import Chart
 from tui.widgets.epoch_log import EpochLog
@@ -122,7 +117,7 @@ class LinregApp(App):
         self._frozen = False  # gc.freeze() done
         self.engine = None
         self.status_line = None  # set on mount
-        self._tty_attrs = _terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
+        self._tty_attrs = terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
 
     # --------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -165,7 +160,7 @@ class LinregApp(App):
         """SIGTERM or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go."""
         self._stop_engine()
         if signum == signal.SIGHUP:  # usually the terminal is gone; if it is not (kill -HUP), give it back sane
-            _restore_terminal(self._tty_attrs)
+            restore_terminal(self._tty_attrs)
             os._exit(128 + signum)
         self.exit(return_code=128 + signum)
 
@@ -568,29 +563,6 @@ class LinregApp(App):
             action = next(b.action for b in self.BINDINGS if b.description == description)
             if not action.startswith(("panel", "quit")):
                 yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
-
-
-def _terminal_attrs():
-    if termios is None:
-        return None
-    try:
-        return termios.tcgetattr(sys.__stdin__.fileno())
-    except (termios.error, OSError, ValueError, AttributeError):
-        return None  # not a terminal (tests, pipes)
-
-
-def _restore_terminal(attrs) -> None:
-    """Leave the alternate screen and mouse modes, show the cursor, and put the terminal's modes back; every
-    step may fail on a terminal that hung up, and none may stop the exit."""
-    try:
-        os.write(sys.__stdout__.fileno(), b"\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?25h\x1b[?1049l")
-    except (OSError, ValueError, AttributeError):
-        pass
-    if attrs is not None:
-        try:
-            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, attrs)
-        except (termios.error, OSError, ValueError):
-            pass
 
 
 def key_table(bindings) -> list[tuple[str, str]]:
