@@ -56,22 +56,22 @@ def safe_cell(text: str) -> str:
 def write_file(path: str, text: str) -> str:
     """Write text to a path a user named. A regular file (or a new one) is replaced atomically, keeping its
     permissions; through a symlink the target is written (the link stays); a FIFO or a character device is
-    written in place (a FIFO without a reader is refused at once rather than waited on); a folder is
-    refused. Returns the expanded path; raises OSError."""
+    written in place, by the name given (/dev/stdout on a pipe resolves to no openable path); a FIFO without
+    a reader is refused at once rather than waited on; a folder is refused. Returns the expanded path;
+    raises OSError."""
     shown = os.path.expanduser(path)
-    real = os.path.realpath(shown)
     try:
-        st = os.stat(real)
+        st = os.stat(shown)  # follows links: what the name finally is
     except FileNotFoundError:
-        write_atomic(real, text)
+        write_atomic(os.path.realpath(shown), text)  # a new file (through a dangling link: at its target)
         return shown
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder", shown)
     if stat.S_ISREG(st.st_mode):
-        write_atomic(real, text, mode=stat.S_IMODE(st.st_mode))
+        write_atomic(os.path.realpath(shown), text, mode=stat.S_IMODE(st.st_mode))
         return shown
     try:  # FIFO, device: in place
-        fd = os.open(real, os.O_WRONLY | os.O_NONBLOCK)
+        fd = os.open(shown, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as e:
         if e.errno == errno.ENXIO:
             raise OSError(errno.ENXIO, "a pipe with no reader", shown) from None

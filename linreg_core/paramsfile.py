@@ -61,13 +61,24 @@ def load_params(path: str, n_features: int) -> tuple[tuple[float, ...], float]:
 def _read_json(raw: bytes, shown: str) -> Any:
     def refuse_constant(name):
         raise ValueError(f"{name} is not a number JSON allows")
+    def refuse_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        dup = next((k for k in keys if keys.count(k) > 1), None)
+        if dup is not None:
+            raise ValueError(f"the key {dup!r} appears twice in one object")
+        return dict(pairs)
+
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=refuse_constant)
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=refuse_constant,
+                          object_pairs_hook=refuse_duplicates)
     except UnicodeDecodeError:
         raise DataError("is not UTF-8 text", shown, field=FIELD) from None
     except json.JSONDecodeError as e:
         raise DataError(f"is not valid JSON: {e.msg} (column {e.colno})", shown, e.lineno, field=FIELD) from None
     except ValueError as e:
+        if "digits" in str(e):  # Python's limit on integer digits (4300), whose message names sys internals
+            raise DataError("holds a number with thousands of digits; expected numbers of at most 1e30", shown,
+                            field=FIELD) from None
         raise DataError(f"is not valid JSON: {e}", shown, field=FIELD) from None
     except RecursionError:
         raise DataError("nests lists or objects too deeply to hold parameters", shown, field=FIELD) from None

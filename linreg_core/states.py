@@ -18,12 +18,13 @@ What each command does, by state (a command that does not apply is ignored, neve
     toggle     queued   run        pause               run           new run, running     new run, running
     step n     queued   n steps    pause, n steps      n steps       new run, n steps     new run, n steps
     epoch      queued   1 epoch    pause at epoch end  rest of epoch new run, 1 epoch     new run, 1 epoch
-    stop       -        -          stopped             stopped       -                    -
+    stop       -        -          stopped             stopped (*)   -                    -
     reset      -        -          idle (run stopped)  idle (stopped) idle                idle
     continue   -        -          -                   -             running, same run    -
     set_lr     -        next step  next step           next step     next run/continue    next run
     configure  load     idle       new run, running    idle          idle                 idle
 
+(*) paused before the first step (n pressed, nothing taken yet): no run has begun, so x goes back to idle.
 "queued": the engine reads commands in order, so a key pressed while the experiment loads acts once it is
 ready. "new run": from the initial parameters, in a new run folder. "continue": a stopped run goes on to its
 last epoch; a finished one trains `epochs` more; history is appended to the same folder and its summary
@@ -43,6 +44,31 @@ OUTCOME_STATE = {"finished": FINISHED, "early_stopped": FINISHED, "diverged": DI
 
 COMMANDS = ("toggle", "start", "pause", "step", "epoch", "stop", "reset", "continue", "set_lr", "configure",
             "retry_save")
+
+
+def expected_after(command: str, state: str, begun: bool = True) -> str:
+    """The state a command leads to from `state`, as the table above says (the controller's behaviour; the
+    tests hold it to this). begun: a run has taken its first step. Training afterwards may move on (a run
+    that reaches its last epoch finishes); a configure that is refused leaves the state as it was."""
+    if state == LOADING:
+        return LOADING  # kept, carried out once ready
+    if command in ("toggle", "start"):
+        return PAUSED if command == "toggle" and state == RUNNING else RUNNING
+    if command == "pause":
+        return PAUSED if state == RUNNING else state
+    if command in ("step", "epoch"):
+        return PAUSED
+    if command == "stop":
+        if state in (RUNNING, PAUSED):
+            return STOPPED if begun else IDLE  # before the first step there is no run to stop
+        return state
+    if command == "reset":
+        return IDLE
+    if command == "continue":
+        return RUNNING if state in (FINISHED, STOPPED) else state
+    if command == "configure":
+        return RUNNING if state == RUNNING else IDLE
+    return state  # set_lr, retry_save
 
 
 def can(command: str, state: str) -> bool:

@@ -153,11 +153,12 @@ class LinregApp(App):
         self.call_after_refresh(self._start_engine)  # first frame first, then the engine (and torch)
         if not self._in_thread:  # the real app (tests share the test runner's process and signals)
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
+            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # SIGINT: `kill -INT`, not Ctrl+C
                 loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, signum: int) -> None:
-        """SIGTERM or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go."""
+        """SIGTERM, SIGINT or SIGHUP (the SSH session dropped): the engine writes the run's end, then we go
+        (exit status 128 + the signal's number)."""
         self._stop_engine()
         if signum == signal.SIGHUP:  # usually the terminal is gone; if it is not (kill -HUP), give it back sane
             restore_terminal(self._tty_attrs)
@@ -259,6 +260,8 @@ class LinregApp(App):
         self._mark_dirty()
 
     def on_engine_state(self, message: EngineState) -> None:
+        if message.reason == "continued":
+            self._log(f"# continued in the same run folder, up to {self.data.target_epochs} epochs")
         self.state_reason = message.reason
         self.run_state = message.state
         self._refresh_status()
@@ -401,22 +404,32 @@ class LinregApp(App):
         return True
 
     def action_toggle_run(self) -> None:
-        self._send("toggle")
+        self._run_command("toggle")
 
     def action_step(self) -> None:
-        self._send("step", 1)
+        self._run_command("step", 1)
 
     def action_epoch(self) -> None:
-        self._send("epoch")
+        self._run_command("epoch")
 
     def action_stop(self) -> None:
-        self._send("stop")
+        self._run_command("stop")
 
     def action_continue_run(self) -> None:
-        self._send("continue")
+        self._run_command("continue")
 
     def action_reset(self) -> None:
-        self._send("reset")
+        self._run_command("reset")
+
+    def _run_command(self, name: str, *args) -> None:
+        """Send a run command and show its effect at once: the state the table in states.py says it leads
+        to. The engine's own report follows within a few milliseconds and wins; showing the effect now also
+        lets the next key be judged on it (x then c typed fast: c was greyed under the old RUNNING)."""
+        self._send(name, *args)
+        expected = states.expected_after(name, self.run_state, self.data.step > 0)
+        if expected != self.run_state:
+            self.state_reason = None
+            self.run_state = expected
 
     def action_new_data(self) -> None:
         seed = (self.config.seed + 1) % (FIELDS["seed"].hi + 1)

@@ -125,12 +125,22 @@ def _report(args, ctl, epochs, out, saving, stop) -> int:
 
 
 def _check_outputs(args, config) -> None:
-    """An output file that is one of the run's inputs would be overwritten: refuse before training."""
+    """Refuse before training what would only fail after it: an empty name, a folder, a missing folder, and
+    an output file that is one of the run's inputs (it would be overwritten)."""
     from linreg_core.errors import ConfigError
     from linreg_core.export import same_file
 
     inputs = {"--csv": config.data.csv, "--init-params": config.init_params, "--config": args.config}
     for flag, path in (("--history", args.history), ("--save-params", args.save_params)):
+        if path is None:
+            continue
+        full = os.path.expanduser(path)
+        if not path.strip():
+            raise ConfigError({flag: "is empty; expected a file name"})
+        if os.path.isdir(full):
+            raise ConfigError({flag: f"{path} is a folder; expected a file name"})
+        if not os.path.isdir(os.path.dirname(os.path.abspath(full))):
+            raise ConfigError({flag: f"{path}: the folder {os.path.dirname(os.path.abspath(full))} does not exist"})
         for in_flag, in_path in inputs.items():
             if path and in_path and same_file(path, in_path):
                 raise ConfigError({flag: f"{path} is the {in_flag} input file; writing it would overwrite "

@@ -53,7 +53,7 @@ class ControllerMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ commands
     @rule(i=st.integers(0, len(CONFIGS) - 1))
     def configure(self, i):
-        self.ctl.handle("configure", CONFIGS[i])
+        self._handle_as_documented("configure", CONFIGS[i])
 
     @rule()
     def configure_refused(self):
@@ -64,11 +64,18 @@ class ControllerMachine(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(["toggle", "start", "pause", "epoch", "stop", "reset", "continue", "retry_save"]))
     def command(self, name):
-        self.ctl.handle(name)
+        self._handle_as_documented(name)
 
     @rule(n=st.integers(1, 12))
     def step(self, n):
-        self.ctl.handle("step", n)
+        self._handle_as_documented("step", n)
+
+    def _handle_as_documented(self, name, *args):
+        """The command does what states.py's table says (the app shows that at once, before the engine
+        confirms it)."""
+        before, begun = self.ctl.state, self.ctl.run_open
+        self.ctl.handle(name, *args)
+        assert self.ctl.state == states.expected_after(name, before, begun), (name, before)
 
     @rule(lr=st.sampled_from([0.003, 0.03, 0.3]))
     def set_lr(self, lr):

@@ -99,3 +99,25 @@ async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_f
         [run] = runs.iterdir()
         assert len((run / "history.csv").read_text().splitlines()) == 1 + 4
         assert "epoch 004/004" in str(app.query_one("#status").render())
+
+
+async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_path):
+    """x then c at once: c is judged on the state x leads to (STOPPED), not on the RUNNING still shown."""
+    runs = tmp_path / "runs"
+    app = app_factory(runs_dir=str(runs), samples=64, epochs=400)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.data.epoch >= 2, what="training")
+        for _ in range(3):
+            # both through the key gate (check_action), before any report from the engine can arrive
+            assert await app.run_action("stop") and app.run_state == "stopped"
+            assert await app.run_action("continue_run") and app.run_state == "running"
+            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.run_state == "running", what="running")
+        [run] = runs.iterdir()  # one run throughout: stopped and continued in its folder
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.run_state == "stopped", what="stopped")
+        await pilot.pause(0.2)
+        rows = (run / "history.csv").read_text().splitlines()[1:]
+        assert [int(r.split(",")[0]) for r in rows] == list(range(app.data.epoch))

@@ -10,7 +10,7 @@ from textual.widgets import Input, Label
 
 from linreg_core import configfile
 from linreg_core.config import Config
-from linreg_core.export import write_file
+from linreg_core.export import same_file, write_file
 
 DEFAULT_NAME = "linreg.toml"
 
@@ -46,6 +46,11 @@ class SaveConfigScreen(ModalScreen):
         if os.path.isdir(full):
             error.update(f"{full} is a folder; type a file name inside it.")
             return
+        for label, source in (("the CSV data", self.config.data.csv), ("the initial parameters",
+                                                                        self.config.init_params)):
+            if source and same_file(full, source):  # replacing it would destroy what this experiment reads
+                error.update(f"{full} is {label} this experiment reads; choose another name.")
+                return
         if os.path.exists(full) and self._confirmed != full:  # never replace a file without asking
             self._confirmed = full
             error.update(f"{full} exists. Press Enter again to replace it, or change the name.")
