@@ -21,6 +21,7 @@ class Summary:
     ls_bias: float
     train: Metrics
     test: Metrics | None
+    ls_train: Metrics  # the least-squares optimum's own fit of the training samples: the best MSE and R²
     feature_names: tuple[str, ...]
     target_name: str
     config: dict[str, str]
@@ -34,7 +35,8 @@ class Summary:
             "weights": list(self.weights), "bias": self.bias,
             "true_weights": None if self.true_weights is None else list(self.true_weights),
             "true_bias": self.true_bias,
-            "least_squares": {"weights": list(self.ls_weights), "bias": self.ls_bias},
+            "least_squares": {"weights": list(self.ls_weights), "bias": self.ls_bias,
+                              "metrics": self.ls_train.as_dict()},
             "metrics": {"train": self.train.as_dict(), "test": None if self.test is None else self.test.as_dict()},
             "feature_names": list(self.feature_names), "target_name": self.target_name,
             "divergence": None if self.divergence is None else asdict(self.divergence),
@@ -55,6 +57,7 @@ def summarize(trainer: Trainer, status: str | None = None) -> Summary:
         ls_weights=tuple(ls_w), ls_bias=ls_b,
         train=metrics(*split.raw_train, weights, bias, loss),
         test=None if split.raw_test is None else metrics(*split.raw_test, weights, bias, loss),
+        ls_train=metrics(*split.raw_train, ls_w, ls_b, loss),
         feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_options(),
         divergence=trainer.divergence, notices=tuple(trainer.notices),
     )

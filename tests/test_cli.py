@@ -295,3 +295,23 @@ def test_head_ends_the_run_in_order(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted" and (run / "params.json").exists()
     assert len((run / "history.csv").read_text().splitlines()) == 1 + summary["epochs"]
+
+
+def test_the_table_compares_with_least_squares_and_drops_true_for_csv(tmp_path):
+    out = linreg("train", "--epochs", "2", "--no-save", "--json")
+    header = next(l for l in out.stdout.splitlines() if l.startswith("parameter"))
+    assert "|learned − true|" in header and "|learned − lstsq|" in header
+    assert any(l.startswith("least squares (train):") and "r² 1.0000" in l for l in out.stdout.splitlines())
+    assert json.loads(out.stdout.splitlines()[-1])["least_squares"]["metrics"]["r2"] > 0.999
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n1,2\n2,4.1\n3,5.9\n4,8.2\n")
+    out = linreg("train", "--csv", str(data), "--epochs", "2", "--no-save")
+    header = next(l for l in out.stdout.splitlines() if l.startswith("parameter"))
+    assert "true" not in header and "|learned − lstsq|" in header
+
+
+def test_help_names_both_commands_and_the_version():
+    out = linreg("--help")
+    assert "linreg train [options]" in out.stdout and "examples:" in out.stdout and "default none" not in out.stdout
+    assert linreg("--version").stdout.startswith("linreg ")
+    assert "exit status" in linreg("train", "--help").stdout

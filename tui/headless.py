@@ -232,14 +232,19 @@ def _progress(tty: bool, epochs: int):
     return progress
 
 
-def _rows(s):
-    """(name, true, learned, least squares, |learned − true|) per parameter, as text."""
-    true = list(s.true_weights) + [s.true_bias] if s.true_weights is not None else [None] * (len(s.weights) + 1)
-    learned = list(s.weights) + [s.bias]
-    ls = list(s.ls_weights) + [s.ls_bias]
-    for name, t, l, o in zip(param_names(s.feature_names), true, learned, ls):
-        err = None if t is None else abs(l - t)
-        yield name, num(t), num(l), num(o), num(err)
+def _table(s) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Header and rows of learned against true (when the data has true values) and least squares."""
+    has_true = s.true_weights is not None
+    header = ("parameter", *(("true",) if has_true else ()), "learned", "least squares",
+              *(("|learned − true|",) if has_true else ()), "|learned − lstsq|")
+    true = list(s.true_weights) + [s.true_bias] if has_true else [None] * (len(s.weights) + 1)
+    rows = []
+    for name, t, l, o in zip(param_names(s.feature_names), true, list(s.weights) + [s.bias],
+                             list(s.ls_weights) + [s.ls_bias]):
+        cells = [name, *((num(t),) if has_true else ()), num(l), num(o),
+                 *((num(abs(l - t)),) if has_true else ()), num(abs(l - o))]
+        rows.append(tuple(cells))
+    return header, rows
 
 
 def _metrics_line(name: str, m) -> str:
@@ -247,9 +252,9 @@ def _metrics_line(name: str, m) -> str:
 
 
 def _print_summary(s, tty: bool, stream) -> None:
-    header = ("parameter", "true", "learned", "least squares", "|learned − true|")
-    rows = list(_rows(s))
-    metric_lines = [_metrics_line("train", s.train)] + ([_metrics_line("test", s.test)] if s.test else [])
+    header, rows = _table(s)
+    metric_lines = ([_metrics_line("train", s.train)] + ([_metrics_line("test", s.test)] if s.test else [])
+                    + [_metrics_line("least squares (train)", s.ls_train)])
     title = f"{s.status} after {s.epochs} epochs, {s.steps} steps"
     if tty:
         from rich.console import Console

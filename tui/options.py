@@ -41,21 +41,53 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_known_args(joined, namespace)
 
 
+APP_EPILOG = """commands:
+  linreg [options]          the app: set up an experiment, press space, watch it fit (needs a terminal)
+  linreg train [options]    the same training without a screen: epoch log, table, files (see linreg train -h)
+
+examples:
+  linreg                                        the tutorial's experiment
+  linreg --loss mse --lr 0.1 --optimizer adam
+  linreg --csv data.csv --target price --standardize --test-fraction 0.2
+  linreg train --epochs 100 --json --history h.csv
+  linreg --config ~/.local/share/linreg/runs/<run>/config.toml   reopen a past run's settings
+"""
+TRAIN_EPILOG = """examples:
+  linreg train                                  the tutorial's experiment, its log and the table
+  linreg train --loss mse --lr 0.01 --optimizer adam --json
+  linreg train --csv data.csv --features area,rooms --standardize --history h.csv --save-params p.json
+
+exit status: 0 trained, 1 a file could not be written, 2 invalid input, 3 diverged,
+130/143/129 interrupted (Ctrl+C, SIGTERM, SIGHUP), 141 the reader of the output went away
+"""
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as package_version
+    try:
+        return package_version("linreg-tui")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown (not installed)"
+
+
 def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description="Watch mini-batch gradient descent fit y = X·w + b."
-                if not headless else "Train headless: print the epoch log, then learned against true.")
+                if not headless else "Train headless: print the epoch log, then learned against true.",
+                epilog=TRAIN_EPILOG if headless else APP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     defaults = Config().to_options()
     groups = {"data": p.add_argument_group("data"), "train": p.add_argument_group("training")}
     for name, f in FIELDS.items():
         group = groups["data"] if name in ("weights", "bias", "samples", "noise", "csv", "target", "features",
                                            "standardize", "test_fraction") else groups["train"]
-        shown = defaults[name] or "none"
         if f.kind == "bool":
             group.add_argument(f.flag, dest=name, action="store_const", const="yes", help=f.help)
         else:
             choices = f" ({'|'.join(f.choices)})" if f.choices else ""
+            # one default each: an empty one is described by the help itself ("default: the last")
+            default = f"; default {defaults[name]}" if defaults[name] and "default" not in f.help else ""
             group.add_argument(f.flag, dest=name, metavar=name.upper() if not f.choices else "NAME",
-                               help=f"{f.help}{choices}; default {shown}")
+                               help=f"{f.help}{choices}{default}")
     files = p.add_argument_group("files")
     files.add_argument("--config", metavar="FILE.toml",
                        help="start from a saved experiment (a run folder's config.toml); options given here win")

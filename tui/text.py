@@ -44,6 +44,24 @@ def axis_ticks(values, count: int = 5) -> tuple[list[float], list[str]]:
     return ticks, [f"{t:.3g}" for t in ticks]
 
 
+def integer_ticks(lo: float, hi: float, count: int = 6) -> tuple[list[float], list[str]]:
+    """Up to `count` ticks on whole numbers from lo to hi, for steps and epochs (plotext labels them
+    0.0 213.8 427.5): a round stride (1, 2, 5 × 10^k) that keeps at most `count` ticks."""
+    lo, hi = math.floor(lo), math.ceil(hi)
+    if hi <= lo:
+        return [float(lo)], [str(lo)]
+    raw = (hi - lo) / max(count - 1, 1)
+    stride = next(m * 10**k for k in range(19) for m in (1, 2, 5) if m * 10**k >= raw)
+    first = -(-lo // stride) * stride
+    ticks = list(range(first, hi + 1, stride))
+    return [float(t) for t in ticks], [f"{t:,}" for t in ticks]
+
+
+def line_label(w: float, b: float) -> str:
+    """`0.194·x − 335`, `8.1·x + 1.1`: the sign as a word of its own, never `+-`."""
+    return f"{w:.3g}·x {'−' if b < 0 else '+'} {abs(b):.3g}"
+
+
 def suggest_lr(lr: float) -> float:
     return float(f"{lr / 10:.3g}")
 

@@ -21,3 +21,18 @@ def test_axis_labels_stay_short_whatever_the_values(values):
     assert len(ticks) == len(labels) <= 5
     assert all(math.isfinite(t) for t in ticks)
     assert all(len(label) <= 10 for label in labels)  # e.g. -3.89e+09, never 3893739520.0
+
+
+def test_integer_ticks_are_whole_round_numbers():
+    from tui.text import integer_ticks
+
+    ticks, labels = integer_ticks(0, 427.5)
+    assert labels == ["0", "100", "200", "300", "400"] and all(t == int(t) for t in ticks)
+    assert integer_ticks(0, 50)[1] == ["0", "10", "20", "30", "40", "50"]
+    assert integer_ticks(0, 0)[1] == ["0"] and integer_ticks(0, 3)[1] == ["0", "1", "2", "3"]
+
+
+def test_a_fitted_line_reads_its_sign_once():
+    from tui.text import line_label
+
+    assert line_label(0.194, -335) == "0.194·x − 335" and line_label(8.1, 1.1) == "8.1·x + 1.1"

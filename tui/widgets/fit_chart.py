@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from tui.text import line_label
 from tui.widgets.chart import SCATTER_POINTS, Chart, clean
 
 VIEWS = ("tutorial", "partial", "predicted")
@@ -51,6 +52,6 @@ class FitChart(Chart):
                 tw, tb = setup.true_weights[i], setup.true_bias
                 plt.plot([lo, hi], [lo * tw + tb, hi * tw + tb], marker="+", label="true")
             if i < len(w):  # drawn last: on top of the true line
-                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker="x", label=f"fit {w[i]:.3g}·x+{b:.3g}")
+                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker="x", label=f"fit {line_label(w[i], b)}")
         plt.title(f"{title}  [{i + 1}/{d}]")
         plt.xlabel(name)

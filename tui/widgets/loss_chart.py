@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from tui.text import axis_ticks
+from tui.text import axis_ticks, integer_ticks
 from tui.widgets.chart import Chart, clean
 
 
@@ -40,6 +40,7 @@ class LossChart(Chart):
                     plt.plot(tx, ty, marker="+", label="test")
                     shown += ty
         plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
+        plt.xticks(*integer_ticks(min(xs), max(xs)))  # steps are whole numbers
         scale = "log10 " if self.log_scale else ""
         plt.title(f"{scale}loss per step; x: epoch mean, +: test")
         plt.xlabel("step")

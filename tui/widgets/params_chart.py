@@ -1,7 +1,7 @@
 """Parameters over time: each w_i and b per epoch (and now), with its true value as a flat line."""
 from __future__ import annotations
 
-from tui.text import param_names
+from tui.text import integer_ticks, param_names
 from tui.widgets.chart import MARKERS, Chart, clean, pick
 
 MAX_SERIES = 8
@@ -33,4 +33,5 @@ class ParamsChart(Chart):
         more = f" (first {len(shown) - 1} weights and b of {len(names)})" if len(shown) < len(names) else ""
         target = "true" if setup.true_weights is not None else "least-squares"
         plt.title(f"parameters vs epoch; flat lines: {target} values{more}")
+        plt.xticks(*integer_ticks(0, max(xs)))  # epochs are whole numbers
         plt.xlabel("epoch")
