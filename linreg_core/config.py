@@ -274,6 +274,18 @@ class Config:
         """{field name: text} that from_options reads back to an equal Config."""
         return {name: FIELDS[name].format(self.get(name)) for name in FIELDS}
 
+    def to_values(self) -> dict[str, Any]:
+        """{field name: value} as JSON holds it (numbers as numbers, lists as lists), only the fields that
+        apply: a CSV experiment has no synthetic weights, bias, samples or noise; unset ones are left out."""
+        synthetic_only = ("weights", "bias", "samples", "noise")
+        out = {}
+        for name in FIELDS:
+            value = self.get(name)
+            if value is None or (self.data.csv is not None and name in synthetic_only):
+                continue
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
     def get(self, name: str) -> Any:
         if name in DATA_NAMES:
             return getattr(self.data, name)

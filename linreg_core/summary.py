@@ -24,7 +24,7 @@ class Summary:
     ls_train: Metrics  # the least-squares optimum's own fit of the training samples: the best MSE and R²
     feature_names: tuple[str, ...]
     target_name: str
-    config: dict[str, str]
+    config: dict  # Config.to_values(): the settings at the run's end, as JSON values
     divergence: Divergence | None
     notices: tuple[str, ...]
 
@@ -58,6 +58,6 @@ def summarize(trainer: Trainer, status: str | None = None) -> Summary:
         train=metrics(*split.raw_train, weights, bias, loss),
         test=None if split.raw_test is None else metrics(*split.raw_test, weights, bias, loss),
         ls_train=metrics(*split.raw_train, ls_w, ls_b, loss),
-        feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_options(),
+        feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_values(),
         divergence=trainer.divergence, notices=tuple(trainer.notices),
     )

@@ -315,3 +315,14 @@ def test_help_names_both_commands_and_the_version():
     assert "linreg train [options]" in out.stdout and "examples:" in out.stdout and "default none" not in out.stdout
     assert linreg("--version").stdout.startswith("linreg ")
     assert "exit status" in linreg("train", "--help").stdout
+
+
+def test_the_json_config_holds_numbers_and_only_the_fields_that_apply(tmp_path):
+    out = linreg("train", "--epochs", "2", "--lr", "0.05", "--no-save", "--json")
+    config = json.loads(out.stdout.splitlines()[-1])["config"]
+    assert config["lr"] == 0.05 and config["epochs"] == 2 and config["weights"] == [8.1, 2, 2, 4]
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n1,2\n2,4.1\n3,5.9\n4,8.2\n")
+    out = linreg("train", "--csv", str(data), "--epochs", "2", "--no-save", "--json")
+    config = json.loads(out.stdout.splitlines()[-1])["config"]
+    assert config["csv"] == str(data) and not {"weights", "bias", "samples", "noise"} & set(config)
