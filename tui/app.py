@@ -253,7 +253,8 @@ class LinregApp(App):
         self._keep_log = False
         s = message.setup
         self._log(f"# {s.source}: {s.n_train} training samples, {len(s.feature_names)} features, "
-                  f"{s.batches_per_epoch} batches an epoch")
+                  f"{s.batches_per_epoch} batches an epoch",
+                  f"# each line's loss: the sum of the epoch's {s.batches_per_epoch} batch losses, as the tutorial logs it")
         for notice in s.notices:
             self._log(f"# note: {notice}")
             self.notify(notice, title="note", markup=False)
@@ -349,7 +350,7 @@ class LinregApp(App):
         if it was last drawn 1/CHART_HZ ago or more). On a large terminal the charts and the table take turns,
         so a frame costs one chart's rendering, not four: measured at 160×48 while training flat out, keys
         showed after 150–175 ms (median) when every panel was redrawn in the same frame."""
-        wide = self.main_screen.has_class("wide")
+        wide = self._all_panels_shown()
         now = time.monotonic()
         if (wide or self._panel == "log") and now - self._drawn_at.get("log", 0.0) >= 1 / CHART_HZ:
             self._drawn_at["log"] = now
@@ -369,7 +370,7 @@ class LinregApp(App):
     @property
     def views_settled(self) -> bool:
         """Every panel on screen shows the latest data (for tests and snapshots: no timing guesses)."""
-        wide = self.main_screen.has_class("wide")
+        wide = self._all_panels_shown()
         return not any(getattr(p, "dirty", False) for p in self.panels
                        if isinstance(p, (Chart, ParamsTable)) and (wide or p.id == self._panel))
 
@@ -482,7 +483,15 @@ class LinregApp(App):
         self.set_focus(None)
 
     def action_panel(self, name: str) -> None:
+        """1–5: on a small terminal, show that panel; on a large one, zoom it to the whole area (the same key
+        again goes back to every panel)."""
+        screen = self.main_screen
+        if screen.has_class("wide"):
+            screen.set_class(not (screen.has_class("zoomed") and self._panel == name), "zoomed")
         self._show_panel(name)
+
+    def _all_panels_shown(self) -> bool:
+        return self.main_screen.has_class("wide") and not self.main_screen.has_class("zoomed")
 
     def action_save_config(self) -> None:
         def saved(path: str | None) -> None:

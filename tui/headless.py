@@ -253,7 +253,8 @@ def _metrics_line(name: str, m) -> str:
 
 def _print_summary(s, tty: bool, stream) -> None:
     header, rows = _table(s)
-    metric_lines = ([_metrics_line("train", s.train)] + ([_metrics_line("test", s.test)] if s.test else [])
+    metric_lines = ([_metrics_line("train (full data)", s.train)]
+                    + ([_metrics_line("test", s.test)] if s.test else [])
                     + [_metrics_line("least squares (train)", s.ls_train)])
     title = f"{s.status} after {s.epochs} epochs, {s.steps} steps"
     if tty:

@@ -41,7 +41,8 @@ def axis_ticks(values, count: int = 5) -> tuple[list[float], list[str]]:
     if hi == lo:
         return [lo], [f"{lo:.3g}"]
     ticks = [lo * (1 - i / (count - 1)) + hi * (i / (count - 1)) for i in range(count)]  # no hi - lo overflow
-    return ticks, [f"{t:.3g}" for t in ticks]
+    tiny = 1e-9 * max(abs(lo), abs(hi))  # a tick a rounding error away from 0 reads 0, not -0.0
+    return ticks, [f"{0.0 if abs(t) <= tiny else t:.3g}" for t in ticks]
 
 
 def integer_ticks(lo: float, hi: float, count: int = 6) -> tuple[list[float], list[str]]:

@@ -265,3 +265,17 @@ async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_facto
         await ready(pilot)
         await pilot.press("n")
         await wait_until(pilot, lambda: app.data.step == 1, what="training again")
+
+
+async def test_panel_keys_zoom_a_panel_on_a_large_terminal(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        loss, fit = app.query_one(LossChart), app.query_one(FitChart)
+        assert app.screen.has_class("zoomed") and loss.display and not fit.display
+        assert loss.size.width > 100  # the whole area, not a third of it
+        await pilot.press("2")
+        await pilot.pause(0.1)
+        assert not app.screen.has_class("zoomed") and loss.display and fit.display

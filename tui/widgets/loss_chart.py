@@ -42,6 +42,6 @@ class LossChart(Chart):
         plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
         plt.xticks(*integer_ticks(min(xs), max(xs)))  # steps are whole numbers
         scale = "log10 " if self.log_scale else ""
-        plt.title(f"{scale}loss per step; x: epoch mean, +: test")
+        plt.title(f"{scale}batch loss per step; x: epoch mean, +: test loss")
         plt.xlabel("step")
-        plt.ylabel(f"{scale}loss")
+        plt.ylabel(f"{scale}batch loss")

@@ -1,7 +1,7 @@
 """Parameters over time: each w_i and b per epoch (and now), with its true value as a flat line."""
 from __future__ import annotations
 
-from tui.text import integer_ticks, param_names
+from tui.text import axis_ticks, integer_ticks, param_names
 from tui.widgets.chart import MARKERS, Chart, clean, pick
 
 MAX_SERIES = 8
@@ -21,6 +21,7 @@ class ParamsChart(Chart):
         xs = [0.0] + [(e.epoch + 1) for e in epochs] + [x_now]
         truth = list(setup.true_weights) + [setup.true_bias] if setup.true_weights is not None \
             else list(setup.ls_weights) + [setup.ls_bias]
+        plotted: list[float] = []
         for k, idx in enumerate(shown):
             start = setup.weights[idx] if idx < len(setup.weights) else setup.bias
             now = data.weights[idx] if idx < len(data.weights) else data.bias
@@ -29,7 +30,10 @@ class ParamsChart(Chart):
             marker = MARKERS[k % len(MARKERS)]
             if cx:
                 plt.plot(cx, cy, marker=marker, label=names[idx])
+                plotted += cy
             plt.hline(truth[idx])
+            plotted.append(truth[idx])
+        plt.yticks(*axis_ticks(plotted))  # short labels, and 0 never written -0.0
         more = f" (first {len(shown) - 1} weights and b of {len(names)})" if len(shown) < len(names) else ""
         target = "true" if setup.true_weights is not None else "least-squares"
         plt.title(f"parameters vs epoch; flat lines: {target} values{more}")

@@ -1,4 +1,5 @@
-"""One line: run state (a word, readable without colour), epoch, step, learning rate, speed, last loss."""
+"""One line: run state (a word, readable without colour), epoch, step, learning rate, the last batch's loss,
+speed."""
 from __future__ import annotations
 
 from rich.markup import escape
@@ -19,7 +20,7 @@ class StatusLine(Static):
         word = state.upper() + (f" ({reason})" if reason and state != "loading" else "")
         parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
                  f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
-                 f"loss {num(last)}", f"speed {rate}"]
+                 f"batch loss {num(last)}", f"speed {rate}"]
         text = "  ".join(parts)
         if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
             self._shown = text
