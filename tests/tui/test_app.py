@@ -279,3 +279,17 @@ async def test_panel_keys_zoom_a_panel_on_a_large_terminal(app_factory):
         await pilot.press("2")
         await pilot.pause(0.1)
         assert not app.screen.has_class("zoomed") and loss.display and fit.display
+
+
+async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_factory):
+    """plotext leaves out a title wider than its plot: at 160×48 the loss and params titles vanished."""
+    from tui.widgets.params_chart import ParamsChart
+
+    app = app_factory(epochs=3)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(pilot)
+        await pilot.press(*FLAT_OUT, "space")
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the run")
+        await wait_until(pilot, lambda: app.views_settled, what="the charts")
+        for chart, words in ((LossChart, "batch loss"), (ParamsChart, "parameters"), (FitChart, "vs x0")):
+            assert words in str(app.query_one(chart).render()), chart.__name__

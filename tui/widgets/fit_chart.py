@@ -21,7 +21,7 @@ class FitChart(Chart):
     def draw(self, plt, data, points: int) -> None:
         setup = data.setup
         if setup is None or not setup.sample_x:
-            plt.title("waiting for data…")
+            self.set_title(plt, "waiting for data…")
             return
         d = len(setup.feature_names)
         i = self.feature % d
@@ -34,7 +34,7 @@ class FitChart(Chart):
             plt.scatter(cx, cy, marker="•", label="samples")
             lo, hi = (min(cy), max(cy)) if cy else (0, 1)
             plt.plot([lo, hi], [lo, hi], marker="x", label="ŷ = y")
-            plt.title(f"predicted vs actual {setup.target_name} (all features)")
+            self.set_title(plt, f"predicted vs actual {setup.target_name} (all features)")
             plt.xlabel("predicted")
             return
         if self.view == "partial":
@@ -53,5 +53,5 @@ class FitChart(Chart):
                 plt.plot([lo, hi], [lo * tw + tb, hi * tw + tb], marker="+", label="true")
             if i < len(w):  # drawn last: on top of the true line
                 plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker="x", label=f"fit {line_label(w[i], b)}")
-        plt.title(f"{title}  [{i + 1}/{d}]")
+        self.set_title(plt, f"{title}  [{i + 1}/{d}]", label_width=6)  # plotext's own short y ticks
         plt.xlabel(name)

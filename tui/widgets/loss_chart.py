@@ -23,7 +23,7 @@ class LossChart(Chart):
         h = data.history
         xs, ys = clean(h.steps, self._y(h.losses), points)
         if not xs:
-            plt.title("loss — no steps yet")
+            self.set_title(plt, "loss — no steps yet")
             return
         plt.plot(xs, ys, marker="•", label="batch loss")
         shown = list(ys)
@@ -42,6 +42,6 @@ class LossChart(Chart):
         plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
         plt.xticks(*integer_ticks(min(xs), max(xs)))  # steps are whole numbers
         scale = "log10 " if self.log_scale else ""
-        plt.title(f"{scale}batch loss per step; x: epoch mean, +: test loss")
+        self.set_title(plt, f"{scale}batch loss; x: epoch mean, +: test loss")
         plt.xlabel("step")
         plt.ylabel(f"{scale}batch loss")

@@ -36,6 +36,6 @@ class ParamsChart(Chart):
         plt.yticks(*axis_ticks(plotted))  # short labels, and 0 never written -0.0
         more = f" (first {len(shown) - 1} weights and b of {len(names)})" if len(shown) < len(names) else ""
         target = "true" if setup.true_weights is not None else "least-squares"
-        plt.title(f"parameters vs epoch; flat lines: {target} values{more}")
+        self.set_title(plt, f"parameters; flat lines: {target}{more}")
         plt.xticks(*integer_ticks(0, max(xs)))  # epochs are whole numbers
         plt.xlabel("epoch")
