@@ -436,6 +436,7 @@ class LinregApp(App):
         seed = (self.config.seed + 1) % (FIELDS["seed"].hi + 1)
         self.form.set_value("seed", str(seed))
         self._apply({"seed": str(seed)})
+        self._say_set("seed", str(seed), "new data")
 
     def action_lr_up(self) -> None:
         self._change_lr(self.config.train.lr * 2)
@@ -465,6 +466,11 @@ class LinregApp(App):
         nxt = choices[(choices.index(current) + 1) % len(choices)]
         self.form.set_value(name, nxt)
         self._apply({name: nxt})
+        self._say_set(name, nxt, "the run starts over")
+
+    def _say_set(self, name: str, value: str, effect: str) -> None:
+        """d, l and o change a field that may be scrolled out of view (or the form hidden): say what they set."""
+        self.notify(f"{FIELDS[name].label}: {value} ({effect})", timeout=3, markup=False)
 
     def action_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))

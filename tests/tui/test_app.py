@@ -293,3 +293,13 @@ async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_f
         await wait_until(pilot, lambda: app.views_settled, what="the charts")
         for chart, words in ((LossChart, "batch loss"), (ParamsChart, "parameters"), (FitChart, "vs x0")):
             assert words in str(app.query_one(chart).render()), chart.__name__
+
+
+async def test_keys_that_set_a_field_say_what_they_set(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "o", "d")
+        shown = [n.message for n in app._notifications]
+        assert "loss: mse (the run starts over)" in shown and "optimizer: momentum (the run starts over)" in shown
+        assert "seed: 1 (new data)" in shown
