@@ -3,6 +3,7 @@ training in the engine process (tui/engine.py); this file only wires them togeth
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import os
 import signal
@@ -21,8 +22,8 @@ from textual.worker import get_current_worker
 from linreg_core import states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
-from tui.messages import (EngineFailed, EngineProgress, EngineReady, EngineRefused, EngineState, RunEnded,
-                          RunSaving)
+from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
+                          RunEnded, RunSaving)
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -56,6 +57,18 @@ CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
+
+
+def _unless_closing(handler):
+    """For the engine's messages: ignored once the app is shutting down (its screens are gone while the
+    engine's last messages still arrive): a state change would refresh the footer of a screen that is gone
+    (ScreenStackError), and a failure would start a new engine."""
+    @functools.wraps(handler)
+    def guarded(self, message):
+        if self.screen_stack:
+            return handler(self, message)
+        return None
+    return guarded
 
 
 class LinregApp(App):
@@ -110,6 +123,12 @@ class LinregApp(App):
         self._queued: list[tuple] = []  # commands for the engine, from keys pressed before it was started
         self._failed_with: Config | None = None  # the settings the engine last failed on (restarted once)
         self.state_reason: str | None = None  # why the engine is in its state (e.g. stopped early)
+        # Keys show their effect at once (the state they lead to); the engine's reports are held back until
+        # it has handled every key sent (a ping after each, answered in order), so an older report arriving
+        # in between cannot undo what the keys already show.
+        self._pings = 0
+        self._awaiting: int | None = None  # the ping whose pong lets the engine's reports show again
+        self._reported: tuple[str, str | None] | None = None  # the engine's latest state report
         self._keep_log = False
         self._log_pending: deque[str] = deque(maxlen=LOG_MAX_LINES)  # written to the Log while it is visible
         self._panel = "fit"
@@ -196,6 +215,7 @@ class LinregApp(App):
 
         self.engine = EngineClient(self.config, in_thread=self._in_thread, runs_dir=self.runs_dir)
         self._sent = self.config
+        self._awaiting = None  # a new engine: nothing of the old one's is awaited
         self.engine.send("speed", SPEEDS[self.speed_index])
         for cmd in self._queued:  # keys pressed while the engine was starting: it reads them once ready
             self.engine.send(*cmd)
@@ -228,6 +248,8 @@ class LinregApp(App):
                 self.post_message(EngineProgress(args[0]))
             elif kind == "state":
                 self.post_message(EngineState(args[0], args[1]))
+            elif kind == "pong":
+                self.post_message(EnginePong(args[0]))
             elif kind == "ended":
                 self.post_message(RunEnded(args[0], args[1]))
             elif kind == "invalid":
@@ -238,6 +260,7 @@ class LinregApp(App):
             elif kind == "saving":
                 self.post_message(RunSaving(args[0], args[1]))
 
+    @_unless_closing
     def on_engine_ready(self, message: EngineReady) -> None:
         if not self._frozen:
             # Everything built so far (widgets, styles, caches) lives as long as the app: keep it out of
@@ -260,19 +283,33 @@ class LinregApp(App):
             self.notify(notice, title="note", markup=False)
         self._mark_dirty()
 
+    @_unless_closing
     def on_engine_state(self, message: EngineState) -> None:
         if message.reason == "continued":
             self._log(f"# continued in the same run folder, up to {self.data.target_epochs} epochs")
-        self.state_reason = message.reason
-        self.run_state = message.state
-        self._refresh_status()
+        self._reported = (message.state, message.reason)
+        if self._awaiting is None:
+            self._show_reported()
 
+    @_unless_closing
+    def on_engine_pong(self, message: EnginePong) -> None:
+        if message.n == self._awaiting:
+            self._awaiting = None
+            self._show_reported()
+
+    def _show_reported(self) -> None:
+        if self._reported is not None:
+            self.state_reason, self.run_state = self._reported[1], self._reported[0]
+            self._refresh_status()
+
+    @_unless_closing
     def on_engine_progress(self, message: EngineProgress) -> None:
         lines = [epoch_line(e.epoch, e.loss_sum) for e in self.data.apply(message.progress)]
         if lines:
             self._log(*lines[-LOG_BATCH:])
         self._mark_dirty()
 
+    @_unless_closing
     def on_run_ended(self, message: RunEnded) -> None:
         self.data.summary = message.summary
         div = message.summary.get("divergence")
@@ -285,6 +322,7 @@ class LinregApp(App):
                       f"epochs, {message.summary['steps']} steps")
         self._mark_dirty()
 
+    @_unless_closing
     def on_run_saving(self, message: RunSaving) -> None:
         if message.error is not None:
             first = self.save_error is None
@@ -303,12 +341,14 @@ class LinregApp(App):
         self._run_folder = message.folder
         self.refresh_bindings()
 
+    @_unless_closing
     def on_engine_refused(self, message: EngineRefused) -> None:
         self.config = self._sent = self._accepted  # the previous data and settings stay in use
         self.form.show_error(message.field, message.message)
         self.notify(message.message, title=FIELDS[message.field].label if message.field in FIELDS else "refused",
                     severity="error", timeout=8, markup=False)
 
+    @_unless_closing
     def on_engine_failed(self, message: EngineFailed) -> None:
         """Restart the engine on the same settings once; if it fails on them again, stay up without one
         until a setting changes (a failure that repeats would otherwise restart it forever)."""
@@ -427,6 +467,9 @@ class LinregApp(App):
         to. The engine's own report follows within a few milliseconds and wins; showing the effect now also
         lets the next key be judged on it (x then c typed fast: c was greyed under the old RUNNING)."""
         self._send(name, *args)
+        self._pings += 1
+        self._send("ping", self._pings)
+        self._awaiting = self._pings
         expected = states.expected_after(name, self.run_state, self.data.step > 0)
         if expected != self.run_state:
             self.state_reason = None

@@ -9,8 +9,9 @@ The same `serve()` loop runs in a thread for tests (`EngineClient(in_thread=True
 Protocol (plain, picklable values over two one-way pipes):
   app -> engine: the controller's commands, as tuples: ("configure", Config) ("toggle",) ("step", n)
                  ("epoch",) ("stop",) ("reset",) ("continue",) ("set_lr", lr) ("retry_save",), and the
-                 engine's own: ("speed", steps_per_second or None) ("quit",)
-  engine -> app: the controller's events (linreg_core/events.py) and ("failed", message)
+                 engine's own: ("speed", steps_per_second or None) ("ping", n) ("quit",)
+  engine -> app: the controller's events (linreg_core/events.py), ("pong", n) once every command sent
+                 before ("ping", n) is handled, and ("failed", message)
 Commands are read in order, so a key sent while the experiment is still loading acts once it is ready.
 
 Signals (SIGTERM, SIGHUP) only set a flag: the loop sees it between chunks of steps, ends the run on disk
@@ -121,6 +122,8 @@ class _Engine:
                     return
                 if name == "speed":
                     self.speed = args[0]
+                elif name == "ping":  # every command before it has been handled: its events are out
+                    ctl.emit(("pong", args[0]))
                 else:
                     ctl.handle(name, *args)
                 if ctl.wants_steps and not busy:

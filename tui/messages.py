@@ -29,6 +29,13 @@ class EngineState(Message):
 
 
 @dataclass
+class EnginePong(Message):
+    """The engine has handled every command sent before the ping numbered n."""
+
+    n: int
+
+
+@dataclass
 class RunEnded(Message):
     """A run ended; status is its outcome: finished, early_stopped, diverged, stopped or interrupted."""
 
