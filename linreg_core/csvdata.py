@@ -5,7 +5,6 @@ a bad cell, and columns that are not used may hold anything (names, dates, ids).
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 import stat

@@ -42,9 +42,6 @@ STARTABLE = (IDLE, PAUSED, *ENDED)  # toggle / step / epoch begin or go on
 OUTCOME_STATE = {"finished": FINISHED, "early_stopped": FINISHED, "diverged": DIVERGED,
                  "stopped": STOPPED, "interrupted": STOPPED}
 
-COMMANDS = ("toggle", "start", "pause", "step", "epoch", "stop", "reset", "continue", "set_lr", "configure",
-            "retry_save")
-
 
 def expected_after(command: str, state: str, begun: bool = True) -> str:
     """The state a command leads to from `state`, as the table above says (the controller's behaviour; the
@@ -81,6 +78,4 @@ def can(command: str, state: str) -> bool:
         return state in (RUNNING, PAUSED, *ENDED)
     if command == "continue":
         return state in (FINISHED, STOPPED)
-    if command in ("set_lr", "configure"):
-        return state != LOADING
-    return True
+    return True  # set_lr, configure, retry_save: the app decides (lr keys wait out LOADING)

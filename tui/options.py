@@ -10,7 +10,7 @@ import re
 import sys
 
 from linreg_core.config import FIELDS, LABELS, Config
-from linreg_core.errors import ConfigError, DataError, LinregError
+from linreg_core.errors import DataError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 

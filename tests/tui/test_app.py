@@ -6,7 +6,7 @@ from tui.widgets.fit_chart import FitChart
 from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_table import ParamsTable
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import finish_run, wait_until
 from tests.tutorial_oracle import run_tutorial
 
 # The tutorial's numbers, computed here by the tutorial's own loop: the digits depend on the CPU's kernels,
@@ -42,8 +42,7 @@ async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await finish_run(pilot, what="the run to finish")
         lines = log_text(app).splitlines()
         assert FIRST_LINE in lines and f"epoch 049: loss: {TUTORIAL_LOG[-1]:f}" in lines
         assert app.data.step == 1600
@@ -202,8 +201,7 @@ async def test_the_log_panel_shows_the_epochs_when_opened(app_factory):
     app = app_factory(epochs=3)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await finish_run(pilot, what="the run to finish")
         await pilot.press("5")
         await wait_until(pilot, lambda: any("epoch 002: loss:" in str(l) for l in app.query_one(Log).lines),
                          what="the log to show the last epoch")
@@ -288,8 +286,7 @@ async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_f
     app = app_factory(epochs=3)
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run")
+        await finish_run(pilot, what="the run")
         await wait_until(pilot, lambda: app.views_settled, what="the charts")
         for chart, words in ((LossChart, "batch loss"), (ParamsChart, "parameters"), (FitChart, "vs x0")):
             assert words in str(app.query_one(chart).render()), chart.__name__

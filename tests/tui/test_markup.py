@@ -5,8 +5,8 @@ from textual.widgets import Input, Label, OptionList
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.widgets.form import ParameterForm
-from tests.tui.conftest import wait_until
-from tests.tui.test_app import FLAT_OUT, ready
+from tests.tui.conftest import finish_run, wait_until
+from tests.tui.test_app import ready
 
 MARKUP = "x[/red]y[b]"
 
@@ -53,8 +53,7 @@ async def test_markup_in_a_save_path_and_a_runs_folder(app_factory, tmp_path):
     app = app_factory(runs_dir=str(runs), samples=64, epochs=1)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="a run")
+        await finish_run(pilot, what="a run")
         await pilot.press("p")
         assert isinstance(app.screen, RunsScreen)
         assert "runs[/x]" in str(app.screen.query_one("#runs-title", Label).render())

@@ -2,7 +2,7 @@
 status shows afterwards, whether a new run began, and that a key that does nothing is greyed out or hidden."""
 import pytest
 
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import finish_run, wait_until
 from tests.tui.test_app import FLAT_OUT, ready
 
 KEYS = {"space": "toggle_run", "n": "step", "N": "epoch", "x": "stop", "r": "reset", "c": "continue_run"}
@@ -92,8 +92,7 @@ async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_f
     app = app_factory(runs_dir=str(runs), samples=64, epochs=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="finished")
+        await finish_run(pilot, what="finished")
         await pilot.press("c")
         await wait_until(pilot, lambda: app.run_state == "finished" and app.data.epoch == 4, what="4 epochs")
         [run] = runs.iterdir()

@@ -9,8 +9,8 @@ from linreg_core.config import Config
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.widgets.form import ParameterForm
-from tests.tui.conftest import wait_until
-from tests.tui.test_app import FLAT_OUT, log_text, ready
+from tests.tui.conftest import finish_run, wait_until
+from tests.tui.test_app import log_text, ready
 
 
 async def test_a_run_is_kept_and_its_settings_reopen(app_factory, tmp_path):
@@ -18,8 +18,7 @@ async def test_a_run_is_kept_and_its_settings_reopen(app_factory, tmp_path):
     app = app_factory(runs_dir=str(runs))
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await finish_run(pilot, what="the run to finish")
         [run] = runs.iterdir()
         await wait_until(pilot, lambda: (run / "summary.json").exists(), what="the summary on disk")
         assert f"# run kept in {run}" in log_text(app)
@@ -71,8 +70,7 @@ async def test_an_unwritable_runs_folder_is_reported_and_retried(app_factory, tm
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert app.check_action("retry_save", ()) is False  # hidden while nothing failed
-        await pilot.press(*FLAT_OUT, "space")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
+        await finish_run(pilot, what="the run to finish")
         assert app.save_error and str(blocker) in app.save_error
         assert app.check_action("retry_save", ()) is True
         assert "could not write the run" in log_text(app)
