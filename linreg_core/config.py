@@ -142,6 +142,8 @@ FIELDS: dict[str, Field] = _fields(
     Field("target", "target column", "CSV column to predict (default: the last)", "text", optional=True),
     Field("features", "feature columns", "CSV columns to use, comma-separated (default: all others)", "names", optional=True),
     Field("standardize", "standardize", "scale features to mean 0, sd 1 (weights still reported in data units)", "bool"),
+    Field("standardize_target", "standardize target",
+          "train on the target scaled to mean 0, sd 1 (losses logged in those units; results in data units)", "bool"),
     Field("test_fraction", "test fraction", "share of samples held out for testing", "number", lo=0, hi=0.9),
     # training
     Field("batch_size", "batch size", "samples per mini-batch", "int", lo=1, hi=10_000_000),
@@ -195,6 +197,7 @@ class DataConfig:
     target: str | None = None  # CSV target column; None: the last column
     features: tuple[str, ...] | None = None  # CSV feature columns; None: all but the target
     standardize: bool = False  # train on (x - mean) / sd; report weights in data units
+    standardize_target: bool = False  # train on (y - mean) / sd; report parameters and metrics in data units
     test_fraction: float = 0.0  # held-out share, 0 for none
 
     def __post_init__(self) -> None:

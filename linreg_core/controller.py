@@ -197,7 +197,8 @@ class RunController:
         w, b = t.parameters()
         rate = self._done_steps / max(now - self._t_flush, 1e-9) if self._done_steps else 0.0
         self.emit(("progress", Progress(self._steps, self._losses, self._epochs, t.steps, t.epoch, t.batch, t.lr,
-                                        tuple(w), b, rate, t.target_epochs)))
+                                        tuple(w), b, rate, t.target_epochs,
+                                        None if t.diagnosis is None else t.diagnosis.as_dict())))
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush, self._done_steps = now, 0
 

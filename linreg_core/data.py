@@ -105,16 +105,29 @@ def load(config: Config, generator: torch.Generator) -> Dataset:
 
 @dataclass(frozen=True)
 class Standardizer:
-    """x' = (x - mean) / scale per feature. mean, scale: (d,). Identity when not standardizing."""
+    """x' = (x - mean) / scale per feature, mean, scale: (d,); and y' = (y - y_mean) / y_scale for the target
+    (0 and 1 unless the target is standardized). Identity when not standardizing."""
 
     mean: torch.Tensor
     scale: torch.Tensor
+    y_mean: float = 0.0
+    y_scale: float = 1.0
 
     @classmethod
-    def fit(cls, X: torch.Tensor) -> "Standardizer":
-        mean = X.mean(0)
-        scale = X.std(0) if X.shape[0] > 1 else torch.ones_like(mean)
-        return cls(mean, torch.where(scale > 0, scale, torch.ones_like(scale)))
+    def fit(cls, X: torch.Tensor, y: torch.Tensor | None = None, features: bool = True) -> "Standardizer":
+        """From the training samples: the features' (when `features`) and the target's (when y is given)."""
+        if features:
+            mean = X.mean(0)
+            scale = X.std(0) if X.shape[0] > 1 else torch.ones_like(mean)
+            scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        else:
+            mean, scale = torch.zeros(X.shape[1], dtype=X.dtype), torch.ones(X.shape[1], dtype=X.dtype)
+        y_mean, y_scale = 0.0, 1.0
+        if y is not None:
+            y_mean = float(y.mean())
+            sd = float(y.std()) if y.numel() > 1 else 0.0
+            y_scale = sd if sd > 0 else 1.0
+        return cls(mean, scale, y_mean, y_scale)
 
     @classmethod
     def identity(cls, d: int) -> "Standardizer":
@@ -123,16 +136,23 @@ class Standardizer:
     def apply(self, X: torch.Tensor) -> torch.Tensor:
         return (X - self.mean.to(X)) / self.scale.to(X)
 
+    def apply_target(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - self.y_mean) / self.y_scale
+
     def to_data_units(self, w: list[float], b: float) -> tuple[list[float], float]:
-        """Weights learned on standardized x back to the data's units: w/scale, b - Σ w·mean/scale."""
+        """Parameters learned on standardized x (and y) back to the data's units: first y = y_scale·y' +
+        y_mean, then w/scale, b - Σ w·mean/scale."""
+        w = [wi * self.y_scale for wi in w]
+        b = b * self.y_scale + self.y_mean
         mean, scale = self.mean.tolist(), self.scale.tolist()
         wd = [wi / si for wi, si in zip(w, scale)]
         return wd, b - sum(wi * mi for wi, mi in zip(wd, mean))
 
     def to_training_units(self, w: list[float], b: float) -> tuple[list[float], float]:
-        """The inverse of to_data_units: w·scale, b + Σ w·mean."""
+        """The inverse of to_data_units: w·scale, b + Σ w·mean, then (· − y_mean) / y_scale."""
         mean, scale = self.mean.tolist(), self.scale.tolist()
-        return [wi * si for wi, si in zip(w, scale)], b + sum(wi * mi for wi, mi in zip(w, mean))
+        wt, bt = [wi * si for wi, si in zip(w, scale)], b + sum(wi * mi for wi, mi in zip(w, mean))
+        return [wi / self.y_scale for wi in wt], (bt - self.y_mean) / self.y_scale
 
 
 @dataclass(frozen=True)
@@ -146,15 +166,15 @@ class Split:
     X_test: torch.Tensor | None
     y_test: torch.Tensor | None
     standardizer: Standardizer
-    standardized: bool
+    standardized: bool  # features or target (or both) are trained on in standardized units
     raw_train: tuple[torch.Tensor, torch.Tensor]  # (X, y)
     raw_test: tuple[torch.Tensor, torch.Tensor] | None
 
 
 def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
-          dtype: torch.dtype, device: torch.device) -> Split:
+          dtype: torch.dtype, device: torch.device, standardize_target: bool = False) -> Split:
     """Hold out round(n·test_fraction) samples, chosen by a generator of its own so that the tutorial's
-    draws are untouched; fit the standardizer on the training part only."""
+    draws are untouched; fit the standardizer (features, target or both) on the training part only."""
     n = dataset.X.shape[0]
     X, y = dataset.X, dataset.y
     X_test = y_test = None
@@ -167,12 +187,17 @@ def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,
         test_idx, train_idx = perm[:n_test].sort().values, perm[n_test:].sort().values
         X_test, y_test, X, y = X[test_idx], y[test_idx], X[train_idx], y[train_idx]
     raw_train, raw_test = (X, y), (None if X_test is None else (X_test, y_test))
-    std = Standardizer.fit(X) if standardize else Standardizer.identity(X.shape[1])
+    scaled = standardize or standardize_target
+    std = (Standardizer.fit(X, y if standardize_target else None, features=standardize) if scaled
+           else Standardizer.identity(X.shape[1]))
     if standardize:
         X = std.apply(X)
         X_test = std.apply(X_test) if X_test is not None else None
+    if standardize_target:
+        y = std.apply_target(y)
+        y_test = std.apply_target(y_test) if y_test is not None else None
 
     def put(t):
         return None if t is None else t.to(device=device, dtype=dtype).contiguous()
 
-    return Split(put(X), put(y), put(X_test), put(y_test), std, standardize, raw_train, raw_test)
+    return Split(put(X), put(y), put(X_test), put(y_test), std, scaled, raw_train, raw_test)

@@ -51,3 +51,4 @@ class Progress:
     bias: float = 0.0
     steps_per_s: float = 0.0
     target_epochs: int = 0  # the run's last epoch + 1 (grows when a run is continued)
+    diagnosis: dict | None = None  # Diagnosis.as_dict() of what looks wrong now (diagnosis.py); None: nothing

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .diagnosis import Diagnosis
 from .reference import Metrics, metrics
 from .results import Divergence
 from .trainer import Trainer
@@ -26,6 +27,7 @@ class Summary:
     target_name: str
     config: dict  # Config.to_values(): the settings at the run's end, as JSON values
     divergence: Divergence | None
+    diagnosis: Diagnosis | None  # what went wrong and why (diagnosis.py); None: nothing seen
     notices: tuple[str, ...]
 
     def as_dict(self) -> dict:
@@ -40,6 +42,7 @@ class Summary:
             "metrics": {"train": self.train.as_dict(), "test": None if self.test is None else self.test.as_dict()},
             "feature_names": list(self.feature_names), "target_name": self.target_name,
             "divergence": None if self.divergence is None else asdict(self.divergence),
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
             "notices": list(self.notices),
             "config": self.config,
         }
@@ -59,5 +62,5 @@ def summarize(trainer: Trainer, status: str | None = None) -> Summary:
         test=None if split.raw_test is None else metrics(*split.raw_test, weights, bias, loss),
         ls_train=metrics(*split.raw_train, ls_w, ls_b, loss),
         feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_values(),
-        divergence=trainer.divergence, notices=tuple(trainer.notices),
+        divergence=trainer.divergence, diagnosis=trainer.diagnosis, notices=tuple(trainer.notices),
     )

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import torch
 
-from . import losses, optim, reference, schedules
+from . import diagnosis, losses, optim, reference, schedules
 from .batching import Shuffler, batch_count
 from .config import FIELDS, Config
 from .data import split
@@ -30,7 +30,7 @@ class Trainer:
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         tc = config.train
         self.split = split(self.experiment.dataset, config.data.test_fraction, config.data.standardize,
-                           config.seed, self.dtype, self.device)
+                           config.seed, self.dtype, self.device, config.data.standardize_target)
         self.n_train = self.split.X_train.shape[0]
         self.notices: list[str] = []
         self.batch_size = tc.batch_size
@@ -45,6 +45,8 @@ class Trainer:
         self._use_autograd = tc.grads == "autograd"
         self._penalized = bool(tc.l1 or tc.l2)
         self._least_squares: tuple[tuple[float, ...], float] | None = None
+        self._facts: diagnosis.DataFacts | None = None
+        self._watch = diagnosis.Watch(self.data_facts)
         self.reset()
 
     @property
@@ -59,6 +61,7 @@ class Trainer:
         w0, b0 = list(ex.init_weights), ex.init_bias
         if ex.init_in_data_units and self.split.standardized:
             w0, b0 = self.split.standardizer.to_training_units(w0, b0)
+        self._initial = (list(w0), b0)  # training units
         self._w = torch.tensor(w0, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
         self._b = torch.tensor(b0, dtype=self.dtype, device=self.device)  # ()
         self._prev = (self._w, self._b)
@@ -67,6 +70,8 @@ class Trainer:
         self.epoch = self.batch = self.steps = 0
         self.status = RUNNING
         self.divergence: Divergence | None = None
+        self.diagnosis: diagnosis.Diagnosis | None = None  # what looks wrong now (None: nothing seen)
+        self._watch.reset()
         self._epoch_sum = 0.0
         self._explode_at = math.inf
         self._best, self._bad_epochs = math.inf, 0
@@ -81,6 +86,8 @@ class Trainer:
         self._target_epochs = self.epoch + epochs
         self.status = RUNNING
         self._bad_epochs = 0
+        if self.diagnosis is not None and self.diagnosis.kind == diagnosis.NOT_CONVERGED:
+            self.diagnosis = None  # said of the end that is no longer the end
         self._set_epoch_lr()
 
     def least_squares(self) -> tuple[tuple[float, ...], float]:
@@ -90,6 +97,45 @@ class Trainer:
         if self._least_squares is None:
             self._least_squares = reference.least_squares(*self.split.raw_train)
         return self._least_squares
+
+    def data_facts(self) -> diagnosis.DataFacts:
+        """How hard the training data are to descend (diagnosis.py); computed once per trainer."""
+        if self._facts is None:
+            w, b = self.least_squares()
+            if self.split.standardized:
+                w, b = self.split.standardizer.to_training_units(list(w), b)
+            self._facts = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b),
+                                               self.config.train.loss)
+        return self._facts
+
+    def _diagnose(self, kind: str, progress: float | None = None) -> diagnosis.Diagnosis:
+        """What was seen now, with its causes; a condition already seen keeps the epoch it was first seen at."""
+        tc, data = self.config.train, self.config.data
+        causes = diagnosis.causes(
+            self.data_facts(), kind, lr=self.base_lr, loss=tc.loss, optimizer=tc.optimizer,
+            batch_size=self.batch_size, steps=self.batches_per_epoch * self._target_epochs,
+            steps_per_epoch=self.batches_per_epoch,
+            initial=self._initial, standardized=data.standardize, target_standardized=data.standardize_target,
+            feature_names=self.experiment.dataset.feature_names)
+        seen_at = self.diagnosis.epoch if self.diagnosis is not None and self.diagnosis.kind == kind else self.epoch
+        return diagnosis.Diagnosis(kind, seen_at, progress, causes)
+
+    def _watch_epoch(self, result: EpochResult) -> None:
+        """After each finished epoch: oscillating or stalled now? At the run's end: did it converge?"""
+        seen = self._watch.add(result.loss_mean)
+        if seen is None:
+            self.diagnosis = None
+        elif self.diagnosis is None or self.diagnosis.kind != seen:
+            self.diagnosis = self._diagnose(seen)
+        if self.status in (FINISHED, EARLY_STOPPED):
+            progress = self.data_facts().progress(self.full_loss())
+            if progress < diagnosis.CONVERGED_PROGRESS:
+                self.diagnosis = self._diagnose(seen or diagnosis.NOT_CONVERGED, progress)
+
+    def full_loss(self) -> float:
+        """The run's loss over all training samples at the current parameters, in training units."""
+        with torch.inference_mode():
+            return self.loss.value(self.split.X_train.mm(self._w) + self._b, self.split.y_train).item()
 
     @property
     def done(self) -> bool:
@@ -242,6 +288,7 @@ class Trainer:
             self.status = FINISHED
         elif tc.patience and self._bad_epochs >= tc.patience:
             self.status = EARLY_STOPPED
+        self._watch_epoch(result)
         self._set_epoch_lr()
         return result
 
@@ -258,5 +305,6 @@ class Trainer:
         finite = bool(torch.isfinite(self._w).all()) and math.isfinite(self._b.item())
         if not finite:  # keep the last parameters that were finite
             self._w, self._b = self._prev
+        self.diagnosis = self._diagnose(diagnosis.DIVERGED)
         return StepResult(self.steps, self.epoch, self.batch, loss, self._lr, DIVERGED, None)
 

@@ -55,7 +55,7 @@ def test_invalid_input_exits_2_with_one_line_and_no_traceback(args, words):
 def test_divergence_exits_3_and_says_where_and_what_to_try():
     out = linreg("train", "--loss", "mse", "--lr", "10", "--json")
     assert out.returncode == 3
-    assert "diverged at epoch 000" in out.stderr and "smaller learning rate" in out.stderr
+    assert "diverged at epoch 000" in out.stderr and "lr 10 is too large" in out.stderr and "try lr 0." in out.stderr
     summary = json.loads(out.stdout.splitlines()[-1])
     assert summary["status"] == "diverged" and all(isinstance(w, float) for w in summary["weights"])
 

@@ -29,7 +29,8 @@ from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.terminal import restore_terminal, terminal_attrs
-from tui.text import divergence_text, epoch_line, suggest_lr
+from tui.text import (KIND_WORDS, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line,
+                      suggest_lr)
 from tui.widgets.chart import Chart
 from tui.widgets.epoch_log import EpochLog
 from tui.widgets.fit_chart import VIEWS, FitChart
@@ -304,20 +305,35 @@ class LinregApp(App):
 
     @_unless_closing
     def on_engine_progress(self, message: EngineProgress) -> None:
+        before = self.data.diagnosis
         lines = [epoch_line(e.epoch, e.loss_sum) for e in self.data.apply(message.progress)]
         if lines:
             self._log(*lines[-LOG_BATCH:])
+        self._tell_diagnosis(before, self.data.diagnosis)
         self._mark_dirty()
+
+    def _tell_diagnosis(self, before: dict | None, now: dict | None) -> None:
+        """A new diagnosis (oscillating, stalled, not converged) is said once: a log line per cause, a notice."""
+        if now is None or now["kind"] == "diverged" or (before is not None and before["kind"] == now["kind"]):
+            return
+        headline, causes = diagnosis_headline(now), diagnosis_lines(now, app=True)
+        self._log(f"# ⚠ {headline}", *(f"#   → {c}" for c in causes))
+        self.notify("\n".join([headline, *(f"→ {c}" for c in causes[:2])]), title=KIND_WORDS[now["kind"]],
+                    severity="warning", timeout=12, markup=False)
 
     @_unless_closing
     def on_run_ended(self, message: RunEnded) -> None:
         self.data.summary = message.summary
+        before, self.data.diagnosis = self.data.diagnosis, message.summary.get("diagnosis")
         div = message.summary.get("divergence")
         if message.status == "diverged" and div:
+            causes = diagnosis_lines(self.data.diagnosis, app=True) if self.data.diagnosis else []
             text = divergence_text(div)
-            self._log(f"# {text}")
-            self.notify(text, title="diverged", severity="error", timeout=10, markup=False)
+            self._log(f"# {text}", *(f"#   → {c}" for c in causes))
+            self.notify("\n".join([text, *(f"→ {c}" for c in causes[:2])]), title="diverged", severity="error",
+                        timeout=12, markup=False)
         else:
+            self._tell_diagnosis(before, self.data.diagnosis)
             self._log(f"# {OUTCOME_WORDS.get(message.status, message.status)} after {message.summary['epochs']} "
                       f"epochs, {message.summary['steps']} steps")
         self._mark_dirty()

@@ -17,7 +17,7 @@ from contextlib import nullcontext
 
 from linreg_core.errors import LinregError
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
-from tui.text import divergence_text, epoch_line, num, param_names
+from tui.text import diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num, param_names
 
 PROG = "linreg train"
 EXIT_WRITE, EXIT_PIPE = 1, 141
@@ -95,7 +95,9 @@ def _report(args, ctl, epochs, out, saving, stop) -> int:
     elif saving.folder is not None:
         print(f"{PROG}: run kept in {saving.folder}", file=sys.stderr)
     if summary.status == DIVERGED:
-        print(f"{PROG}: {divergence_text(ctl.trainer.divergence)}", file=sys.stderr)
+        causes = diagnosis_lines(summary.diagnosis.as_dict()) if summary.diagnosis else []
+        print("\n".join([f"{PROG}: {divergence_text(ctl.trainer.divergence)}", *(f"  → {c}" for c in causes)]),
+              file=sys.stderr)
         status = EXIT_DIVERGED
     names = summary.feature_names
     writes = []
@@ -257,6 +259,9 @@ def _print_summary(s, tty: bool, stream) -> None:
                     + ([_metrics_line("test", s.test)] if s.test else [])
                     + [_metrics_line("least squares (train)", s.ls_train)])
     title = f"{s.status} after {s.epochs} epochs, {s.steps} steps"
+    if s.diagnosis is not None and s.diagnosis.kind != "diverged":  # (a divergence is told on stderr)
+        d = s.diagnosis.as_dict()
+        metric_lines += [f"diagnosis: {diagnosis_headline(d)}", *(f"  → {c}" for c in diagnosis_lines(d))]
     if tty:
         from rich.console import Console
         from rich.table import Table

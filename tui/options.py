@@ -79,7 +79,7 @@ def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
     groups = {"data": p.add_argument_group("data"), "train": p.add_argument_group("training")}
     for name, f in FIELDS.items():
         group = groups["data"] if name in ("weights", "bias", "samples", "noise", "csv", "target", "features",
-                                           "standardize", "test_fraction") else groups["train"]
+                                           "standardize", "standardize_target", "test_fraction") else groups["train"]
         if f.kind == "bool":
             group.add_argument(f.flag, dest=name, action="store_const", const="yes", help=f.help)
         else:

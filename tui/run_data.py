@@ -19,6 +19,7 @@ class RunData:
     steps_per_s: float = 0.0
     summary: dict | None = None
     divergence: dict | None = None
+    diagnosis: dict | None = None  # what looks wrong with the run now (linreg_core/diagnosis.py), as a dict
 
     def start(self, setup) -> None:
         """A fresh experiment (or a reset one): forget the previous run."""
@@ -27,7 +28,7 @@ class RunData:
         self.step = self.epoch = 0
         self.target_epochs = setup.epochs
         self.lr, self.weights, self.bias = setup.lr, tuple(setup.weights), setup.bias
-        self.steps_per_s, self.summary, self.divergence = 0.0, None, None
+        self.steps_per_s, self.summary, self.divergence, self.diagnosis = 0.0, None, None, None
 
     def apply(self, p) -> list:
         """Fold a Progress in; returns its new EpochResults (for the log)."""
@@ -38,6 +39,7 @@ class RunData:
             self.history.epochs = self.history.epochs[::2]
         self.step, self.epoch, self.lr, self.target_epochs = p.step, p.epoch, p.lr, p.target_epochs
         self.weights, self.bias, self.steps_per_s = p.weights, p.bias, p.steps_per_s
+        self.diagnosis = p.diagnosis
         return p.epochs
 
     @property

@@ -23,12 +23,84 @@ def num(x: float | None, digits: int = 4) -> str:
 
 
 def divergence_text(div) -> str:
-    """Where and why a run diverged, and what to try. div: a Divergence, or its dict (the JSON summary's)."""
+    """Where a run diverged. div: a Divergence, or its dict (the JSON summary's). The advice comes from the
+    run's diagnosis (diagnosis_lines)."""
     d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "loss", "lr")}
     loss = d["loss"] if d["loss"] is not None else math.nan  # strict JSON turned a non-finite loss into null
     what = "became " + str(loss) if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-    return (f"diverged at epoch {d['epoch']:03d}, step {d['batch']} of the epoch: the loss {what}. "
-            f"Try a smaller learning rate, e.g. {FIELDS['lr'].format(suggest_lr(d['lr']))}.")
+    return f"diverged at epoch {d['epoch']:03d}, step {d['batch']} of the epoch: the loss {what}"
+
+
+KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "stalled",
+              "not_converged": "not converged"}
+OPTIMIZER_NAMES = {"adam": "Adam", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "sgd": "SGD",
+                   "momentum": "momentum", "nesterov": "Nesterov"}
+
+
+def diagnosis_headline(d: Mapping) -> str:
+    """What was seen, in one sentence. d: Diagnosis.as_dict()."""
+    kind, epoch, progress = d["kind"], d["epoch"], d.get("progress")
+    way = "" if progress is None else _way(progress)
+    if kind == "oscillating":
+        return f"oscillating by epoch {epoch:03d}: the loss jumps up and down by large factors{way}"
+    if kind == "stalled":
+        return f"stalled by epoch {epoch:03d}: the loss stopped improving far from the optimum{way}"
+    if kind == "not_converged":
+        return f"not converged after {epoch} epochs{way}"
+    return "diverged"
+
+
+def _way(progress: float) -> str:
+    if not math.isfinite(progress) or progress < 0:
+        return " (worse than predicting a constant)"
+    return f" ({progress:.0%} of the way from a constant prediction to the least-squares fit)"
+
+
+def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
+    """The causes and what to do, one line each (most fundamental first). app: name the form's fields and the
+    app's keys instead of the command line's options."""
+    def option(name: str) -> str:
+        return f"{name.replace('-', ' ')}: yes in the form" if app else f"--{name}"
+
+    lines = []
+    for c in d.get("causes", ()):
+        v = c.get("values", {})
+        name = c["name"]
+        if name == "feature_scales":
+            small, large = v.get("smallest_column"), v.get("largest_column")
+            lines.append(f"feature scales span {v['smallest']:.3g} ({small or 'the bias column'}) to "
+                         f"{v['largest']:.3g} ({large or 'the bias column'}): the loss is a long thin valley; "
+                         f"standardize the features ({option('standardize')})")
+        elif name == "target_scale":
+            who = (f"{OPTIMIZER_NAMES.get(v['optimizer'], v['optimizer'])} moves each parameter about lr a step"
+                   if v["optimizer"] in ("adam", "adagrad", "rmsprop") else
+                   f"{v['loss'].upper()}'s gradient is bounded, so each step moves a parameter at most about lr")
+            fix = ("raise lr" if c["advice"] == "lr" else
+                   f"standardize the target ({option('standardize-target')}) or raise lr")
+            lines.append(f"{who}: the whole run reaches about {v['reach']:.3g}, but the optimum lies "
+                         f"{v['travel']:.3g} away (the target's scale): {fix} to about {_lr(v['suggested_lr'])}")
+        elif name == "step_too_large":
+            limit = (f" (the largest stable step for this data's curvature is about {v['stable_lr']:.2g})"
+                     if "stable_lr" in v else "")
+            lines.append(f"lr {_lr(v['lr'])} is too large{limit}: try lr {_lr(v['suggested_lr'])}")
+        elif name == "step_too_small":
+            lines.append(f"lr {_lr(v['lr'])} is far below the largest stable step (about {v['stable_lr']:.2g}): "
+                         f"try lr {_lr(v['suggested_lr'])}")
+        elif name == "more_epochs":
+            more = "press c to continue" if app else "raise --epochs"
+            needed = v.get("epochs_needed")
+            if needed:
+                why, fix = (("correlated features", "or leave a correlated feature out, or add an L2 penalty")
+                            if v.get("standardized") else ("correlated or unscaled features", "or standardize"))
+                lines.append(f"the flattest direction needs about {needed:,} epochs (the loss's condition number is "
+                             f"{v['condition']:.2g}: {why}): {more}, {fix}")
+            else:
+                lines.append(f"it needs more steps than {v['steps']:,}: {more}")
+    return lines
+
+
+def _lr(x: float) -> str:
+    return FIELDS["lr"].format(x)
 
 
 def axis_ticks(values, count: int = 5) -> tuple[list[float], list[str]]:

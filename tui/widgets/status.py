@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
-from tui.text import num
+from tui.text import KIND_WORDS, num
 
 
 class StatusLine(Static):
@@ -18,6 +18,9 @@ class StatusLine(Static):
         rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
         in_use = scheduled and state != "idle" and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
         word = state.upper() + (f" ({reason})" if reason and state != "loading" else "")
+        seen = data.diagnosis["kind"] if data.diagnosis and data.diagnosis["kind"] != "diverged" else None
+        if seen and state in ("running", "paused", "finished", "stopped"):
+            word += f" · {KIND_WORDS[seen]}"  # a word, readable without colour
         parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
                  f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
                  f"batch loss {num(last)}", f"speed {rate}"]

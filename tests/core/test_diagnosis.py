@@ -1,0 +1,163 @@
+"""Diagnosis as data: each pathology, built into a data set of its own, is named with its cause, and the advice
+given works when followed (the suggested learning rate trains, standardizing fixes what it should)."""
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from linreg_core import diagnosis
+from linreg_core.config import Config
+from linreg_core.data import Standardizer
+from linreg_core.summary import summarize
+from linreg_core.trainer import Trainer
+
+
+def _write_csv(path, X: torch.Tensor, y: torch.Tensor, names) -> str:
+    rows = [",".join(names)] + [",".join(f"{v:.10g}" for v in (*x, t)) for x, t in zip(X.tolist(), y.tolist())]
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def wide_csv(tmp_path):
+    """Three features whose scales span 1 to 1e5 (a count, a price, a year-like level) and a target near 6e4:
+    the economic table's shape."""
+    g = torch.Generator().manual_seed(7)
+    n = 64
+    X = torch.stack([torch.randn(n, generator=g) * 2 + 5, torch.randn(n, generator=g) * 2e4 + 1e5,
+                     torch.randn(n, generator=g) * 10 + 1950], dim=1).double()
+    y = 0.5 * X[:, 0] + 0.02 * X[:, 1] + 30 * X[:, 2] + 1000 + torch.randn(n, generator=g).double() * 50
+    return _write_csv(tmp_path / "wide.csv", X, y, ["count", "price", "year", "employed"])
+
+
+@pytest.fixture
+def offset_csv(tmp_path):
+    """Well-scaled features but a target with mean 65,000: out of reach of steps of size about lr."""
+    g = torch.Generator().manual_seed(3)
+    n = 200
+    X = torch.randn(n, 3, generator=g).double()
+    y = X @ torch.tensor([300.0, -200.0, 100.0], dtype=torch.float64) + 65_000 + torch.randn(n, generator=g).double()
+    return _write_csv(tmp_path / "offset.csv", X, y, ["a", "b", "c", "y"])
+
+
+def _finish(options: dict) -> Trainer:
+    trainer = Trainer(Config.from_options(options))
+    for _ in trainer.run(chunk=64):
+        pass
+    return trainer
+
+
+def _names(trainer):
+    return [c.name for c in trainer.diagnosis.causes]
+
+
+def test_the_tutorial_and_its_mse_twin_are_healthy():
+    assert _finish({}).diagnosis is None
+    assert _finish({"loss": "mse"}).diagnosis is None
+
+
+def test_unscaled_features_diverge_with_standardize_first_and_a_learning_rate_from_the_data(wide_csv):
+    t = _finish({"csv": wide_csv, "loss": "mse", "dtype": "float64"})
+    assert t.status == "diverged" and t.diagnosis.kind == "diverged"
+    assert _names(t)[:2] == ["feature_scales", "step_too_large"]
+    scales = t.diagnosis.causes[0].values
+    assert scales["largest_column"] == "price" and scales["largest"] / scales["smallest"] > 1e4
+    suggested = t.diagnosis.causes[1].values["suggested_lr"]
+    # the estimate is real: at the suggested rate the same run does not diverge; at 3× the stable rate it does
+    assert _finish({"csv": wide_csv, "loss": "mse", "dtype": "float64", "lr": str(suggested)}).status == "finished"
+    stable = t.diagnosis.causes[1].values["stable_lr"]
+    assert _finish({"csv": wide_csv, "loss": "mse", "dtype": "float64", "lr": str(3 * stable)}).status == "diverged"
+
+
+def test_following_the_advice_standardize_both_fits_the_wide_data(wide_csv):
+    t = _finish({"csv": wide_csv, "loss": "mse", "standardize": "yes", "standardize_target": "yes",
+                 "lr": "0.05", "epochs": "200"})
+    s = summarize(t)
+    assert t.diagnosis is None and s.train.r2 == pytest.approx(s.ls_train.r2, abs=1e-3)
+
+
+def test_mae_on_unscaled_features_oscillates_instead_of_finishing_quietly(wide_csv):
+    t = _finish({"csv": wide_csv, "batch_size": "64", "lr": "0.03"})
+    assert t.status == "finished" and t.diagnosis.kind == "oscillating"
+    assert _names(t)[0] == "feature_scales"
+    assert summarize(t).as_dict()["diagnosis"]["kind"] == "oscillating"
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_an_unscaled_target_with_bounded_steps_says_standardize_the_target(offset_csv, optimizer):
+    # Adam moves each parameter about lr a step; MAE's gradient is bounded: 65,000 is out of reach
+    t = _finish({"csv": offset_csv, "optimizer": optimizer, "lr": "0.01"})
+    assert t.diagnosis.kind in ("stalled", "not_converged")
+    target = next(c for c in t.diagnosis.causes if c.name == "target_scale")
+    assert target.advice == "standardize_target" and target.values["travel"] > 60_000
+    assert target.values["reach"] == pytest.approx(0.01 * t.steps)
+    fixed = _finish({"csv": offset_csv, "optimizer": optimizer, "lr": "0.01", "standardize_target": "yes",
+                     "epochs": "100"})
+    s = summarize(fixed)
+    assert fixed.diagnosis is None and s.train.r2 > s.ls_train.r2 - 0.01
+
+
+def test_a_too_large_mae_step_stalls_and_the_suggested_rate_converges():
+    t = _finish({"lr": "5"})
+    assert t.diagnosis.kind == "stalled" and _names(t) == ["step_too_large"]
+    suggested = t.diagnosis.causes[0].values["suggested_lr"]
+    assert suggested < 0.5
+    assert _finish({"lr": str(suggested)}).diagnosis is None
+
+
+def test_a_too_small_mse_step_is_not_converged_with_a_rate_to_try():
+    t = _finish({"loss": "mse", "lr": "0.0001", "epochs": "5"})
+    assert t.diagnosis.kind == "not_converged" and t.diagnosis.progress < diagnosis.CONVERGED_PROGRESS
+    small = next(c for c in t.diagnosis.causes if c.name == "step_too_small")
+    suggested = small.values["suggested_lr"]
+    assert _finish({"loss": "mse", "lr": str(suggested), "epochs": "5"}).diagnosis is None
+
+
+def test_continuing_a_not_converged_run_clears_its_verdict_until_the_new_end():
+    t = _finish({"loss": "mse", "lr": "0.003", "epochs": "3"})
+    assert t.diagnosis.kind == "not_converged"
+    t.extend(50)
+    assert t.diagnosis is None
+    for _ in t.run(chunk=64):
+        pass
+    assert t.diagnosis is None
+
+
+def test_the_watch_sees_alternation_by_large_factors_only():
+    def watch_of(losses):
+        w = diagnosis.Watch(lambda: diagnosis.DataFacts((1.0, 1.0), 1.0, 1.0, 2.0, ((0.0,), 0.0), 0.0, 10.0))
+        return [w.add(v) for v in losses]
+
+    assert watch_of([1, 5, 1, 5, 1, 5])[-1] == diagnosis.OSCILLATING
+    assert watch_of([1, 1.5, 1, 1.5, 1, 1.5])[-1] is None  # ups and downs, but small ones
+    assert watch_of([5, 4, 3, 2, 1, 0.5])[-1] is None
+    stalled = watch_of([9.0] * 12)
+    assert stalled[:10] == [None] * 10 and stalled[-1] == diagnosis.STALLED  # 10 epochs without gain, far away
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=4), st.floats(-1e3, 1e3), st.booleans(),
+       st.booleans(), st.integers(0, 2**16))
+def test_standardizing_the_features_and_target_round_trips_the_parameters(w, b, features, target, seed):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(20, len(w), generator=g, dtype=torch.float64) * 30 + 7
+    y = torch.randn(20, 1, generator=g, dtype=torch.float64) * 500 + 1e4
+    std = Standardizer.fit(X, y if target else None, features=features)
+    wt, bt = std.to_training_units(w, b)
+    back_w, back_b = std.to_data_units(wt, bt)
+    assert back_w == pytest.approx(w, rel=1e-9, abs=1e-9) and back_b == pytest.approx(b, rel=1e-9, abs=1e-6)
+    # and the prediction is the same function: ŷ = x·w + b in data units equals the un-scaled training one
+    pred_data = X @ torch.tensor(w, dtype=torch.float64) + b
+    Xt = std.apply(X) if features else X
+    pred_train = Xt @ torch.tensor(wt, dtype=torch.float64) + bt
+    assert torch.allclose(pred_train * std.y_scale + std.y_mean, pred_data, rtol=1e-9, atol=1e-6)
+
+
+def test_the_stable_rate_is_the_gradient_descent_limit_on_full_batches():
+    # full batch GD on MSE: stable below 1/λ_max(G) (the Hessian is 2G); the estimate adds tr(G)/m for batches
+    t = Trainer(Config.from_options({"loss": "mse", "batch_size": "500", "dtype": "float64"}))
+    facts = t.data_facts()
+    limit = diagnosis.stable_lr(facts, 500)
+    assert 1 / (facts.curvature + facts.trace / 500) == limit
+    assert math.isfinite(limit) and 0.5 < limit < 1.0  # [X 1] of N(0,1) columns: λ_max ≈ 1.1-1.3
