@@ -281,11 +281,14 @@ class RunController:
         n = ds.X.shape[0]
         idx = list(range(n)) if n <= SAMPLE_ROWS else [round(i * (n - 1) / (SAMPLE_ROWS - 1))
                                                       for i in range(SAMPLE_ROWS)]
+        from .reference import metrics
+
         ls_w, ls_b = t.least_squares()
+        best = metrics(*t.split.raw_train, ls_w, ls_b, "mse")
         w, b = t.parameters()
         return Setup(ds.feature_names, ds.target_name, ds.true_weights, ds.true_bias, ls_w, ls_b,
                      ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
-                     t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source)
+                     t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse)
 
 
 def data_key(config) -> tuple:

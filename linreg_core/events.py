@@ -34,6 +34,8 @@ class Setup:
     bias: float
     notices: tuple[str, ...]
     source: str
+    ls_r2: float = float("nan")  # the least-squares optimum's R² and MSE on the training samples: the best
+    ls_mse: float = float("nan")  # any linear fit does there
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Log, Static, Tab, Tabs
+from textual.widgets import Footer, Input, Log, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from linreg_core import states
@@ -29,7 +29,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.terminal import restore_terminal, terminal_attrs
-from tui.text import (KIND_WORDS, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line,
+from tui.text import (KIND_WORDS, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
                       suggest_lr)
 from tui.widgets.chart import Chart
 from tui.widgets.epoch_log import EpochLog
@@ -47,13 +47,14 @@ MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
 LOG_MAX_LINES = 2000
 FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit",
-               "retry_save", "continue_run"}  # the rest: help (retry_save and continue_run show only when
+               "retry_save", "continue_run", "leave_form", "help_in_field"}  # the rest: help (retry_save and continue_run show only when
 # they apply: after a failed write, after a finished or stopped run)
 # key actions that are engine commands, and the command each sends
 RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop": "stop", "reset": "reset",
                 "continue_run": "continue"}
 OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
                  "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
+EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
@@ -79,6 +80,8 @@ class LinregApp(App):
     BINDINGS = [
         Binding(key, action, description, show=action in FOOTER_KEYS)
         for key, action, description in [
+            ("question_mark", "help", "Help"),  # first: the footer keeps help and quit on an 80-column screen
+            ("q", "quit", "Quit"),
             ("space", "toggle_run", "Start/Pause"),
             ("n", "step", "Step"),
             ("N", "epoch", "Epoch"),
@@ -88,8 +91,7 @@ class LinregApp(App):
             ("asterisk", "lr_up", "lr×2"),
             ("slash", "lr_down", "lr÷2"),
             ("e", "edit", "Edit"),
-            ("question_mark,f1", "help", "Help"),
-            ("q", "quit", "Quit"),
+            ("f", "toggle_form", "Hide/show form"),
             ("d", "new_data", "New data"),
             ("left_square_bracket", "feature(-1)", "Prev feature"),
             ("right_square_bracket", "feature(1)", "Next feature"),
@@ -102,7 +104,12 @@ class LinregApp(App):
             ("s", "save_config", "Save config"),
             ("p", "past_runs", "Past runs"),
             ("w", "retry_save", "Retry save"),
-            ("escape", "leave_form", "Back to charts"),
+            ("escape", "leave_form", "Back (restores the field)"),
+            ("f1", "help_in_field", "Help"),  # ? types into a field: F1 is help there
+            ("pageup", "scroll_panel('page_up')", "Scroll up"),
+            ("pagedown", "scroll_panel('page_down')", "Scroll down"),
+            ("home", "scroll_panel('home')", "Scroll to top"),
+            ("end", "scroll_panel('end')", "Scroll to end"),
             *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
             ("ctrl+c", "quit", "Quit"),
         ]
@@ -137,6 +144,9 @@ class LinregApp(App):
         self._frozen = False  # gc.freeze() done
         self.engine = None
         self.status_line = None  # set on mount
+        self._told: set[str] = set()  # diagnoses already told for this run
+        self._view_chosen = False  # v was pressed: the fit view stays as chosen for every data source
+        self._in_form = False  # the keys are in the form (told once when it is entered)
         self._tty_attrs = terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
 
     # --------------------------------------------------------------- layout
@@ -271,14 +281,20 @@ class LinregApp(App):
             self._frozen = True
         self._accepted = self._sent
         self.data.start(message.setup)
+        self._told.clear()
         if not self._keep_log:  # a new experiment starts a new log; a restart after a failure keeps it
             self.log_view.clear()
             self._log_pending.clear()
         self._keep_log = False
         s = message.setup
+        if not self._view_chosen:  # real data: the view whose line fits the points (the tutorial's misses them)
+            self.fit_chart.view = "tutorial" if s.true_weights is not None else "partial"
         self._log(f"# {s.source}: {s.n_train} training samples, {len(s.feature_names)} features, "
                   f"{s.batches_per_epoch} batches an epoch",
-                  f"# each line's loss: the sum of the epoch's {s.batches_per_epoch} batch losses, as the tutorial logs it")
+                  f"# each line's loss: the sum of the epoch's {s.batches_per_epoch} batch losses, as the tutorial logs it"
+                  + (" (on the standardized target)" if self._accepted.data.standardize_target else ""),
+                  f"# least squares on the training samples: R² {num(s.ls_r2)}, mse {num(s.ls_mse)} (the best a "
+                  "linear fit does)")
         for notice in s.notices:
             self._log(f"# note: {notice}")
             self.notify(notice, title="note", markup=False)
@@ -287,6 +303,7 @@ class LinregApp(App):
     @_unless_closing
     def on_engine_state(self, message: EngineState) -> None:
         if message.reason == "continued":
+            self._told.discard("not_converged")  # the new end is judged afresh
             self._log(f"# continued in the same run folder, up to {self.data.target_epochs} epochs")
         self._reported = (message.state, message.reason)
         if self._awaiting is None:
@@ -316,10 +333,13 @@ class LinregApp(App):
         """A new diagnosis (oscillating, stalled, not converged) is said once: a log line per cause, a notice."""
         if now is None or now["kind"] == "diverged" or (before is not None and before["kind"] == now["kind"]):
             return
+        if now["kind"] in self._told:  # once a run: a stall that comes back after an improvement is not news
+            return
+        self._told.add(now["kind"])
         headline, causes = diagnosis_headline(now), diagnosis_lines(now, app=True)
         self._log(f"# ⚠ {headline}", *(f"#   → {c}" for c in causes))
-        self.notify("\n".join([headline, *(f"→ {c}" for c in causes[:2])]), title=KIND_WORDS[now["kind"]],
-                    severity="warning", timeout=12, markup=False)
+        self.notify(f"{headline.split(':')[0]}. Why, and what to try: the log (5).", title=KIND_WORDS[now["kind"]],
+                    severity="warning", timeout=8, markup=False)
 
     @_unless_closing
     def on_run_ended(self, message: RunEnded) -> None:
@@ -330,12 +350,15 @@ class LinregApp(App):
             causes = diagnosis_lines(self.data.diagnosis, app=True) if self.data.diagnosis else []
             text = divergence_text(div)
             self._log(f"# {text}", *(f"#   → {c}" for c in causes))
-            self.notify("\n".join([text, *(f"→ {c}" for c in causes[:2])]), title="diverged", severity="error",
-                        timeout=12, markup=False)
+            self.notify(f"{text}. Why, and what to try: the log (5).", title="diverged", severity="error",
+                        timeout=10, markup=False)
         else:
             self._tell_diagnosis(before, self.data.diagnosis)
+            train = message.summary["metrics"]["train"]
+            best = message.summary["least_squares"]["metrics"]
             self._log(f"# {OUTCOME_WORDS.get(message.status, message.status)} after {message.summary['epochs']} "
-                      f"epochs, {message.summary['steps']} steps")
+                      f"epochs, {message.summary['steps']} steps: R² {num(train['r2'])} (least squares "
+                      f"{num(best['r2'])})")
         self._mark_dirty()
 
     @_unless_closing
@@ -360,6 +383,7 @@ class LinregApp(App):
     @_unless_closing
     def on_engine_refused(self, message: EngineRefused) -> None:
         self.config = self._sent = self._accepted  # the previous data and settings stay in use
+        self.form.show_source(self.config.data.csv is not None)
         self.form.show_error(message.field, message.message)
         self.notify(message.message, title=FIELDS[message.field].label if message.field in FIELDS else "refused",
                     severity="error", timeout=8, markup=False)
@@ -394,7 +418,9 @@ class LinregApp(App):
 
     def flush_log(self) -> None:
         if self._log_pending:
-            self.log_view.write_lines(list(self._log_pending))
+            shown = self.log_view.scrollable_content_region.width
+            width = shown - 1 if shown > 20 else 78  # (a log not on screen: tests read it)
+            self.log_view.write_lines(wrap_lines(self._log_pending, width))
             self._log_pending.clear()
 
     def _mark_dirty(self) -> None:
@@ -445,6 +471,12 @@ class LinregApp(App):
         nothing. The engine ignores a command that no longer applies when it arrives, so a key pressed
         just as the state changes is harmless."""
         state = self.run_state
+        if self._editing() and action in OWN_ACTIONS:  # a field has the keys: only ours that work there show
+            return True if action in EDIT_ACTIONS else False
+        if action == "leave_form":
+            return False
+        if action == "help_in_field":
+            return False  # (F1 still works: action_help is bound to it through help_in_field only in a field)
         if action in ("toggle_run", "step", "epoch") and self.form.errors and state != "running":
             return None  # a refused value blocks starting
         if action in RUN_COMMANDS:
@@ -516,6 +548,7 @@ class LinregApp(App):
     def action_cycle_view(self) -> None:
         chart = self.fit_chart
         chart.view = VIEWS[(VIEWS.index(chart.view) + 1) % len(VIEWS)]
+        self._view_chosen = True
         chart.dirty = True
         self.notify(f"fit view: {chart.view}", timeout=2, markup=False)
 
@@ -542,10 +575,51 @@ class LinregApp(App):
         chart.dirty = True
 
     def action_edit(self) -> None:
+        self.form.display = True
         self.form.focus_first()
 
     def action_leave_form(self) -> None:
+        """Escape: the field gets back the value it had when it was entered, and the keys go back to the app."""
+        restored = self.form.restore_focused()
+        if restored:
+            self.notify(f"{restored}: restored", timeout=3, markup=False)
         self.set_focus(None)
+
+    def _editing(self) -> bool:
+        focused = self.focused if self.screen is self.main_screen else None
+        return focused is not None and focused in self.form.query(Input)
+
+    def on_descendant_focus(self, event) -> None:
+        """Tab (or a click) put the keys in a field: say so, once each time the form is entered."""
+        if self.screen is not self.main_screen or not isinstance(event.widget, Input):
+            return
+        if not self._in_form:
+            self._in_form = True
+            label = FIELDS[event.widget.id.removeprefix("field-")].label
+            self.notify(f"editing {label}: keys now type into the form. Enter applies, Tab moves on, Escape "
+                        "restores the field and goes back to the charts.", timeout=5, markup=False)
+        self.refresh_bindings()
+
+    def on_descendant_blur(self, event) -> None:
+        if self.screen is self.main_screen and isinstance(event.widget, Input):
+            self.call_after_refresh(self._after_blur)
+
+    def _after_blur(self) -> None:
+        if not self._editing():
+            self._in_form = False
+        self.refresh_bindings()
+
+    def action_toggle_form(self) -> None:
+        """f: hide the form so the charts take the whole width (e or Tab bring it back)."""
+        self.form.display = not self.form.display
+        self._mark_dirty()
+
+    def action_scroll_panel(self, how: str) -> None:
+        """Page Up/Down, Home, End: scroll the log (or the table) shown."""
+        target = self.log_view if self._panel == "log" or self._all_panels_shown() else \
+            self.query_one(ParamsTable) if self._panel == "table" else None
+        if target is not None:
+            getattr(target, f"scroll_{how}")(animate=False)
 
     def action_panel(self, name: str) -> None:
         """1–5: on a small terminal, show that panel; on a large one, zoom it to the whole area (the same key
@@ -590,6 +664,9 @@ class LinregApp(App):
     def action_retry_save(self) -> None:
         self._send("retry_save")
 
+    def action_help_in_field(self) -> None:
+        self.action_help()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(key_table(self.BINDINGS)))
 
@@ -632,6 +709,7 @@ class LinregApp(App):
             return
         lr_only = config.replace(lr=self.config.train.lr) == self.config
         self.config = config
+        self.form.show_source(config.data.csv is not None)
         self._refresh_status()  # the new setting shows at once, not at the next chart tick
         if self.engine is None:
             if self._failed_with is not None and self.run_state != "loading":  # failed twice: try the new settings
@@ -652,11 +730,35 @@ class LinregApp(App):
                 yield SystemCommand(description, f"key: {key}", lambda a=action: self.run_action(a))
 
 
+OWN_ACTIONS = {b.action.split("(")[0] for b in LinregApp.BINDINGS}
+
+
+def wrap_lines(lines, width: int) -> list[str]:
+    """Lines longer than the log is wide, wrapped at spaces (Log cuts them); a comment's continuation lines
+    keep its `#` and indent under its text."""
+    import textwrap
+
+    out = []
+    width = max(width, 20)
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = line[:len(line) - len(line.lstrip("# →⚠"))]
+        indent = ("#" + " " * (len(lead) - 1)) if line.startswith("#") else "  "
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False,
+                             break_long_words=False) or [line]  # a path stays whole (the log scrolls sideways)
+    return out
+
+
 def key_table(bindings) -> list[tuple[str, str]]:
     """(keys as a person reads them, description) for the help screen and the command palette."""
     def shown(keys: str) -> str:
         return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
-    return [(shown(b.key), b.description) for b in bindings]
+    merged: dict[str, list[str]] = {}  # description -> keys (? and F1 are both Help)
+    for b in bindings:
+        merged.setdefault(b.description, []).append(shown(b.key))
+    return [(" ".join(keys), description) for description, keys in merged.items()]
 
 
 def make_app(config: Config | None = None, in_thread: bool = False, runs_dir: str | None = None) -> LinregApp:

@@ -28,7 +28,7 @@ def divergence_text(div) -> str:
     d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "loss", "lr")}
     loss = d["loss"] if d["loss"] is not None else math.nan  # strict JSON turned a non-finite loss into null
     what = "became " + str(loss) if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-    return f"diverged at epoch {d['epoch']:03d}, step {d['batch']} of the epoch: the loss {what}"
+    return f"diverged at epoch {d['epoch']:03d}, in its batch {d['batch'] + 1}: the loss {what}"
 
 
 KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "stalled",

@@ -121,26 +121,54 @@ async def test_loss_optimizer_feature_view_and_log_keys(app_factory):
         await wait_until(pilot, lambda: app.run_state == "idle" and app.data.setup.sample_y != [], what="new data")
 
 
-async def test_refused_value_says_why_and_blocks_start(app_factory):
+async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behind_blocks_start(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.press("e")
         field = app.query_one("#field-lr", Input)
         field.focus()
+        await pilot.pause()
         field.value = ""
-        await pilot.press(*"abc")
-        await pilot.press("enter", "escape")
+        await pilot.press(*"abc", "enter")
         error = str(app.query_one("#error-lr").render())
         assert "greater than 0" in error and "'abc' is not a number" in error
+        assert app.config.train.lr == 0.03
+        await pilot.press("escape")  # the value the field had comes back, and the keys go back to the app
+        assert field.value == "0.03" and "lr" not in app.form.errors and app.focused is None
+        field.focus()
+        await pilot.pause()
+        field.value = "abc"
+        app.set_focus(None)  # left by a click elsewhere: the refused text stays, and blocks starting
+        await pilot.pause()
         assert app.check_action("toggle_run", ()) is None
         await pilot.press("space")
         await pilot.pause(0.2)
         assert app.run_state == "idle" and app.config.train.lr == 0.03
         field.focus()
+        await pilot.pause()
         field.value = "0.1"
-        await pilot.press("enter", "escape")
-        assert app.check_action("toggle_run", ()) is True and app.config.train.lr == 0.1
+        await pilot.press("enter", "escape")  # Enter applied it: Escape keeps it
+        assert field.value == "0.1" and app.check_action("toggle_run", ()) is True and app.config.train.lr == 0.1
+
+
+async def test_keys_typed_after_tab_are_announced_and_never_replace_the_value(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("e")  # the first field: the CSV path (empty for the tutorial)
+        await pilot.pause()
+        assert any("keys now type into the form" in n.message for n in app._notifications)
+        field = app.focused
+        await pilot.press("tab")
+        await pilot.pause()
+        lr_like = app.focused
+        before = lr_like.value
+        await pilot.press("r")  # the reset key, typed into a field: added to the value, not over it
+        assert lr_like.value == before + "r" and app.run_state == "idle"
+        shown = {ab.binding.action for ab in app.screen.active_bindings.values() if ab.binding.show}
+        assert shown == {"leave_form", "help_in_field"}  # the footer in a field: only keys that work there
+        await pilot.press("escape")
+        assert lr_like.value == before and field is not lr_like
 
 
 async def test_bad_csv_keeps_the_previous_data(app_factory, tmp_path):
@@ -158,13 +186,14 @@ async def test_bad_csv_keeps_the_previous_data(app_factory, tmp_path):
         assert app.data.setup.source == "synthetic" and len(app.data.setup.sample_y) == 500
 
 
-async def test_diverged_run_says_where_and_suggests_a_smaller_rate(app_factory):
+async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_factory):
     app = app_factory(loss="mse", lr=10)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("space")
         await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
-        assert "diverged at epoch 000" in log_text(app) and "smaller learning rate, e.g. 1" in log_text(app)
+        text = " ".join(log_text(app).split())  # (long lines are wrapped)
+        assert "diverged at epoch 000" in text and "lr 10 is too large" in text and "try lr 0." in text
         for panel in ("1", "2", "3"):
             await pilot.press(panel)
             await pilot.pause(0.2)
@@ -300,3 +329,75 @@ async def test_keys_that_set_a_field_say_what_they_set(app_factory):
         shown = [n.message for n in app._notifications]
         assert "loss: mse (the run starts over)" in shown and "optimizer: momentum (the run starts over)" in shown
         assert "seed: 1 (new data)" in shown
+
+
+async def test_a_stalled_run_is_named_in_the_status_the_log_and_a_notice(app_factory):
+    app = app_factory(lr=5)  # MAE at lr 5 on the tutorial: the loss sits near 75 instead of falling
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await finish_run(pilot)
+        await pilot.pause(0.3)
+        assert "FINISHED · stalled" in str(app.query_one("#status").render())
+        text = " ".join(log_text(app).split())
+        assert "⚠ stalled by epoch" in text and "lr 5 is too large: try lr" in text
+        assert any(n.title == "stalled" for n in app._notifications)
+
+
+async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{2 * i + 1}\n" for i in range(20)))
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        form = app.query_one(ParameterForm)
+        shown = lambda name: form.query_one(f"#field-{name}").display and form.query_one(f"#field-{name}").styles.display != "none"
+        assert shown("weights") and shown("csv") and not shown("target")
+        field = form.query_one("#field-csv", Input)
+        field.focus()
+        await pilot.pause()
+        field.value = str(csv)
+        await pilot.press("enter", "escape")
+        await wait_until(pilot, lambda: app.data.setup.source != "synthetic", what="the CSV data")
+        assert shown("target") and shown("features") and not shown("weights") and not shown("noise")
+        assert app.fit_chart.view == "partial"  # the honest view for real data: the line fits the points
+        await pilot.press("4")
+        await pilot.pause(0.5)
+        table = app.query_one(ParamsTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert "true" not in labels and "|Δlstsq|" in labels
+
+
+async def test_f_hides_the_form_and_the_page_keys_scroll_the_log(app_factory):
+    app = app_factory(epochs=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        form = app.query_one(ParameterForm)
+        width = app.fit_chart.size.width
+        await pilot.press("f")
+        await pilot.pause()
+        assert not form.display and app.fit_chart.size.width > width + 20
+        await finish_run(pilot)
+        await pilot.press("5")
+        await wait_until(pilot, lambda: app.log_view.line_count > 60, what="the log lines")
+        await pilot.pause(0.3)
+        log = app.query_one(Log)
+        await pilot.press("home")
+        await pilot.pause()
+        assert log.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert log.scroll_y > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y
+        await pilot.press("e")  # editing brings the form back
+        await pilot.pause()
+        assert form.display
+
+
+def test_the_params_chart_draws_distances_for_many_or_mixed_scale_parameters():
+    from tui.widgets.params_chart import _needs_relative
+
+    assert not _needs_relative([8.1, 2, 2, 4, 1.1])  # the tutorial: values
+    assert _needs_relative([0.001, 10.7, 1.0, -399])  # a bias on its own scale
+    assert _needs_relative([1.0] * 11)  # 11 series: the farthest six, as distances

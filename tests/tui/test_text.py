@@ -11,7 +11,7 @@ def test_divergence_reads_the_same_from_the_trainer_and_from_the_json_summary():
     div = Divergence(epoch=0, batch=3, step=3, loss=3.89e9, reason="exploding", lr=10.0)
     as_json = {"epoch": 0, "batch": 3, "step": 3, "loss": 3.89e9, "lr": 10.0}
     assert divergence_text(div) == divergence_text(as_json)
-    assert "epoch 000, step 3" in divergence_text(div) and "exploded to 3.89e+09" in divergence_text(div)
+    assert "epoch 000, in its batch 4" in divergence_text(div) and "exploded to 3.89e+09" in divergence_text(div)
     assert "the loss became nan" in divergence_text({**as_json, "loss": None})  # strict JSON's null
 
 

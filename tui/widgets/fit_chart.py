@@ -6,10 +6,15 @@
 """
 from __future__ import annotations
 
+import os
+
 from tui.text import line_label
 from tui.widgets.chart import SCATTER_POINTS, Chart, clean
 
 VIEWS = ("tutorial", "partial", "predicted")
+# Without colour every series is drawn alike, so weight carries it: light dots for the samples, solid blocks
+# for the fitted line (the one thing to watch); in colour, the line's colour does that.
+SAMPLE_MARKER, FIT_MARKER = ("·", "█") if os.environ.get("NO_COLOR") else ("•", "x")
 
 
 class FitChart(Chart):
@@ -31,9 +36,9 @@ class FitChart(Chart):
         if self.view == "predicted":
             px = [sum(wj * xj for wj, xj in zip(w, row)) + b for row in setup.sample_x]
             cx, cy = clean(px, setup.sample_y, SCATTER_POINTS)
-            plt.scatter(cx, cy, marker="•", label="samples")
+            plt.scatter(cx, cy, marker=SAMPLE_MARKER, label="samples")
             lo, hi = (min(cy), max(cy)) if cy else (0, 1)
-            plt.plot([lo, hi], [lo, hi], marker="x", label="ŷ = y")
+            plt.plot([lo, hi], [lo, hi], marker=FIT_MARKER, label="ŷ = y")
             self.set_title(plt, f"predicted vs actual {setup.target_name} (all features)")
             plt.xlabel("predicted")
             return
@@ -45,13 +50,14 @@ class FitChart(Chart):
             ys = setup.sample_y
             title = f"{setup.target_name} vs {name} (tutorial view)"
         cx, cy = clean(xs, ys, SCATTER_POINTS)
-        plt.scatter(cx, cy, marker="•", label="samples")
+        plt.scatter(cx, cy, marker=SAMPLE_MARKER, label="samples")
         if cx:
             lo, hi = min(cx), max(cx)
             if setup.true_weights is not None:
                 tw, tb = setup.true_weights[i], setup.true_bias
                 plt.plot([lo, hi], [lo * tw + tb, hi * tw + tb], marker="+", label="true")
             if i < len(w):  # drawn last: on top of the true line
-                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker="x", label=f"fit {line_label(w[i], b)}")
+                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker=FIT_MARKER,
+                         label=f"fit {line_label(w[i], b)}")
         self.set_title(plt, f"{title}  [{i + 1}/{d}]", label_width=6)  # plotext's own short y ticks
         plt.xlabel(name)

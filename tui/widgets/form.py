@@ -16,13 +16,17 @@ from textual.widgets import Input, Label, Static
 
 from linreg_core.config import FIELDS
 
+# The data source's own fields come first: the CSV path (typing one switches to CSV data, emptying it goes
+# back to synthetic data), then either the CSV's columns or the synthetic draw's settings, never both.
 GROUPS = {
-    "experiment": ("weights", "bias", "samples", "noise", "seed", "test_fraction", "standardize"),
+    "data": ("csv", "target", "features", "weights", "bias", "samples", "noise"),
+    "preparation": ("seed", "test_fraction", "standardize", "standardize_target"),
     "training": ("lr", "batch_size", "epochs", "loss", "optimizer", "schedule", "l1", "l2", "patience",
                  "tolerance"),
-    "CSV data": ("csv", "target", "features"),
     "engine": ("init_params", "grads", "shuffle", "dtype", "device"),
 }
+CSV_ONLY = ("target", "features")
+SYNTHETIC_ONLY = ("weights", "bias", "samples", "noise")
 
 
 class FieldValidator(Validator):
@@ -53,20 +57,49 @@ class ParameterForm(VerticalScroll):
         self._initial = options
         self.errors: dict[str, str] = {}
         self._refused: dict[str, str] = {}  # field -> text the engine refused; sticky until the text changes
+        self._before: dict[str, str] = {}  # input id -> its value when it was last entered
 
     def compose(self) -> ComposeResult:
         for group, names in GROUPS.items():
-            yield Static(group, classes="form-group")
+            yield Static(group, classes="form-group", id=f"group-{group}")
             for name in names:
                 f = FIELDS[name]
-                yield Label(f.label, classes="form-label")
+                only = "csv-only" if name in CSV_ONLY else "synthetic-only" if name in SYNTHETIC_ONLY else ""
+                yield Label(f.label, classes=f"form-label {only}")
                 placeholder = "|".join(f.choices) if f.choices else ("yes|no" if f.kind == "bool" else "")
+                placeholder = {"csv": "none: synthetic data", "target": "the last column",
+                               "features": "all but the target"}.get(name, placeholder)
                 suggester = SuggestFromList(f.choices or (("yes", "no") if f.kind == "bool" else ()),
                                             case_sensitive=False) if (f.choices or f.kind == "bool") else None
                 yield Input(self._initial.get(name, ""), id=f"field-{name}", placeholder=placeholder or f.help,
                             validators=[FieldValidator(name)], valid_empty=f.optional, suggester=suggester,
-                            tooltip=f.help, validate_on=["changed", "submitted", "blur"])
+                            tooltip=f.help, validate_on=["changed", "submitted", "blur"], classes=only,
+                            select_on_focus=False)  # a key typed after Tab adds to the value, never replaces it
                 yield Label("", id=f"error-{name}", classes="form-error", markup=False)  # quotes user text
+
+    def on_mount(self) -> None:
+        self.show_source(bool(self._initial.get("csv")))
+
+    def show_source(self, csv: bool) -> None:
+        """Show the fields of the data source in use (the CSV's columns, or the synthetic draw's settings)."""
+        self.set_class(csv, "source-csv")
+        self.query_one("#group-data", Static).update("data: CSV file" if csv else "data: synthetic")
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, Input):
+            self._before[event.widget.id] = event.widget.value  # Escape gives this back
+
+    def restore_focused(self) -> str | None:
+        """Escape in a field: the value it had when it was entered comes back. Returns the field's label."""
+        widget = self.screen.focused
+        if not isinstance(widget, Input) or widget.id not in self._before:
+            return None
+        before = self._before[widget.id]
+        if widget.value != before:
+            widget.value = before
+            self._show(widget, widget.validate(before))
+            return FIELDS[self._field_of(widget)].label
+        return None
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._show(event.input, event.validation_result)
@@ -99,12 +132,14 @@ class ParameterForm(VerticalScroll):
         self._show(widget, result)
         name = self._field_of(widget)
         if name not in self.errors and name not in self._refused:
+            self._before[widget.id] = widget.value  # Escape from here on gives this back
             self.post_message(self.Applied(name, widget.value))
 
     def set_value(self, name: str, text: str) -> None:
         """Change a field from code (keys such as lr ×2); validated like typing."""
         widget = self.query_one(f"#field-{name}", Input)
         widget.value = text
+        self._before[widget.id] = text
         self._show(widget, widget.validate(text))
 
     def show_error(self, name: str, message: str) -> None:

@@ -12,8 +12,18 @@ MAX_ROWS = 200
 class ParamsTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        self._columns = self.add_columns("param", "true", "learned", "lstsq", "|Δtrue|", "|Δlstsq|")
-        self._rows_for = None  # (setup, names) the rows were built for
+        self._rows_for = None  # the setup the rows were built for
+        self._with_true = None  # the columns have true values (synthetic data); CSV data has none
+
+    def _columns_for(self, with_true: bool) -> None:
+        """True and |Δtrue| only when the data have true values: a CSV table keeps its width for the rest."""
+        if with_true == self._with_true:
+            return
+        self.clear(columns=True)
+        names = ("param", "true", "learned", "lstsq", "|Δtrue|", "|Δlstsq|") if with_true else \
+            ("param", "learned", "lstsq", "|Δlstsq|")
+        self._columns = self.add_columns(*names)
+        self._with_true = with_true
 
     def show(self, data) -> None:
         setup = data.setup
@@ -22,10 +32,17 @@ class ParamsTable(DataTable):
         names = param_names(setup.feature_names)[:MAX_ROWS]
         learned = list(data.weights) + [data.bias]
         ls = list(setup.ls_weights) + [setup.ls_bias]
-        true = list(setup.true_weights) + [setup.true_bias] if setup.true_weights is not None else [None] * len(ls)
-        rows = [(num(t), num(l), num(o), _err(None if t is None else abs(l - t)), _err(abs(l - o)))
-                for t, l, o in zip(true, learned, ls)][:MAX_ROWS]
+        with_true = setup.true_weights is not None
+        true = list(setup.true_weights) + [setup.true_bias] if with_true else [None] * len(ls)
+        if with_true:
+            rows = [(num(t), num(l), num(o), _err(abs(l - t)), _err(abs(l - o))) for t, l, o in zip(true, learned, ls)]
+            changing = (2, 4, 5)  # learned and the errors
+        else:
+            rows = [(num(l), num(o), _err(abs(l - o))) for l, o in zip(learned, ls)]
+            changing = (1, 3)
+        rows = rows[:MAX_ROWS]
         if self._rows_for is not setup:  # a new experiment: new rows
+            self._columns_for(with_true)
             self.clear()
             for i, (name, cells) in enumerate(zip(names, rows)):
                 # Text: "w[x0]" is no markup
@@ -35,7 +52,7 @@ class ParamsTable(DataTable):
         # while training only learned values and errors change: update those cells, not the whole table
         # (clearing and refilling it every tick was a tenth of the UI thread's time on a large terminal)
         for i, cells in enumerate(rows):
-            for column in (2, 4, 5):
+            for column in changing:
                 self.update_cell(str(i), self._columns[column], Text(cells[column - 1], justify="right"),
                                  update_width=True)
 
