@@ -125,8 +125,11 @@ def stable_lr(facts: DataFacts, batch_size: int) -> float:
     return 1.0 / (facts.curvature + facts.trace / max(batch_size, 1))
 
 
+LR_MAX = 1000.0  # the largest --lr accepted (config.py): never suggest more
+
+
 def round_lr(lr: float) -> float:
-    return float(f"{lr:.2g}")
+    return min(float(f"{lr:.2g}"), LR_MAX)
 
 
 def causes(facts: DataFacts, kind: str, *, lr: float, loss: str, optimizer: str, batch_size: int, steps: int,
@@ -150,9 +153,12 @@ def causes(facts: DataFacts, kind: str, *, lr: float, loss: str, optimizer: str,
     travel = max(abs(a - c) for a, c in zip((*w_opt, b_opt), (*w0, b0)))
     reach = lr * steps
     travel_lr = round_lr(2 * travel / max(steps, 1))  # enough to get there in half the run
-    if bounded and kind != DIVERGED and travel > 0.5 * reach:
+    scales_first = bool(found)  # unscaled features explain a bounded run's slowness too: standardize first
+    if bounded and kind != DIVERGED and not scales_first and travel > 0.75 * reach and travel_lr > lr:
+        reachable = 2 * travel / max(steps, 1) <= LR_MAX  # else no accepted lr covers it: only scaling helps
         found.append(Cause("target_scale", "lr" if target_standardized else "standardize_target", {
-            "travel": travel, "reach": reach, "lr": lr, "suggested_lr": travel_lr, "optimizer": optimizer,
+            "travel": travel, "reach": reach, "lr": lr, "suggested_lr": travel_lr if reachable else None,
+            "optimizer": optimizer,
             "loss": loss}))
     if loss == "mse" and optimizer not in BOUNDED_STEP_OPTIMIZERS:
         limit = stable_lr(facts, batch_size)
@@ -165,10 +171,13 @@ def causes(facts: DataFacts, kind: str, *, lr: float, loss: str, optimizer: str,
             # the flattest direction's error shrinks by (1 − 2·lr·λ_min) a step: 100× needs ln(100)/(2·lr·λ_min)
             rate = 2 * max(lr, suggested) * facts.flattest
             needed = math.log(100) / rate if rate > 0 else math.inf
-            found.append(Cause("more_epochs", "epochs", {
-                "steps": steps, "steps_needed": needed, "standardized": standardized, "condition": facts.curvature / max(facts.flattest, 1e-300),
-                "epochs_needed": math.ceil(needed / steps_per_epoch) if math.isfinite(needed) else None}))
-    elif lr > travel_lr and (kind in (DIVERGED, OSCILLATING) or (kind == STALLED and lr > 10 * travel_lr)):
+            condition = facts.curvature / max(facts.flattest, 1e-300)
+            if condition > 100 and math.isfinite(needed) and needed > steps:
+                found.append(Cause("more_epochs", "epochs", {
+                    "steps": steps, "steps_needed": needed, "standardized": standardized, "condition": condition,
+                    "epochs_needed": math.ceil(needed / steps_per_epoch)}))
+    elif lr > travel_lr and (kind in (DIVERGED, OSCILLATING)
+                             or (kind in (STALLED, NOT_CONVERGED) and lr > 10 * travel_lr)):
         found.append(Cause("step_too_large", "lr", {"lr": lr, "suggested_lr": min(travel_lr, round_lr(lr / 10))}))
     if not found:
         found.append(Cause("more_epochs", "epochs", {"steps": steps}))

@@ -74,11 +74,14 @@ def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
         elif name == "target_scale":
             who = (f"{OPTIMIZER_NAMES.get(v['optimizer'], v['optimizer'])} moves each parameter about lr a step"
                    if v["optimizer"] in ("adam", "adagrad", "rmsprop") else
-                   f"{v['loss'].upper()}'s gradient is bounded, so each step moves a parameter at most about lr")
-            fix = ("raise lr" if c["advice"] == "lr" else
-                   f"standardize the target ({option('standardize-target')}) or raise lr")
+                   f"{'MAE' if v['loss'] == 'mae' else 'Huber'}'s gradient is bounded, so each step moves a parameter at most about lr")
+            raise_lr = f"raise lr to about {_lr(v['suggested_lr'])}" if v.get("suggested_lr") else \
+                "more epochs (no accepted lr covers it)"
+            fix = (raise_lr if c["advice"] == "lr" else
+                   f"standardize the target ({option('standardize-target')})"
+                   + (f" or {raise_lr}" if v.get("suggested_lr") else ""))
             lines.append(f"{who}: the whole run reaches about {v['reach']:.3g}, but the optimum lies "
-                         f"{v['travel']:.3g} away (the target's scale): {fix} to about {_lr(v['suggested_lr'])}")
+                         f"{v['travel']:.3g} away (the target's scale): {fix}")
         elif name == "step_too_large":
             limit = (f" (the largest stable step for this data's curvature is about {v['stable_lr']:.2g})"
                      if "stable_lr" in v else "")

@@ -161,3 +161,13 @@ def test_the_stable_rate_is_the_gradient_descent_limit_on_full_batches():
     limit = diagnosis.stable_lr(facts, 500)
     assert 1 / (facts.curvature + facts.trace / 500) == limit
     assert math.isfinite(limit) and 0.5 < limit < 1.0  # [X 1] of N(0,1) columns: λ_max ≈ 1.1-1.3
+
+
+def test_no_advice_asks_for_a_rate_beyond_what_lr_accepts(tmp_path):
+    g = torch.Generator().manual_seed(5)
+    X = torch.randn(100, 2, generator=g).double()
+    y = X @ torch.tensor([2.0, 3.0], dtype=torch.float64) + 1e6
+    t = _finish({"csv": _write_csv(tmp_path / "big.csv", X, y, ["a", "b", "y"])})
+    target = next(c for c in t.diagnosis.causes if c.name == "target_scale")
+    assert target.advice == "standardize_target" and target.values["suggested_lr"] is None
+    assert all((c.values.get("suggested_lr") or 0) <= 1000 for c in t.diagnosis.causes)

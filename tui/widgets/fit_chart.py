@@ -38,7 +38,7 @@ class FitChart(Chart):
             cx, cy = clean(px, setup.sample_y, SCATTER_POINTS)
             plt.scatter(cx, cy, marker=SAMPLE_MARKER, label="samples")
             lo, hi = (min(cy), max(cy)) if cy else (0, 1)
-            plt.plot([lo, hi], [lo, hi], marker=FIT_MARKER, label="ŷ = y")
+            _line(plt, [lo, hi], [lo, hi], FIT_MARKER, "ŷ = y")
             self.set_title(plt, f"predicted vs actual {setup.target_name} (all features)")
             plt.xlabel("predicted")
             return
@@ -55,9 +55,16 @@ class FitChart(Chart):
             lo, hi = min(cx), max(cx)
             if setup.true_weights is not None:
                 tw, tb = setup.true_weights[i], setup.true_bias
-                plt.plot([lo, hi], [lo * tw + tb, hi * tw + tb], marker="+", label="true")
+                _line(plt, [lo, hi], [lo * tw + tb, hi * tw + tb], "+", "true")
             if i < len(w):  # drawn last: on top of the true line
-                plt.plot([lo, hi], [lo * w[i] + b, hi * w[i] + b], marker=FIT_MARKER,
-                         label=f"fit {line_label(w[i], b)}")
+                _line(plt, [lo, hi], [lo * w[i] + b, hi * w[i] + b], FIT_MARKER, f"fit {line_label(w[i], b)}")
         self.set_title(plt, f"{title}  [{i + 1}/{d}]", label_width=6)  # plotext's own short y ticks
         plt.xlabel(name)
+
+
+def _line(plt, xs, ys, marker: str, label: str) -> None:
+    """A straight line, through clean() like every series: parameters of a diverging run put its ends beyond
+    what plotext can draw (its legend then failed with an IndexError, and the whole chart with it)."""
+    cx, cy = clean(xs, ys, 2)
+    if len(cx) == 2:
+        plt.plot(cx, cy, marker=marker, label=label)
