@@ -31,7 +31,9 @@ class ParamsChart(Chart):
         bpe = max(setup.batches_per_epoch, 1)
         relative = _needs_relative(truth)
         if relative:
-            effect = _effect(setup, optimum)
+            if getattr(self, "_effect_for", (None,))[0] is not setup:  # means and sds once per experiment,
+                self._effect_for = (setup, _effect(setup, optimum))  # not at every redraw on the UI thread
+            effect = self._effect_for[1]
             off = effect(now)
             far = sorted(range(len(names)), key=lambda i: -abs(off[i]))
             shown = sorted(far[:MAX_RELATIVE_SERIES])
