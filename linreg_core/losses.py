@@ -2,8 +2,9 @@
 
 Each loss has two forms over a batch of m samples:
 - value(pred, y): the formula as written, for autograd mode and tests. pred, y: (m, 1).
-- value_and_grad(d, m): the fast analytic form. d = pred - y, (m, 1), is consumed (changed in place).
-  Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). For MAE every operation and its order is the
+- value_and_grad(d, m, lanes=False): the fast analytic form. d = pred - y, (m, 1), is consumed (changed in
+  place). Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). With lanes, d is (m, K), one column per
+  lane of a race, and the loss is (K,): the same operations, summed per column. For MAE every operation and its order is the
   one autograd performs on the tutorial's `sum(|ŷ − y|) / len(y)`, so the two agree bit for bit.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ HUBER_DELTA = 1.0
 class Loss(NamedTuple):
     name: str
     value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    value_and_grad: Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+    value_and_grad: Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
 
 def _one_over(m: int, like: torch.Tensor) -> torch.Tensor:
@@ -37,29 +38,33 @@ def mae_value(pred, y):
     return torch.sum(abs(pred - y.reshape(pred.shape))) / len(y)
 
 
-def mae_value_and_grad(d, m):
+def _sum(t: torch.Tensor, lanes: bool) -> torch.Tensor:
+    return t.sum(0) if lanes else t.sum()
+
+
+def mae_value_and_grad(d, m, lanes=False):
     g = d.sgn().mul_(_one_over(m, d))  # sign(ŷ − y) / m
-    return d.abs_().sum().div_(m), g
+    return _sum(d.abs_(), lanes).div_(m), g
 
 
 def mse_value(pred, y):
     return torch.sum((pred - y.reshape(pred.shape)) ** 2) / len(y)
 
 
-def mse_value_and_grad(d, m):
+def mse_value_and_grad(d, m, lanes=False):
     g = d.mul(2).mul_(_one_over(m, d))  # 2 (ŷ − y) / m
-    return d.square_().sum().div_(m), g
+    return _sum(d.square_(), lanes).div_(m), g
 
 
 def huber_value(pred, y):
     return torch.nn.functional.huber_loss(pred, y.reshape(pred.shape), reduction="sum", delta=HUBER_DELTA) / len(y)
 
 
-def huber_value_and_grad(d, m):
+def huber_value_and_grad(d, m, lanes=False):
     g = d.clamp(-HUBER_DELTA, HUBER_DELTA).mul_(_one_over(m, d))  # clip(ŷ − y, ±δ) / m
     a = d.abs_()
     per = torch.where(a < HUBER_DELTA, 0.5 * a * a, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
-    return per.sum().div_(m), g
+    return _sum(per, lanes).div_(m), g
 
 
 LOSSES: dict[str, Loss] = {

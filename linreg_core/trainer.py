@@ -12,25 +12,27 @@ from typing import Iterator
 import torch
 
 from . import diagnosis, losses, optim, reference, schedules
-from .batching import Shuffler, batch_count
+from .batching import Batches, Shuffler, batch_count
 from .config import FIELDS, Config
-from .data import split
+from .data import Split, split
 from .experiment import Experiment, prepare, resolve_device
 from .results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
 
-GATHER_PER_BATCH_ABOVE = 4_000_000  # elements of X; above this, batches are gathered one at a time
 EXPLODE_FACTOR = 1e6  # a batch loss this many times the first one (or 1) counts as divergence
 
 
 class Trainer:
-    def __init__(self, config: Config, experiment: Experiment | None = None):
+    def __init__(self, config: Config, experiment: Experiment | None = None, prepared: Split | None = None):
+        """prepared: the split of the same data, standardization, dtype and device made for another trainer (a
+        race's lanes share one), instead of making it again."""
         self.config = config
         self.experiment = experiment if experiment is not None else prepare(config)
         self.device = resolve_device(config.device)
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         tc = config.train
-        self.split = split(self.experiment.dataset, config.data.test_fraction, config.data.standardize,
-                           config.seed, self.dtype, self.device, config.data.standardize_target)
+        self.split = prepared if prepared is not None else split(
+            self.experiment.dataset, config.data.test_fraction, config.data.standardize, config.seed, self.dtype,
+            self.device, config.data.standardize_target)
         self.n_train = self.split.X_train.shape[0]
         self.notices: list[str] = []
         self.batch_size = tc.batch_size
@@ -40,12 +42,11 @@ class Trainer:
                                 f"using {self.n_train}")
         self.batches_per_epoch = batch_count(self.n_train, self.batch_size)
         self.loss = losses.get(tc.loss)
-        self._shuffler = Shuffler(self.n_train, config.seed, tc.shuffle)
         self.base_lr = tc.lr
         self._use_autograd = tc.grads == "autograd"
+        self._batches = Batches(self.split.X_train, self.split.y_train, self.batch_size,
+                                Shuffler(self.n_train, config.seed, tc.shuffle), self._use_autograd)
         self._penalized = bool(tc.l1 or tc.l2)
-        self._least_squares: tuple[tuple[float, ...], float] | None = None
-        self._facts: diagnosis.DataFacts | None = None
         self._watch = diagnosis.Watch(self.data_facts)
         self.reset()
 
@@ -66,7 +67,7 @@ class Trainer:
         self._b = torch.tensor(b0, dtype=self.dtype, device=self.device)  # ()
         self._prev = (self._w, self._b)
         self._optimizer = optim.make(self.config.train.optimizer)
-        self._shuffler.reset()
+        self._batches.reset()
         self.epoch = self.batch = self.steps = 0
         self.status = RUNNING
         self.divergence: Divergence | None = None
@@ -92,21 +93,23 @@ class Trainer:
 
     def least_squares(self) -> tuple[tuple[float, ...], float]:
         """The closed-form optimum on the training samples, in data units, from the float64 data (never the
-        training dtype's rounding of it). Computed once per trainer (it depends on the data only): at 1M × 64
+        training dtype's rounding of it). Computed once per split (it depends on the data only): at 1M × 64
         it takes a second, and every summary asks for it."""
-        if self._least_squares is None:
-            self._least_squares = reference.least_squares(*self.split.raw_train)
-        return self._least_squares
+        cache = self.split.cache
+        if "least_squares" not in cache:
+            cache["least_squares"] = reference.least_squares(*self.split.raw_train)
+        return cache["least_squares"]
 
     def data_facts(self) -> diagnosis.DataFacts:
-        """How hard the training data are to descend (diagnosis.py); computed once per trainer."""
-        if self._facts is None:
+        """How hard the training data are to descend for this loss (diagnosis.py); computed once per split."""
+        key = ("facts", self.config.train.loss)
+        cache = self.split.cache
+        if key not in cache:
             w, b = self.least_squares()
             if self.split.standardized:
                 w, b = self.split.standardizer.to_training_units(list(w), b)
-            self._facts = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b),
-                                               self.config.train.loss)
-        return self._facts
+            cache[key] = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b), self.config.train.loss)
+        return cache[key]
 
     def _diagnose(self, kind: str, progress: float | None = None) -> diagnosis.Diagnosis:
         """What was seen now, with its causes; a condition already seen keeps the epoch it was first seen at."""
@@ -163,7 +166,9 @@ class Trainer:
 
     def parameters(self) -> tuple[list[float], float]:
         """Current weights and bias in the data's units (the last finite ones after a divergence)."""
-        w, b = self.training_parameters()
+        return self._to_data_units(*self.training_parameters())
+
+    def _to_data_units(self, w: list[float], b: float) -> tuple[list[float], float]:
         return self.split.standardizer.to_data_units(w, b) if self.split.standardized else (w, b)
 
     # ------------------------------------------------------------- stepping
@@ -187,13 +192,13 @@ class Trainer:
         if self.status != RUNNING:
             raise RuntimeError(f"the run has ended ({self.status}); call reset() to start again")
         if self.batch == 0:
-            self._begin_epoch()
+            self._batches.begin_epoch()
         first, stop = self.batch, min(self.batches_per_epoch, self.batch + max(1, max_steps))
         results: list[StepResult] = []
         lr, epoch, step0 = self._lr, self.epoch, self.steps - first
         with torch.no_grad() if self._use_autograd else torch.inference_mode():
             for batch in range(first, stop):
-                xt, x, y = self._batch(batch)
+                xt, x, y = self._batches.get(batch)
                 if self._use_autograd:
                     loss, grads = self._autograd(x, y)
                 else:
@@ -220,30 +225,6 @@ class Trainer:
         self.batch += n
         self.steps += n
 
-    def _begin_epoch(self) -> None:
-        """Small data: gather the epoch's shuffled samples once, each step takes a view of its batch
-        (fewest operations per step). Large data: keep only the order and gather each batch when it is
-        used, so its rows stay in cache for both products instead of a shuffled copy of X going through
-        memory twice (measured at 1M × 64: 4.0× the memory floor epoch-wise, see benchmarks/)."""
-        order = self._shuffler.epoch_order().to(self.device)  # (n,)
-        X, y = self.split.X_train, self.split.y_train
-        if X.numel() > GATHER_PER_BATCH_ABOVE:
-            self._order = order.split(self.batch_size)  # (m,) index tensors
-            self._xs = None
-            return
-        with torch.inference_mode(not self._use_autograd):
-            Xs = X.index_select(0, order)  # (n, d)
-            self._xs = Xs.split(self.batch_size)  # views (m, d)
-            self._xts = Xs.t().split(self.batch_size, dim=1)  # the same views transposed, (d, m)
-            self._ys = y.index_select(0, order).split(self.batch_size)  # (m, 1)
-
-    def _batch(self, i: int):
-        """(xᵀ: (d, m), x: (m, d), y: (m, 1)) of batch i of this epoch."""
-        if self._xs is not None:
-            return self._xts[i], self._xs[i], self._ys[i]
-        x = self.split.X_train.index_select(0, self._order[i])
-        return x.t(), x, self.split.y_train.index_select(0, self._order[i])
-
     def _analytic(self, xbt, xb, yb):
         d = xb.mm(self._w).add_(self._b).sub_(yb)  # ŷ − y: (m, 1)
         loss, g = self.loss.value_and_grad(d, len(yb))  # g = ∂loss/∂ŷ: (m, 1)
@@ -267,10 +248,15 @@ class Trainer:
             gw = gw + tc.l1 * self._w.sign()
         return [gw, grads[1]]
 
-    def _end_epoch(self) -> EpochResult:
+    def _end_epoch(self, trained: tuple[list[float], float] | None = None,
+                   test_loss: float | None = None) -> EpochResult:
+        """trained, test_loss: the parameters as trained and the test loss when a race already has them."""
         tc = self.config.train
-        test_loss = self._test_loss()
-        weights, bias = self.parameters()
+        if trained is None:
+            test_loss = self._test_loss()
+            weights, bias = self.parameters()
+        else:
+            weights, bias = self._to_data_units(*trained)
         result = EpochResult(self.epoch, self._epoch_sum, self._epoch_sum / self.batches_per_epoch, test_loss,
                              self._lr, tuple(weights), bias, self.steps)
         if not all(math.isfinite(v) for v in (*weights, bias)):
@@ -297,6 +283,23 @@ class Trainer:
             return None
         with torch.inference_mode():
             return self.loss.value(self.split.X_test.mm(self._w) + self._b, self.split.y_test).item()
+
+    # ------------------------------------------------- driven by a race (race.py)
+    def adopt_epoch(self, w: torch.Tensor, b: torch.Tensor, loss_sum: float, trained: tuple[list[float], float],
+                    test_loss: float | None) -> EpochResult:
+        """A race's group stepped this lane through an epoch: take its parameters (w: (d, 1), b: ()), the sum
+        of its batch losses, the same parameters as python floats and its test loss, and end the epoch as
+        advance() does (schedule, patience, diagnosis)."""
+        self._w, self._b, self._epoch_sum = w, b, loss_sum
+        self._advance_counters(self.batches_per_epoch - self.batch)
+        return self._end_epoch(trained, test_loss)
+
+    def adopt_divergence(self, batch: int, loss: float, params, previous) -> StepResult:
+        """A race's group saw this lane's loss at `batch` (0-based) explode: params and previous are its
+        (w: (d, 1), b: ()) now and one step before; the last finite of them are kept, as advance() does."""
+        (self._w, self._b), self._prev = params, previous
+        self._advance_counters(batch - self.batch)
+        return self._diverge(loss)
 
     def _diverge(self, loss: float) -> StepResult:
         reason = "non-finite" if not math.isfinite(loss) else "exploding"

@@ -148,9 +148,9 @@ def test_history_stays_bounded_over_many_steps():
 
 
 def test_large_data_batch_gathering_gives_the_same_numbers(monkeypatch):
-    import linreg_core.trainer as trainer_module
+    import linreg_core.batching as batching
 
     epoch_gather = _finish(Config().replace(epochs=3))
-    monkeypatch.setattr(trainer_module, "GATHER_PER_BATCH_ABOVE", 0)
+    monkeypatch.setattr(batching, "GATHER_PER_BATCH_ABOVE", 0)
     batch_gather = _finish(Config().replace(epochs=3))
     assert batch_gather.parameters() == epoch_gather.parameters()
