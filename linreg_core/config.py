@@ -168,6 +168,10 @@ FIELDS: dict[str, Field] = _fields(
           "text", optional=True),
 )
 LABELS = {name: f"{f.label} ({f.flag})" for name, f in FIELDS.items()}
+# What a race's lanes (and a sweep's lists) may differ in: every training setting; the data, seed and
+# shuffles are shared (race.py).
+LANE_FIELDS = ("lr", "optimizer", "loss", "batch_size", "schedule", "l1", "l2", "epochs", "patience",
+               "tolerance", "standardize", "standardize_target", "init_params", "dtype")
 
 
 def _validate(obj: Any) -> None:

@@ -22,16 +22,14 @@ import torch
 
 from . import losses, optim
 from .batching import Batches, Shuffler
-from .config import FIELDS, Config, LABELS
+from .config import FIELDS, LABELS, LANE_FIELDS, Config
 from .errors import ConfigError
 from .experiment import Experiment, prepare
 from .results import RUNNING, EpochResult
 from .trainer import EXPLODE_FACTOR, Trainer
 
-MAX_LANES = 16
-# What lanes may differ in: every training setting (the data, seed and shuffles are shared).
-LANE_FIELDS = ("lr", "optimizer", "loss", "batch_size", "schedule", "l1", "l2", "epochs", "patience",
-               "tolerance", "standardize", "standardize_target", "init_params", "dtype")
+MAX_LANES = 16  # in the app: what a chart and a table show legibly
+SWEEP_MAX_LANES = 256  # headless (linreg sweep)
 
 
 class LaneEvent(NamedTuple):
@@ -42,10 +40,10 @@ class LaneEvent(NamedTuple):
     status: str  # the lane's status after it (results.py)
 
 
-def check_lanes(configs: list[Config]) -> None:
+def check_lanes(configs: list[Config], max_lanes: int = MAX_LANES) -> None:
     """Refuse lanes that cannot race: too few or too many, or differing in anything but LANE_FIELDS."""
-    if not 1 <= len(configs) <= MAX_LANES:
-        raise ConfigError({"lanes": f"a race has 1 to {MAX_LANES} lanes, got {len(configs)}"})
+    if not 1 <= len(configs) <= max_lanes:
+        raise ConfigError({"lanes": f"a race has 1 to {max_lanes} lanes, got {len(configs)}"})
     first = configs[0].to_options()
     for i, config in enumerate(configs[1:], start=2):
         for name, text in config.to_options().items():
@@ -59,8 +57,8 @@ def check_lanes(configs: list[Config]) -> None:
 
 
 class Race:
-    def __init__(self, configs: list[Config]):
-        check_lanes(configs)
+    def __init__(self, configs: list[Config], max_lanes: int = MAX_LANES):
+        check_lanes(configs, max_lanes)
         from .controller import data_key
 
         experiments: dict[tuple, Experiment] = {}

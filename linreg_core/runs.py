@@ -30,6 +30,7 @@ from .export import dumps, history_header, history_row, params_dict, safe_cell, 
 from .results import EpochResult
 
 CONFIG, HISTORY, PARAMS, SUMMARY = "config.toml", "history.csv", "params.json", "summary.json"
+LANES = "lanes.csv"  # a race's table of lanes (RaceRecorder)
 
 
 def default_runs_dir() -> Path:
@@ -212,6 +213,10 @@ def _info(folder: Path) -> RunInfo:
     except OSError:
         started = 0.0
     status = "cut off"
+    if (folder / LANES).is_file() or any(folder.glob("*-lane*")):
+        lanes = sum(1 for p in folder.iterdir() if p.is_dir())
+        done = "" if (folder / LANES).is_file() else ", cut off"
+        return RunInfo(folder, folder.name, started, f"race of {lanes} lanes{done}", 0, None)
     try:
         with open(folder / SUMMARY, encoding="utf-8") as f:
             status = str(json.load(f).get("status", status))
@@ -231,3 +236,45 @@ def _info(folder: Path) -> RunInfo:
     except (OSError, ValueError, csv.Error, StopIteration):
         pass
     return RunInfo(folder, folder.name, started, status, epochs, last_loss)
+
+
+class RaceRecorder:
+    """A race's folder in the runs folder:
+
+        <runs dir>/20261127-104500-race-16lanes-seed0/
+            config.toml       lane 1's experiment (the race reopens like a run, on lane 1's settings)
+            lanes.csv         one row per lane: its varied settings, status and results, written at the end
+            <…>-lane01/ …     a run folder per lane (config, history, params, summary), as RunRecorder writes
+
+    Failed writes never stop the race: `error` holds the last one (the lanes' recorders keep retrying)."""
+
+    def __init__(self, runs_dir: str | os.PathLike, configs: list[Config], feature_names, target_name: str):
+        root = Path(os.path.expanduser(str(runs_dir)))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"{stamp}-race-{len(configs)}lanes-seed{configs[0].seed}"
+        self.folder = root / name
+        for i in range(2, 1000):
+            if not self.folder.exists():
+                break
+            self.folder = root / f"{name}-{i}"
+        self.error: str | None = None
+        self._guard(lambda: (self.folder.mkdir(parents=True, exist_ok=True),
+                             write_atomic(str(self.folder / CONFIG),
+                                          configfile.dumps(configs[0], f"linreg race {self.folder.name}, lane 1"))))
+        self.lanes = [RunRecorder(self.folder, c, feature_names, target_name, label=f"lane{i:02d}")
+                      for i, c in enumerate(configs, start=1)]
+
+    def finish(self, header: list[str], rows: list[list[str]]) -> None:
+        """The race ended: write the lanes' table."""
+        text = _csv_line([safe_cell(h) for h in header]) + "".join(_csv_line(r) for r in rows)
+        self._guard(lambda: write_atomic(str(self.folder / LANES), text))
+
+    @property
+    def errors(self) -> list[str]:
+        return [e for e in [self.error, *(lane.error for lane in self.lanes)] if e]
+
+    def _guard(self, write) -> None:
+        try:
+            write()
+        except OSError as e:
+            self.error = f"could not write the race to {self.folder}: {e.strerror or e}"

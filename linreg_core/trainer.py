@@ -158,7 +158,7 @@ class Trainer:
     def _set_epoch_lr(self) -> None:
         tc = self.config.train
         self._lr = self.base_lr * schedules.factor(tc.schedule, self.epoch, self._target_epochs)
-        self._lr_t = torch.tensor(self._lr, dtype=self.dtype, device=self.device)
+        self._lr_t = None  # its tensor, made by the next advance() (a race's lanes never need one)
 
     def training_parameters(self) -> tuple[list[float], float]:
         """Current weights and bias as trained (standardized units when standardizing)."""
@@ -196,6 +196,8 @@ class Trainer:
         first, stop = self.batch, min(self.batches_per_epoch, self.batch + max(1, max_steps))
         results: list[StepResult] = []
         lr, epoch, step0 = self._lr, self.epoch, self.steps - first
+        if self._lr_t is None:
+            self._lr_t = torch.tensor(self._lr, dtype=self.dtype, device=self.device)
         with torch.no_grad() if self._use_autograd else torch.inference_mode():
             for batch in range(first, stop):
                 xt, x, y = self._batches.get(batch)

@@ -17,10 +17,13 @@ TINY = {
     "large_epoch.py": (["--samples", "3000", "--features", "4", "--repeats", "1"], "× the floor"),
     "chart_redraw.py": (["--sizes", "80x24", "--epochs", "2", "--repeats", "1"], "LossChart"),
     "memory_peak.py": (["--samples", "3000", "--features", "2"], "estimate/measured"),
+    "race_speed.py": (["--repeats", "1", "--epochs", "2", "--large-samples", "3000", "--large-features", "4"],
+                      "× one run"),
 }
 TINY_SHELL = {
     "app_latency.sh": ({"REPS": "2"}, "median"),
     "app_startup_speed.sh": ({"TRAIN_S": "1", "EPOCHS": "20"}, "first app frame"),
+    "process_speed.sh": ({"REPS": "1", "EPOCHS": "2"}, "tutorial / train"),
 }
 
 

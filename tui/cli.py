@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["train"]:
         from tui.headless import train_main
         return train_main(argv[1:])
+    if argv[:1] == ["sweep"]:
+        from tui.sweep import sweep_main
+        return sweep_main(argv[1:])
     if argv[:1] == ["tui"]:
         argv = argv[1:]
     return app_main(argv)

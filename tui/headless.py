@@ -47,7 +47,7 @@ def train_main(argv: list[str]) -> int:
     stop = StopFlag()
     try:
         config = parse_config(args)
-        _check_outputs(args, config)
+        check_outputs(args, config)
     except LinregError as e:
         return fail(PROG, refusal(e))
     from linreg_core.controller import RunController  # imports torch: a second or two
@@ -126,14 +126,15 @@ def _report(args, ctl, epochs, out, saving, stop) -> int:
     return status
 
 
-def _check_outputs(args, config) -> None:
+def check_outputs(args, config) -> None:
     """Refuse before training what would only fail after it: an empty name, a folder, a missing folder, and
     an output file that is one of the run's inputs (it would be overwritten)."""
     from linreg_core.errors import ConfigError
     from linreg_core.export import same_file
 
     inputs = {"--csv": config.data.csv, "--init-params": config.init_params, "--config": args.config}
-    for flag, path in (("--history", args.history), ("--save-params", args.save_params)):
+    save_params = getattr(args, "save_params", None)  # (linreg sweep has none)
+    for flag, path in (("--history", args.history), ("--save-params", save_params)):
         if path is None:
             continue
         full = os.path.expanduser(path)
@@ -147,7 +148,7 @@ def _check_outputs(args, config) -> None:
             if path and in_path and same_file(path, in_path):
                 raise ConfigError({flag: f"{path} is the {in_flag} input file; writing it would overwrite "
                                          "it: choose another file"})
-    if args.history and args.save_params and same_file(args.history, args.save_params):
+    if args.history and save_params and same_file(args.history, save_params):
         raise ConfigError({"--save-params": "is the same file as --history; choose another file"})
 
 

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from linreg_core.config import FIELDS, LABELS, Config
+from linreg_core.config import FIELDS, LABELS, LANE_FIELDS, Config
 from linreg_core.errors import DataError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -44,6 +44,7 @@ class _Parser(argparse.ArgumentParser):
 APP_EPILOG = """commands:
   linreg [options]          the app: set up an experiment, press space, watch it fit (needs a terminal)
   linreg train [options]    the same training without a screen: epoch log, table, files (see linreg train -h)
+  linreg sweep [options]    race comma lists of settings headless, ranked by final loss (see linreg sweep -h)
 
 examples:
   linreg                                        the tutorial's experiment
@@ -70,17 +71,38 @@ def version() -> str:
         return "unknown (not installed)"
 
 
-def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="Watch mini-batch gradient descent fit y = X·w + b."
-                if not headless else "Train headless: print the epoch log, then learned against true.",
-                epilog=TRAIN_EPILOG if headless else APP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+SWEEP_EPILOG = """Training settings take comma lists; the sweep races every combination (or, with --zip, the
+first values together, then the second, …) as lanes of one vectorized program on the same data and shuffles.
+
+examples:
+  linreg sweep --lr 0.001,0.01,0.1,1                 which learning rate?
+  linreg sweep --optimizer sgd,momentum,adam --lr 0.01,0.1 --json
+  linreg sweep --lr 0.01,0.1 --batch-size 1,64 --zip     two lanes: (0.01, 1) and (0.1, 64)
+  linreg sweep --standardize no,yes --csv data.csv --loss mse
+  linreg sweep --lr 0.001,0.003,0.01,0.03,0.1,0.3,1 --plot   the learning-rate range plot
+
+exit status: 0 at least one lane finished, 1 a file could not be written, 2 invalid input, 3 every lane
+diverged, 130/143/129 interrupted
+"""
+
+
+def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.ArgumentParser:
+    description = ("Race settings headless: every combination of the comma lists, ranked by final loss." if sweep
+                   else "Train headless: print the epoch log, then learned against true." if headless
+                   else "Watch mini-batch gradient descent fit y = X·w + b.")
+    epilog = SWEEP_EPILOG if sweep else TRAIN_EPILOG if headless else APP_EPILOG
+    p = _Parser(prog=prog, description=description, epilog=epilog,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     defaults = Config().to_options()
     groups = {"data": p.add_argument_group("data"), "train": p.add_argument_group("training")}
     for name, f in FIELDS.items():
         group = groups["data"] if name in ("weights", "bias", "samples", "noise", "csv", "target", "features",
                                            "standardize", "standardize_target", "test_fraction") else groups["train"]
-        if f.kind == "bool":
+        if f.kind == "bool" and sweep and name in LANE_FIELDS:
+            group.add_argument(f.flag, dest=name, nargs="?", const="yes", metavar="yes,no",
+                               help=f"{f.help} (alone: yes; or a list such as no,yes)")
+        elif f.kind == "bool":
             group.add_argument(f.flag, dest=name, action="store_const", const="yes", help=f.help)
         else:
             choices = f" ({'|'.join(f.choices)})" if f.choices else ""
@@ -94,7 +116,15 @@ def build_parser(prog: str, headless: bool) -> argparse.ArgumentParser:
     files.add_argument("--runs-dir", metavar="DIR",
                        help="keep runs here (default: %s)" % _shown_runs_dir())
     files.add_argument("--no-save", action="store_true", help="do not keep this session's runs on disk")
-    if headless:
+    if sweep:
+        out = p.add_argument_group("sweep")
+        out.add_argument("--zip", action="store_true", help="pair the lists' values in order instead of "
+                                                            "taking every combination (the lists must be equally long)")
+        out.add_argument("--json", action="store_true", help="end with one line of JSON: a row per lane")
+        out.add_argument("--history", metavar="FILE.csv", help="write every lane's per-epoch history as one CSV "
+                                                               "in long form (lane, its settings, epoch, …)")
+        out.add_argument("--plot", action="store_true", help="draw final loss against the learning rate (log axes)")
+    elif headless:
         out = p.add_argument_group("output")
         out.add_argument("--json", action="store_true", help="end with one line of JSON summary")
         out.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")

@@ -1,0 +1,80 @@
+"""`linreg sweep` as a script sees it: lanes from comma lists, the ranked table, JSON, the long history,
+the race folder, exit statuses and refusals."""
+import csv
+import json
+
+import pytest
+
+from linreg_core.config import Config
+from linreg_core.trainer import Trainer
+from tests.test_cli import linreg
+
+
+def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
+    out = linreg("sweep", "--lr", "0.003,0.03", "--optimizer", "sgd,adam", "--epochs", "5", "--json",
+                 "--runs-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.splitlines()[-1], parse_constant=lambda c: pytest.fail(c))
+    assert summary["varied"] == ["lr", "optimizer"]
+    lanes = summary["lanes"]
+    assert sorted(tuple(r["settings"].values()) for r in lanes) == sorted(
+        [("0.003", "sgd"), ("0.003", "adam"), ("0.03", "sgd"), ("0.03", "adam")])
+    losses = [r["final_loss"] for r in lanes]
+    assert losses == sorted(losses)  # best first
+    table = out.stdout.splitlines()
+    assert table[0] == "4 lanes, best final loss first" and table[1].split()[:3] == ["lane", "lr", "optimizer"]
+    # each lane is the config run alone: its final parameters are that run's
+    best = lanes[0]
+    alone = Trainer(Config().replace(epochs=5, lr=float(best["settings"]["lr"]), optimizer=best["settings"]["optimizer"]))
+    for _ in alone.run(chunk=64):
+        pass
+    assert best["summary"]["weights"] == pytest.approx(alone.parameters()[0], rel=1e-5)
+    race = next(p for p in tmp_path.iterdir() if "race-4lanes" in p.name)
+    assert (race / "config.toml").is_file() and len([p for p in race.iterdir() if p.is_dir()]) == 4
+    rows = list(csv.DictReader(open(race / "lanes.csv")))
+    assert [r["lane"] for r in rows] == ["1", "2", "3", "4"] and rows[0]["lr"] == "0.003"
+    assert "race kept in" in out.stderr
+
+
+def test_zip_pairs_values_and_history_is_long_form(tmp_path):
+    hist = tmp_path / "h.csv"
+    out = linreg("sweep", "--lr", "0.01,0.1", "--batch-size", "1,64", "--zip", "--epochs", "2", "--history",
+                 str(hist), "--no-save")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(open(hist)))
+    assert {(r["lane"], r["lane_lr"], r["lane_batch_size"]) for r in rows} == {("1", "0.01", "1"), ("2", "0.1", "64")}
+    assert [r["epoch"] for r in rows if r["lane"] == "2"] == ["0", "1"] and "w_x0" in rows[0]
+
+
+def test_all_lanes_diverging_exits_3():
+    out = linreg("sweep", "--loss", "mse", "--lr", "5,10", "--no-save")
+    assert out.returncode == 3 and "every lane diverged" in out.stderr
+    assert out.stdout.count("diverged") == 2
+
+
+def test_one_lane_finishing_is_enough_for_0():
+    out = linreg("sweep", "--loss", "mse", "--lr", "0.01,10", "--epochs", "3", "--no-save")
+    assert out.returncode == 0 and "diverged" in out.stdout and "finished" in out.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--samples", "100,200"], "--samples one value"),
+    (["--lr", "0.1,-1"], "--lr): expected a number greater than 0"),
+    (["--lr", "0.1,"], "empty value"),
+    (["--lr", "0.1,0.2", "--optimizer", "sgd,adam,momentum", "--zip"], "--lr 2 values, --optimizer 3 values"),
+    (["--optimizer", "sgd,nadam"], "nadam"),
+    (["--grads", "autograd"], "analytic"),
+])
+def test_invalid_lists_exit_2_naming_the_option_and_value(args, words):
+    out = linreg("sweep", *args, "--no-save")
+    assert out.returncode == 2, out.stderr
+    assert words in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_lr_range_plot_draws_final_loss_against_lr_on_log_axes():
+    out = linreg("sweep", "--lr", "0.001,0.01,0.1,1", "--epochs", "3", "--plot", "--no-save")
+    assert out.returncode == 0, out.stderr
+    assert "final loss against learning rate" in out.stdout and "learning rate (log)" in out.stdout
+    assert "\x1b[" not in out.stdout  # piped: no colour codes
+    no_lr = linreg("sweep", "--optimizer", "sgd,adam", "--epochs", "1", "--plot", "--no-save")
+    assert "give --lr a list" in no_lr.stdout

@@ -1,0 +1,277 @@
+"""`linreg sweep`: comma lists of training settings raced headless as one vectorized program (race.py),
+then a table ranked by final loss (rich on a terminal, plain columns piped), optionally JSON, a long-form
+history CSV and the learning-rate range plot.
+
+Exit status: 0 at least one lane finished (or stopped early), 1 a file could not be written, 2 invalid input,
+3 every lane diverged, 130/143/129 interrupted, 141 the reader of the output went away.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import signal
+import sys
+
+from linreg_core.config import FIELDS, LABELS, LANE_FIELDS
+from linreg_core.errors import ConfigError, LinregError
+from tui.headless import SIGNALS, StopFlag, _Output, check_outputs
+from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
+from tui.text import num
+
+PROG = "linreg sweep"
+EXIT_WRITE, EXIT_PIPE = 1, 141
+TICKS = 256  # ticks between two looks at the signal flag
+
+
+def lane_options(ns, base_options: dict[str, str]) -> list[dict[str, str]]:
+    """{setting: text} per lane: the product of the comma lists (or, with --zip, their values in order).
+    Raises ConfigError naming the option for a list where a sweep takes none or lists of unequal length."""
+    lists: dict[str, list[str]] = {}
+    for name, text in base_options.items():
+        f = FIELDS[name]
+        if "," not in text or f.kind in ("numbers", "names"):
+            continue
+        if name not in LANE_FIELDS:
+            raise ConfigError({name: f"a sweep varies training settings only "
+                                     f"({', '.join(FIELDS[n].flag for n in LANE_FIELDS)}); give {f.flag} one value, "
+                                     f"got {text}"}, LABELS)
+        values = [v.strip() for v in text.split(",")]
+        if any(not v for v in values):
+            raise ConfigError({name: f"has an empty value in the list {text!r}"}, LABELS)
+        lists[name] = values
+    if ns.zip and lists:
+        lengths = {FIELDS[n].flag: len(v) for n, v in lists.items()}
+        if len(set(lengths.values())) > 1:
+            raise ConfigError({"--zip": "pairs values in order, so its lists must be equally long; got "
+                                      + ", ".join(f"{flag} {k} values" for flag, k in lengths.items())})
+        combos = list(zip(*lists.values()))
+    else:
+        combos = list(itertools.product(*lists.values()))
+    return [{**base_options, **dict(zip(lists, combo))} for combo in combos]
+
+
+def build_configs(ns):
+    """The lanes' Configs, each option's values checked with the usual messages (the value named)."""
+    from linreg_core.config import Config
+    from linreg_core.race import SWEEP_MAX_LANES
+
+    base = None
+    if ns.config:
+        from linreg_core import configfile
+        base = configfile.load(ns.config)
+    lanes = lane_options(ns, options_from(ns))
+    if len(lanes) > SWEEP_MAX_LANES:
+        raise ConfigError({"lanes": f"the lists make {len(lanes)} lanes; a sweep runs at most {SWEEP_MAX_LANES}"})
+    return [Config.from_options(options, base=base) for options in lanes]
+
+
+def sweep_main(argv: list[str]) -> int:
+    args = build_parser(PROG, headless=True, sweep=True).parse_args(argv)
+    stop = StopFlag()
+    try:
+        configs = build_configs(args)
+        check_outputs(args, configs[0])
+    except LinregError as e:
+        return fail(PROG, refusal(e))
+    from linreg_core.race import SWEEP_MAX_LANES, Race  # imports torch: a second or two
+
+    if stop.signum is not None:
+        return stop.exit_status
+    try:
+        race = Race(configs, max_lanes=SWEEP_MAX_LANES)
+    except LinregError as e:
+        return fail(PROG, refusal(e))
+    for notice in dict.fromkeys(n for lane in race.lanes for n in lane.notices):
+        print(f"{PROG}: note: {notice}", file=sys.stderr)
+    recorder = _recorder(args, race)
+    out = _Output(sys.stdout)
+    histories = _run(race, recorder, stop, out)
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    return _report(args, race, histories, recorder, out, stop)
+
+
+def _recorder(args, race):
+    runs_dir = runs_dir_of(args)
+    if runs_dir is None:
+        return None
+    from linreg_core.runs import RaceRecorder
+
+    ds = race.lanes[0].experiment.dataset
+    return RaceRecorder(runs_dir, [lane.config for lane in race.lanes], ds.feature_names, ds.target_name)
+
+
+def _run(race, recorder, stop, out) -> dict[int, list]:
+    """Race to the end (or a signal): every lane's epochs, recorded as they end."""
+    histories: dict[int, list] = {i: [] for i in range(len(race.lanes))}
+    longest = max(lane.target_epochs for lane in race.lanes)
+    with _progress(out.isatty(), longest) as progress:
+        while not race.done and stop.signum is None:
+            epoch = race.epoch
+            for event in race.advance(TICKS):
+                if event.epoch_result is not None:
+                    histories[event.lane].append(event.epoch_result)
+                    if recorder is not None:
+                        recorder.lanes[event.lane].add_epoch(event.epoch_result)
+            if progress is not None and race.epoch != epoch:
+                progress.update(progress.task_ids[0], completed=race.epoch)
+    return histories
+
+
+def _report(args, race, histories, recorder, out, stop) -> int:
+    from linreg_core.compare import lane_results, ranked, varied_fields
+    from linreg_core.export import dumps, write_file
+
+    outcome = "interrupted" if stop.signum is not None else None
+    results = lane_results(race, histories, outcome)
+    varied = varied_fields([lane.config for lane in race.lanes])
+    status = EXIT_OK
+    if recorder is not None:
+        for result, lane_rec in zip(results, recorder.lanes):
+            s = result.summary
+            lane_rec.finish(s.weights, s.bias, s.as_dict())
+        recorder.finish(*table(results, varied, plain=True))
+        if recorder.errors:
+            print(f"{PROG}: {recorder.errors[0]}", file=sys.stderr)
+            status = EXIT_WRITE
+        else:
+            print(f"{PROG}: race kept in {recorder.folder}", file=sys.stderr)
+    if args.history:
+        try:
+            write_file(args.history, history_long(race, histories, varied))
+        except OSError as e:
+            print(f"{PROG}: could not write {args.history}: {e.strerror or e}", file=sys.stderr)
+            status = status or EXIT_WRITE
+    order = ranked(results)
+    out.text(render_table(order, varied, out.isatty()))
+    if args.plot:
+        out.text(lr_plot(results, varied, out.isatty()) + "\n")
+    if args.json:
+        out.text(dumps({"varied": varied, "sorted_by": "final_loss", "lanes": [r.as_dict() for r in order]}) + "\n")
+    out.close()
+    if stop.signum is not None:
+        return stop.exit_status
+    if out.broken:
+        return EXIT_PIPE
+    if all(r.status == "diverged" for r in results):
+        print(f"{PROG}: every lane diverged", file=sys.stderr)
+        return EXIT_DIVERGED
+    return status
+
+
+def table(results, varied: list[str], plain: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: lane, its varied settings, status, final loss, test loss (with a test split),
+    |learned − lstsq| (the largest over the parameters), steps until near the optimum, epochs."""
+    has_test = any(r.test_loss is not None for r in results)
+    header = ["lane", *varied, "status", "final loss", *(["test loss"] if has_test else []),
+              "max |Δlstsq|", "steps to 2×opt", "epochs"]
+    fmt = (lambda x: "" if x is None else repr(float(x))) if plain else num
+    rows = []
+    for r in results:
+        state = r.status if r.diagnosis in (None, "diverged") else f"{r.status} · {r.diagnosis.replace('_', ' ')}"
+        rows.append([str(r.lane), *(r.settings[n] for n in varied), state, fmt(r.final_loss),
+                     *([fmt(r.test_loss)] if has_test else []), fmt(r.lstsq_gap),
+                     "never" if r.steps_to_near is None else str(r.steps_to_near), str(r.epochs)])
+    return header, rows
+
+
+def render_table(results, varied: list[str], tty: bool) -> str:
+    header, rows = table(results, varied)
+    title = f"{len(results)} lanes, best final loss first"
+    if tty:
+        from io import StringIO
+
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        t = Table(title=Text(title))
+        for i, h in enumerate(header):
+            t.add_column(h, justify="right" if i == 0 or h not in varied and h != "status" else "left")
+        for r in rows:
+            t.add_row(*(Text(c) for c in r))
+        buf = StringIO()
+        Console(file=buf, force_terminal=True, width=_width()).print(t)
+        return buf.getvalue()
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = [title] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines) + "\n"
+
+
+def history_long(race, histories, varied: list[str]) -> str:
+    """Every lane's epochs, one row each: lane, its varied settings (lane_lr, lane_optimizer, …: the lane's
+    own, beside the epoch's lr after any schedule), then the columns of `linreg train --history`."""
+    import csv
+    import io
+
+    from linreg_core.compare import lane_settings
+    from linreg_core.export import history_header, history_row, safe_cell
+
+    names = race.lanes[0].experiment.dataset.feature_names
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([safe_cell(h) for h in ["lane", *(f"lane_{n}" for n in varied), *history_header(names)]])
+    for i, lane in enumerate(race.lanes):
+        settings = lane_settings(lane.config, varied)
+        for e in histories[i]:
+            w.writerow([str(i + 1), *(safe_cell(settings[n]) for n in varied), *history_row(e)])
+    return buf.getvalue()
+
+
+def lr_plot(results, varied: list[str], tty: bool) -> str:
+    """Final loss against the learning rate, both on log axes: one series per combination of the other
+    varied settings; diverged lanes as × along the top."""
+    import plotext as plt
+
+    if "lr" not in varied:
+        return f"{PROG}: --plot draws final loss against the learning rate; give --lr a list such as 0.001,0.01,0.1"
+    others = [n for n in varied if n != "lr"]
+    plt.clear_figure()
+    plt.plotsize(*_plot_size(tty))
+    plt.theme("clear" if not tty else "pro")
+    finite = [r.final_loss for r in results if r.status != "diverged" and _positive(r.final_loss)]
+    top = max(finite) * 3 if finite else 1.0
+    series: dict[str, list] = {}
+    for r in results:
+        series.setdefault(" ".join(r.settings[n] for n in others) or "final loss", []).append(r)
+    markers = ["dot", "+", "o", "x", "*", "#", "@", "%"]
+    for i, (name, rs) in enumerate(series.items()):
+        pts = sorted((float(r.settings["lr"]), r.final_loss) for r in rs
+                     if r.status != "diverged" and _positive(r.final_loss))
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker=markers[i % len(markers)])
+    bad = [float(r.settings["lr"]) for r in results if r.status == "diverged" or not _positive(r.final_loss)]
+    if bad:
+        plt.scatter(bad, [top] * len(bad), label="diverged", marker="x")
+    plt.xscale("log")
+    plt.yscale("log")
+    plt.title("final loss against learning rate")
+    plt.xlabel("learning rate (log)")
+    plt.ylabel("final loss (log)")
+    text = plt.build()
+    return text if tty else _strip_ansi(text)
+
+
+def _positive(x: float) -> bool:
+    return math.isfinite(x) and x > 0
+
+
+def _width() -> int:
+    import shutil
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _plot_size(tty: bool) -> tuple[int, int]:
+    import shutil
+    cols, rows = shutil.get_terminal_size((80, 24)) if tty else (80, 24)
+    return max(40, min(cols, 120)), max(12, min(rows - 2, 30))
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def _progress(tty: bool, epochs: int):
+    from tui.headless import _progress as progress
+    return progress(tty, epochs)
