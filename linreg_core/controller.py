@@ -276,19 +276,22 @@ class RunController:
         self._stride = max(1, total // MAX_LOSS_POINTS)
 
     def _setup(self) -> Setup:
-        t = self.trainer
-        ds = t.experiment.dataset
-        n = ds.X.shape[0]
-        idx = list(range(n)) if n <= SAMPLE_ROWS else [round(i * (n - 1) / (SAMPLE_ROWS - 1))
-                                                      for i in range(SAMPLE_ROWS)]
-        from .reference import metrics
+        return experiment_setup(self.trainer)
 
-        ls_w, ls_b = t.least_squares()
-        best = metrics(*t.split.raw_train, ls_w, ls_b, "mse")
-        w, b = t.parameters()
-        return Setup(ds.feature_names, ds.target_name, ds.true_weights, ds.true_bias, ls_w, ls_b,
-                     ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
-                     t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse)
+
+def experiment_setup(t) -> Setup:
+    """What a view needs to draw a trainer's experiment at its current parameters (a race: its lane 1)."""
+    ds = t.experiment.dataset
+    n = ds.X.shape[0]
+    idx = list(range(n)) if n <= SAMPLE_ROWS else [round(i * (n - 1) / (SAMPLE_ROWS - 1)) for i in range(SAMPLE_ROWS)]
+    from .reference import metrics
+
+    ls_w, ls_b = t.least_squares()
+    best = metrics(*t.split.raw_train, ls_w, ls_b, "mse")
+    w, b = t.parameters()
+    return Setup(ds.feature_names, ds.target_name, ds.true_weights, ds.true_bias, ls_w, ls_b,
+                 ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
+                 t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse)
 
 
 def data_key(config) -> tuple:

@@ -200,7 +200,16 @@ class Group:
                 self.batch += 1
         if self.batch == self.batches_per_epoch:
             events += self._end_epoch()
+        else:
+            self._sync_lanes()
         return events
+
+    def _sync_lanes(self) -> None:
+        """Mid-epoch, each lane's Trainer shows where its lane is: its step count and parameters (views)."""
+        for k, lane in enumerate(self.members):
+            t = self.lanes[lane]
+            t._advance_counters(self.batch - t.batch)
+            t._w, t._b = self._column(k, self.P)
 
     def _update(self, grad: torch.Tensor) -> None:
         if self.l2 is not None:  # the penalties' gradients, weights only: l2·w + l1·sign(w)

@@ -278,3 +278,53 @@ class RaceRecorder:
             write()
         except OSError as e:
             self.error = f"could not write the race to {self.folder}: {e.strerror or e}"
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """A kept run read back for comparison: its settings, its epochs' mean losses and its summary."""
+
+    folder: Path
+    name: str
+    settings: dict  # config.toml's values ({} when it cannot be read)
+    epochs: list[int]
+    steps: list[int]
+    losses: list[float]  # each epoch's mean batch loss (the loss_mean column)
+    summary: dict | None  # summary.json (None: cut off before its end)
+
+
+def lane_folders(folder: Path) -> list[Path]:
+    """A race folder's lane folders in lane order; a run folder is its own only lane."""
+    lanes = sorted(p for p in folder.iterdir() if p.is_dir() and (p / CONFIG).is_file()) if folder.is_dir() else []
+    return lanes or [folder]
+
+
+def read_run(folder: Path) -> PastRun:
+    """Never raises for a missing or damaged file: what can be read is returned."""
+    settings: dict = {}
+    try:
+        settings = configfile.load(str(folder / CONFIG)).to_values()
+    except Exception:  # noqa: BLE001 - a damaged config.toml leaves the settings unknown, nothing more
+        pass
+    epochs, steps, losses = [], [], []
+    try:
+        with open(folder / HISTORY, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                try:
+                    epochs.append(int(row["epoch"]))
+                    losses.append(float(row["loss_mean"]) if row.get("loss_mean") else float("nan"))
+                except (KeyError, TypeError, ValueError):
+                    continue
+    except (OSError, csv.Error, UnicodeDecodeError):
+        pass
+    summary = None
+    try:
+        with open(folder / SUMMARY, encoding="utf-8") as f:
+            summary = json.load(f)
+        if not isinstance(summary, dict):
+            summary = None
+    except (OSError, ValueError):
+        pass
+    per_epoch = (summary or {}).get("steps", 0) / max(1, (summary or {}).get("epochs", 0) or 1)
+    steps = [round((e + 1) * per_epoch) for e in epochs] if per_epoch else list(epochs)
+    return PastRun(folder, folder.name, settings, epochs, steps, losses, summary)

@@ -23,7 +23,7 @@ from linreg_core import states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
-                          RunEnded, RunSaving)
+                          RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving)
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -46,7 +46,7 @@ PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table"
 MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
 LOG_MAX_LINES = 2000
-FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit",
+FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit", "race",
                "retry_save", "continue_run", "leave_form", "help_in_field"}  # the rest: help (retry_save and continue_run show only when
 # they apply: after a failed write, after a finished or stopped run)
 # key actions that are engine commands, and the command each sends
@@ -55,6 +55,7 @@ RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop"
 OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
                  "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
 EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
+RACE_APP_ACTIONS = {"help", "quit", "speed"}  # the app's keys that work on the race screen
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
@@ -103,6 +104,7 @@ class LinregApp(App):
             ("g", "toggle_log", "Log scale"),
             ("s", "save_config", "Save config"),
             ("p", "past_runs", "Past runs"),
+            ("R", "race", "Race"),
             ("w", "retry_save", "Retry save"),
             ("escape", "leave_form", "Back (restores the field)"),
             ("f1", "help_in_field", "Help"),  # ? types into a field: F1 is help there
@@ -148,6 +150,8 @@ class LinregApp(App):
         self._view_chosen = False  # v was pressed: the fit view stays as chosen for every data source
         self._in_form = False  # the keys are in the form (told once when it is entered)
         self._tty_attrs = terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
+        self.racing = None  # the RaceScreen while a race is on screen: the engine's reports go to it
+        self.race_lanes: list[Config] = []  # the last race's lanes (R offers it again, or with one more)
 
     # --------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -270,6 +274,12 @@ class LinregApp(App):
                 return
             elif kind == "saving":
                 self.post_message(RunSaving(args[0], args[1]))
+            elif kind == "race_ready":
+                self.post_message(RaceReady(args[0]))
+            elif kind == "race_progress":
+                self.post_message(RaceProgressed(args[0]))
+            elif kind == "race_ended":
+                self.post_message(RaceEnded(args[0], args[1]))
 
     @_unless_closing
     def on_engine_ready(self, message: EngineReady) -> None:
@@ -302,6 +312,9 @@ class LinregApp(App):
 
     @_unless_closing
     def on_engine_state(self, message: EngineState) -> None:
+        if self.racing is not None:
+            self.racing.on_state(message.state, message.reason)
+            return
         if message.reason == "continued":
             self._told.discard("not_converged")  # the new end is judged afresh
             self._log(f"# continued in the same run folder, up to {self.data.target_epochs} epochs")
@@ -311,6 +324,9 @@ class LinregApp(App):
 
     @_unless_closing
     def on_engine_pong(self, message: EnginePong) -> None:
+        if self.racing is not None:
+            self.racing.on_pong(message.n)
+            return
         if message.n == self._awaiting:
             self._awaiting = None
             self._show_reported()
@@ -363,6 +379,10 @@ class LinregApp(App):
 
     @_unless_closing
     def on_run_saving(self, message: RunSaving) -> None:
+        if self.racing is not None:
+            if message.error is not None:
+                self.notify(message.error, title="race not saved", severity="error", timeout=10, markup=False)
+            return
         if message.error is not None:
             first = self.save_error is None
             self.save_error = message.error
@@ -382,6 +402,10 @@ class LinregApp(App):
 
     @_unless_closing
     def on_engine_refused(self, message: EngineRefused) -> None:
+        if self.racing is not None:
+            label = FIELDS[message.field].label if message.field in FIELDS else message.field
+            self.racing.on_refused(f"{label}: {message.message}")
+            return
         self.config = self._sent = self._accepted  # the previous data and settings stay in use
         self.form.show_source(self.config.data.csv is not None)
         self.form.show_error(message.field, message.message)
@@ -389,9 +413,26 @@ class LinregApp(App):
                     severity="error", timeout=8, markup=False)
 
     @_unless_closing
+    def on_race_ready(self, message: RaceReady) -> None:
+        if self.racing is not None:
+            self.racing.on_ready(message.setup)
+
+    @_unless_closing
+    def on_race_progressed(self, message: RaceProgressed) -> None:
+        if self.racing is not None:
+            self.racing.on_progress(message.progress)
+
+    @_unless_closing
+    def on_race_ended(self, message: RaceEnded) -> None:
+        if self.racing is not None:
+            self.racing.on_ended(message.outcome, message.results)
+
+    @_unless_closing
     def on_engine_failed(self, message: EngineFailed) -> None:
         """Restart the engine on the same settings once; if it fails on them again, stay up without one
         until a setting changes (a failure that repeats would otherwise restart it forever)."""
+        if self.racing is not None:
+            self.racing.dismiss(None)  # back to the single run, on the restarted engine
         self._stop_engine()
         self._log(f"# training failed: {message.message}")
         self._keep_log = True
@@ -471,6 +512,8 @@ class LinregApp(App):
         nothing. The engine ignores a command that no longer applies when it arrives, so a key pressed
         just as the state changes is harmless."""
         state = self.run_state
+        if self.racing is not None or getattr(self.screen, "own_keys", False):  # the race and overlay screens
+            return True if action in RACE_APP_ACTIONS else False  # have their own keys; the run's would act unseen
         if self._editing() and action in OWN_ACTIONS:  # a field has the keys: only ours that work there show
             return True if action in EDIT_ACTIONS else False
         if action == "leave_form":
@@ -639,12 +682,64 @@ class LinregApp(App):
                             timeout=8, markup=False)
         self.push_screen(SaveConfigScreen(self.config), saved)
 
+    # --------------------------------------------------------------- race
+    def action_race(self) -> None:
+        from tui.screens.race_presets import RacePresetsScreen
+
+        if self.form.errors:
+            self.notify("fix the refused settings first: a race starts from them", severity="warning", markup=False)
+            return
+        n_train = self.data.setup.n_train if self.data.setup is not None else None
+        self.push_screen(RacePresetsScreen(self.config, n_train, len(self.race_lanes)), self._start_race)
+
+    def _start_race(self, choice: str | None) -> None:
+        from linreg_core.presets import preset
+        from tui.screens.race import RaceScreen
+
+        if choice is None:
+            return
+        if choice == "again":
+            lanes = list(self.race_lanes)
+        elif choice == "add":
+            lanes = [*self.race_lanes, self.config][-16:]
+        else:
+            lanes = preset(choice, self.config, self.data.setup.n_train if self.data.setup else None)
+        self.race_lanes = lanes
+        self.racing = RaceScreen(lanes)
+        self.push_screen(self.racing, self._leave_race)
+
+    def race_send(self, *cmd) -> int:
+        """A command for the race; returns the ping that follows it (its answer lets reports show again)."""
+        self._send(*cmd)
+        self._pings += 1
+        self._send("ping", self._pings)
+        return self._pings
+
+    def _leave_race(self, _result=None) -> None:
+        """Back to the single run: the engine ends the race (stopped) and reloads the form's settings."""
+        self.racing = None
+        self._send("single")
+        self._sent = self.config
+        self._send("configure", self.config)
+
+    def speed_label(self) -> str:
+        speed = SPEEDS[self.speed_index]
+        return "max" if speed is None else f"{speed}/s"
+
     def action_past_runs(self) -> None:
         self.push_screen(RunsScreen(self.runs_dir), self._reopen)
 
     def _reopen(self, folder) -> None:
-        """Put a past run's settings into the form and the engine (a new run on them starts with space)."""
+        """Put a past run's settings into the form and the engine (a new run on them starts with space), or
+        overlay the runs marked in the list."""
         if folder is None:
+            return
+        if isinstance(folder, tuple):
+            from linreg_core.runs import lane_folders, read_run
+            from tui.screens.overlay import OverlayScreen
+
+            runs = [read_run(f) for marked in folder[1] for f in lane_folders(marked)]
+            self.push_screen(OverlayScreen(runs))
             return
         from linreg_core import configfile
         from linreg_core.errors import LinregError

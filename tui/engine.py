@@ -9,7 +9,9 @@ The same `serve()` loop runs in a thread for tests (`EngineClient(in_thread=True
 Protocol (plain, picklable values over two one-way pipes):
   app -> engine: the controller's commands, as tuples: ("configure", Config) ("toggle",) ("step", n)
                  ("epoch",) ("stop",) ("reset",) ("continue",) ("set_lr", lr) ("retry_save",), and the
-                 engine's own: ("speed", steps_per_second or None) ("ping", n) ("quit",)
+                 engine's own: ("speed", steps_per_second or None) ("ping", n) ("quit",), and ("race", [Config])
+                 (the race controller takes over the commands: linreg_core/race_controller.py) ("single",)
+                 (back to the run controller, which then waits for a configure)
   engine -> app: the controller's events (linreg_core/events.py), ("pong", n) once every command sent
                  before ("ping", n) is handled, and ("failed", message)
 Commands are read in order, so a key sent while the experiment is still loading acts once it is ready.
@@ -75,7 +77,7 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
     try:
         from linreg_core.controller import RunController
 
-        engine = _Engine(RunController(events.send, runs_dir), signals)
+        engine = _Engine(RunController(events.send, runs_dir), signals, runs_dir)
         if not engine.signalled:
             engine.controller.handle("configure", config)
             engine.loop(commands)
@@ -98,8 +100,10 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
 class _Engine:
     """The controller, paced: reads commands, trains in chunks, flushes progress every FLUSH_S."""
 
-    def __init__(self, controller, signals: _Signals | None):
+    def __init__(self, controller, signals: _Signals | None, runs_dir: str | None = None):
         self.controller = controller
+        self.single = controller  # the run controller; a race's takes the commands while racing
+        self.runs_dir = runs_dir
         self.signals = signals
         self.speed: float | None = 100.0  # steps per second; None: flat out
         self._t_last = time.perf_counter()  # when the speed limit last allowed steps
@@ -124,6 +128,8 @@ class _Engine:
                     self.speed = args[0]
                 elif name == "ping":  # every command before it has been handled: its events are out
                     ctl.emit(("pong", args[0]))
+                elif name in ("race", "single"):
+                    ctl = self._switch(name, *args)
                 else:
                     ctl.handle(name, *args)
                 if ctl.wants_steps and not busy:
@@ -132,6 +138,21 @@ class _Engine:
             if busy:
                 self.train_chunk()
             ctl.flush(every=FLUSH_S)
+
+    def _switch(self, name: str, configs=None):
+        """Into a race on these configs (the run in progress ends as stopped), or back to the single run."""
+        from linreg_core.race_controller import RaceController
+
+        if name == "race":
+            if self.controller is self.single:
+                self.single.handle("reset")
+                self.controller = RaceController(self.single.emit, self.runs_dir)
+            self.controller.handle("configure", configs)
+        elif self.controller is not self.single:
+            self.controller.end("stopped")
+            self.controller = self.single
+            self.single.emit(("state", self.single.state, self.single.reason))
+        return self.controller
 
     def _wait_time(self) -> float:
         """Seconds until the speed limit allows the next step (0 when flat out or stepping by key)."""
@@ -156,12 +177,12 @@ class _Engine:
     def end_quietly(self) -> None:
         """The engine is going away: the run in progress ends as interrupted; a trainer broken by an
         unexpected error cannot take the rest down (every finished epoch is on disk already)."""
-        ctl = self.controller
-        ctl.emit = _ignore  # the app may be gone; nothing more is said
-        try:
-            ctl.end("interrupted")
-        except Exception:  # noqa: BLE001
-            pass
+        for ctl in {id(c): c for c in (self.controller, self.single)}.values():
+            ctl.emit = _ignore  # the app may be gone; nothing more is said
+            try:
+                ctl.end("interrupted")
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def _ignore(_event) -> None:

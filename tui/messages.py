@@ -64,3 +64,25 @@ class RunSaving(Message):
 
     folder: str | None
     error: str | None
+
+
+@dataclass
+class RaceReady(Message):
+    """A race is ready at its start (linreg_core.race_controller.RaceSetup)."""
+
+    setup: object
+
+
+@dataclass
+class RaceProgressed(Message):
+    """What the lanes did since the last one (linreg_core.race_controller.RaceProgress)."""
+
+    progress: object
+
+
+@dataclass
+class RaceEnded(Message):
+    """The race ended: every lane's result (compare.LaneResult.as_dict() without its summary)."""
+
+    outcome: str
+    results: list

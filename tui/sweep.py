@@ -16,6 +16,7 @@ from linreg_core.config import FIELDS, LABELS, LANE_FIELDS
 from linreg_core.errors import ConfigError, LinregError
 from tui.headless import SIGNALS, StopFlag, _Output, check_outputs
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
+from linreg_core.compare_table import lanes_table
 from tui.text import num
 
 PROG = "linreg sweep"
@@ -160,19 +161,8 @@ def _report(args, race, histories, recorder, out, stop) -> int:
 
 
 def table(results, varied: list[str], plain: bool = False) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: lane, its varied settings, status, final loss, test loss (with a test split),
-    |learned − lstsq| (the largest over the parameters), steps until near the optimum, epochs."""
-    has_test = any(r.test_loss is not None for r in results)
-    header = ["lane", *varied, "status", "final loss", *(["test loss"] if has_test else []),
-              "max |Δlstsq|", "steps to 2×opt", "epochs"]
-    fmt = (lambda x: "" if x is None else repr(float(x))) if plain else num
-    rows = []
-    for r in results:
-        state = r.status if r.diagnosis in (None, "diverged") else f"{r.status} · {r.diagnosis.replace('_', ' ')}"
-        rows.append([str(r.lane), *(r.settings[n] for n in varied), state, fmt(r.final_loss),
-                     *([fmt(r.test_loss)] if has_test else []), fmt(r.lstsq_gap),
-                     "never" if r.steps_to_near is None else str(r.steps_to_near), str(r.epochs)])
-    return header, rows
+    """The lanes' table (compare.lanes_table): exact numbers for files, short ones to read."""
+    return lanes_table(results, varied, None if plain else num)
 
 
 def render_table(results, varied: list[str], tty: bool) -> str:

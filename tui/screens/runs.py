@@ -22,14 +22,17 @@ def describe(run: RunInfo) -> str:
 
 
 class RunsScreen(ModalScreen):
-    """Dismisses with the chosen run's folder (a Path), or None."""
+    """Dismisses with the chosen run's folder (a Path), or ("overlay", [folders]) to compare marked runs,
+    or None."""
 
-    BINDINGS = [("escape,q", "dismiss_none", "Close")]
+    BINDINGS = [("escape,q", "dismiss_none", "Close"), ("space", "mark", "Mark"), ("o", "overlay", "Overlay marked")]
+    MAX_MARKED = 16
 
     def __init__(self, runs_dir: str | None):
         super().__init__()
         self.runs_dir = runs_dir
         self.runs = list_runs(runs_dir) if runs_dir else []
+        self.marked: list[int] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs"):
@@ -38,15 +41,38 @@ class RunsScreen(ModalScreen):
             elif not self.runs:
                 yield Label(f"No runs yet in {self.runs_dir}. Start one with space.", id="runs-title", markup=False)
             else:
-                yield Label(f"Past runs in {self.runs_dir}: Enter reopens a run's settings, Escape closes.",
-                            id="runs-title", markup=False)
-            yield OptionList(*[Option(Text(describe(r)), id=str(i)) for i, r in enumerate(self.runs)], id="runs-list")
+                yield Label(f"Past runs in {self.runs_dir}: Enter reopens a run's settings; space marks runs "
+                            "and o overlays their loss curves; Escape closes.", id="runs-title", markup=False)
+            yield OptionList(*[Option(Text("  " + describe(r)), id=str(i)) for i, r in enumerate(self.runs)],
+                             id="runs-list")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.runs[int(event.option.id)].folder)
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted run (a ✓ before it)."""
+        options = self.query_one(OptionList)
+        i = options.highlighted
+        if i is None or not self.runs:
+            return
+        if i in self.marked:
+            self.marked.remove(i)
+        elif len(self.marked) >= self.MAX_MARKED:
+            self.app.notify(f"at most {self.MAX_MARKED} runs overlay legibly", markup=False)
+            return
+        else:
+            self.marked.append(i)
+        mark = "✓ " if i in self.marked else "  "
+        options.replace_option_prompt_at_index(i, Text(mark + describe(self.runs[i])))
+
+    def action_overlay(self) -> None:
+        if not self.marked:
+            self.app.notify("mark runs with space first, then o overlays them", markup=False)
+            return
+        self.dismiss(("overlay", [self.runs[i].folder for i in self.marked]))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -49,6 +49,7 @@ class Chart(PlotextPlot):
         self.dirty = True
         self._error = None
         self._cache = None  # (size, rendered plot): Textual repaints far more often than the data changes
+        self.title_prefix = ""  # said before every title (a race's fit: "lane 3 · ")
 
     def redraw(self, data) -> None:
         plt = self.plt
@@ -69,6 +70,7 @@ class Chart(PlotextPlot):
         160×48 the loss and params titles vanished once a run began), so a long one is cut with an ellipsis.
         label_width: the longest y label (10 for axis_ticks' labels; plotext's own ticks are shorter)."""
         room = max(8, self.size.width - label_width - 2)
+        text = self.title_prefix + text
         plt.title(text if len(text) <= room else text[: room - 1] + "…")
 
     def draw(self, plt, data, points: int) -> None:  # pragma: no cover - subclasses draw

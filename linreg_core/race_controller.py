@@ -1,0 +1,292 @@
+"""The race's state machine: a Race (race.py), the run states of states.py, and the race kept on disk. The
+same interface as RunController (handle, wants_steps, advance, flush, end), so the app's engine drives
+either; the commands mean the same (toggle, step, epoch, stop, reset, configure with a list of configs) and
+"scale_lr" multiplies every running lane's rate.
+
+Events (plain values; events.py has the single run's):
+    ("race_ready", RaceSetup)          a race is ready at tick 0
+    ("state", state, reason)           as a run's
+    ("race_progress", RaceProgress)    what the lanes did since the last one
+    ("race_ended", outcome, [lane result dicts])  compare.LaneResult.as_dict() each, in lane order
+    ("saving", folder, error)          where the race is kept, or why it could not be written
+    ("invalid", field, message)        the lanes were refused
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .errors import ConfigError, DataError, LinregError
+from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
+
+
+@dataclass(frozen=True)
+class LaneSetup:
+    label: str  # what the lane changes ("lr 0.003", "adam")
+    settings: dict  # {varied setting: value as typed}
+    batch_size: int
+    batches_per_epoch: int
+    epochs: int
+    lr: float
+    optimum_loss: float  # the least-squares optimum's loss in the lane's loss and training units
+
+
+@dataclass(frozen=True)
+class RaceSetup:
+    lanes: tuple[LaneSetup, ...]
+    varied: tuple[str, ...]
+    setup: object  # events.Setup of lane 1's experiment (the data, least squares, true values)
+    ticks_per_epoch: int
+
+
+@dataclass(frozen=True)
+class LaneNow:
+    status: str
+    epoch: int
+    steps: int
+    lr: float
+    weights: tuple[float, ...]
+    bias: float
+    diagnosis: str | None  # kind
+
+
+@dataclass(frozen=True)
+class RaceProgress:
+    epochs: list = field(default_factory=list)  # [(lane, EpochResult)] finished since the last progress
+    lanes: tuple[LaneNow, ...] = ()
+    epoch: int = 0  # race epochs done
+    tick: int = 0
+    lane_steps_per_s: float = 0.0
+
+
+class RaceController:
+    def __init__(self, emit: Callable[[tuple], None], runs_dir: str | None = None):
+        self.emit = emit
+        self.runs_dir = runs_dir
+        self.race = None
+        self.configs: list = []
+        self.state = LOADING
+        self.reason: str | None = None
+        self.budget = 0  # ticks still to take while paused
+        self.run_open = False
+        self.recorder = None
+        self.last_results: list[dict] | None = None
+        self._reset_buffers()
+
+    # ---------------------------------------------------------------- commands
+    def handle(self, name: str, *args) -> None:
+        if name == "configure":
+            try:
+                self.load(args[0])
+            except DataError as e:
+                self.emit(("invalid", e.field or "lanes", str(e)))
+            except ConfigError as e:
+                f, message = next(iter(e.errors.items()))
+                self.emit(("invalid", f, message))
+            return
+        if self.race is None or name in ("retry_save", "continue", "set_lr"):
+            return  # continue: a race does not go on past its end (start a new one); set_lr: per run only
+        getattr(self, "_cmd_" + name)(*args)
+
+    def load(self, configs: list) -> None:
+        from .race import Race
+
+        if not isinstance(configs, (list, tuple)):
+            raise ConfigError({"lanes": "a race is configured with a list of settings, one per lane"})
+        before = self.state
+        self._set_state(LOADING, "preparing the lanes")
+        try:
+            race = Race(list(configs))
+        except LinregError:
+            self._set_state(before if self.race is not None else LOADING)
+            raise
+        self._end_run("stopped")
+        self.race, self.configs = race, list(configs)
+        self._fresh()
+        self._set_state(IDLE)
+
+    def _cmd_toggle(self) -> None:
+        if self.state == RUNNING:
+            self._set_state(PAUSED)
+        else:
+            self._cmd_start()
+
+    def _cmd_start(self) -> None:
+        if self.state in ENDED:
+            self._new_run()
+        if self.state in STARTABLE:
+            self.budget = 0
+            self._set_state(RUNNING)
+
+    def _cmd_pause(self) -> None:
+        if self.state == RUNNING:
+            self._set_state(PAUSED)
+
+    def _cmd_step(self, n: int = 1) -> None:
+        self._step_mode(max(1, int(n)))
+
+    def _cmd_epoch(self) -> None:
+        self._step_mode(None)
+
+    def _step_mode(self, n: int | None) -> None:
+        if self.state in ENDED:
+            self._new_run()
+        if self.state not in (IDLE, RUNNING, PAUSED):
+            return
+        to_epoch_end = self.race.ticks_per_epoch - self.race.tick
+        self.budget = to_epoch_end if n is None else (n if self.state == RUNNING else self.budget + n)
+        self._set_state(PAUSED)
+
+    def _cmd_stop(self) -> None:
+        if self.state not in (RUNNING, PAUSED):
+            return
+        self.budget = 0
+        if not self.run_open:
+            self._set_state(IDLE)
+            return
+        self._end_run("stopped")
+        self._set_state(STOPPED)
+
+    def _cmd_reset(self) -> None:
+        self._new_run()
+
+    def _cmd_scale_lr(self, factor: float) -> None:
+        self.race.set_lr(float(factor))
+        self.flush(force=True)
+
+    # ---------------------------------------------------------------- training
+    @property
+    def wants_steps(self) -> bool:
+        return self.state == RUNNING or (self.state == PAUSED and self.budget > 0)
+
+    @property
+    def step_seconds(self) -> float:
+        return self._tick_s
+
+    def advance(self, n: int) -> list:
+        """Up to n ticks (a tick: one batch of the group with the most batches an epoch)."""
+        if not self.wants_steps:
+            return []
+        if self.state == PAUSED:
+            n = min(n, self.budget)
+        self._begin_run()
+        race = self.race
+        tick0, epoch0 = race.tick, race.epoch
+        t0 = time.perf_counter()
+        events = race.advance(max(1, n))
+        ticks = (race.epoch - epoch0) * race.ticks_per_epoch + race.tick - tick0 if not race.done else max(1, n)
+        ticks = max(1, ticks)
+        self._tick_s = 0.8 * self._tick_s + 0.2 * (time.perf_counter() - t0) / ticks
+        self._done_lane_steps += ticks * max(1, len(race.running))
+        if self.state == PAUSED:
+            self.budget = max(0, self.budget - ticks)
+        for e in events:
+            if e.epoch_result is not None:
+                self._epochs.append((e.lane, e.epoch_result))
+                self.histories[e.lane].append(e.epoch_result)
+                if self.recorder is not None:
+                    self.recorder.lanes[e.lane].add_epoch(e.epoch_result)
+        if race.done:
+            self.budget = 0
+            all_diverged = all(lane.status == "diverged" for lane in race.lanes)
+            self._end_run("diverged" if all_diverged else "finished")
+            self._set_state(DIVERGED if all_diverged else FINISHED)
+        elif self.state == PAUSED and self.budget == 0:
+            self.flush(force=True)
+        return events
+
+    def flush(self, force: bool = False, every: float = 0.0) -> None:
+        now = time.perf_counter()
+        if self.race is None or (not force and (now - self._t_flush < every or not self._epochs)):
+            return
+        lanes = tuple(LaneNow(lane.status, lane.epoch, lane.steps, lane.lr, *self._params(lane),
+                              None if lane.diagnosis is None else lane.diagnosis.kind) for lane in self.race.lanes)
+        rate = self._done_lane_steps / max(now - self._t_flush, 1e-9)
+        self.emit(("race_progress", RaceProgress(self._epochs, lanes, self.race.epoch, self.race.tick, rate)))
+        self._epochs = []
+        self._t_flush, self._done_lane_steps = now, 0
+
+    @staticmethod
+    def _params(lane) -> tuple[tuple[float, ...], float]:
+        w, b = lane.parameters()
+        return tuple(w), b
+
+    def end(self, outcome: str = "interrupted") -> None:
+        self.budget = 0
+        if self.run_open:
+            self._end_run(outcome)
+            self._set_state(STOPPED)
+
+    # ---------------------------------------------------------------- runs
+    def _new_run(self) -> None:
+        self._end_run("stopped")
+        self.race.reset()
+        self._fresh()
+        self._set_state(IDLE)
+
+    def _fresh(self) -> None:
+        self.budget = 0
+        self.recorder = None
+        self._reset_buffers()
+        self.emit(("race_ready", self._setup()))
+
+    def _begin_run(self) -> None:
+        if self.run_open:
+            return
+        self.run_open = True
+        if self.runs_dir is not None and self.recorder is None:
+            from .runs import RaceRecorder
+
+            ds = self.race.lanes[0].experiment.dataset
+            self.recorder = RaceRecorder(self.runs_dir, self.configs, ds.feature_names, ds.target_name)
+            self._send_saving()
+
+    def _end_run(self, outcome: str) -> None:
+        if not self.run_open:
+            return
+        from .compare import lane_results, varied_fields
+        from .compare_table import lanes_table
+
+        self.run_open = False
+        self.flush(force=True)
+        results = lane_results(self.race, self.histories, outcome)
+        self.last_results = [r.as_dict() for r in results]
+        rec = self.recorder
+        if rec is not None:
+            for r, lane_rec in zip(results, rec.lanes):
+                lane_rec.finish(r.summary.weights, r.summary.bias, r.summary.as_dict())
+            rec.finish(*lanes_table(results, varied_fields(self.configs)))
+            self._send_saving()
+        self.emit(("race_ended", outcome, [{k: v for k, v in r.items() if k != "summary"}
+                                           for r in self.last_results]))
+
+    def _send_saving(self) -> None:
+        rec = self.recorder
+        errors = rec.errors
+        self.emit(("saving", str(rec.folder), errors[0] if errors else None))
+
+    # ---------------------------------------------------------------- state and values
+    def _set_state(self, state: str, reason: str | None = None) -> None:
+        if state == self.state and reason == self.reason:
+            return
+        self.flush(force=self.race is not None)
+        self.state, self.reason = state, reason
+        self.emit(("state", state, reason))
+
+    def _reset_buffers(self) -> None:
+        self._epochs: list = []
+        self.histories = {i: [] for i in range(len(self.race.lanes))} if self.race is not None else {}
+        self._t_flush = time.perf_counter()
+        self._done_lane_steps, self._tick_s = 0, 5e-5
+
+    def _setup(self) -> RaceSetup:
+        from .compare import lane_label, lane_settings, varied_fields
+        from .controller import experiment_setup
+
+        race = self.race
+        varied = varied_fields(self.configs)
+        lanes = tuple(LaneSetup(lane_label(lane.config, varied), lane_settings(lane.config, varied), lane.batch_size,
+                                lane.batches_per_epoch, lane.target_epochs, lane.lr,
+                                lane.data_facts().optimum_loss) for lane in race.lanes)
+        return RaceSetup(lanes, tuple(varied), experiment_setup(race.lanes[0]), race.ticks_per_epoch)

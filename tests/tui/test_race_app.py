@@ -1,0 +1,92 @@
+"""The race in the app: R, a preset, space; every lane's curve and row; Escape back to the single run."""
+import csv
+
+from textual.widgets import DataTable, OptionList
+
+from tests.tui.conftest import wait_until
+from tests.tui.test_app import ready
+from tui.screens.race import RaceScreen
+from tui.screens.race_presets import RacePresetsScreen
+
+
+def table_rows(screen) -> list[list[str]]:
+    t = screen.query_one(DataTable)
+    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(app_factory, tmp_path):
+    app = app_factory(runs_dir=str(tmp_path), epochs=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("R")
+        assert isinstance(app.screen, RacePresetsScreen)
+        first = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert first.startswith("learning rates") and "(7 lanes)" in first
+        await pilot.press("enter")
+        race = app.screen
+        assert isinstance(race, RaceScreen)
+        await wait_until(pilot, lambda: race.state == "idle" and race.data.setup is not None, what="the race ready")
+        assert [r[1] for r in table_rows(race)] == ["0.003", "0.00646", "0.0139", "0.03", "0.0646", "0.139", "0.3"]
+        await pilot.press("plus", "plus", "plus", "plus", "space")
+        await wait_until(pilot, lambda: race.state == "finished", what="the race to finish")
+        await wait_until(pilot, lambda: race.data.results is not None, what="the lanes' results")
+        rows = table_rows(race)
+        header = [str(c.label) for c in race.query_one(DataTable).columns.values()]
+        assert header[:4] == ["#", "lr", "status", "final loss"]
+        assert [r[0] for r in rows] == list("1234567") and all(r[2] == "finished" or "not conv" in r[2] for r in rows)
+        assert all(len(lane.losses) == 5 for lane in race.data.lanes)  # every lane's every epoch on the chart
+        assert "RACE FINISHED" in str(race.query_one("#race-status").render())
+        [folder] = [p for p in tmp_path.iterdir() if "race-7lanes" in p.name]
+        assert len(list(csv.DictReader(open(folder / "lanes.csv")))) == 7
+
+        await pilot.press("down", "down", "2")  # the chosen lane's fit
+        await wait_until(pilot, lambda: race.fit.title_prefix.startswith("lane 3 (lr 0.0139)"), what="lane 3's fit")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.racing is None and app.run_state == "idle", what="back to the run")
+        assert not isinstance(app.screen, RaceScreen)
+        await pilot.press("R")
+        labels = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        assert "the last race again (7 lanes)" in labels
+        assert "the last race plus the form's settings as lane 8" in labels
+
+
+async def test_a_diverging_lane_is_marked_and_the_others_finish(app_factory):
+    app = app_factory(epochs=3, loss="mse", lr=0.3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("R", "enter")  # lr ×1/10 … ×10 around 0.3: 3 diverges on mse
+        race = app.screen
+        await wait_until(pilot, lambda: race.state == "idle" and race.data.setup is not None, what="the race ready")
+        await pilot.press("plus", "plus", "plus", "plus", "space")
+        await wait_until(pilot, lambda: race.state in ("finished", "diverged") and race.data.results, what="the end")
+        status = {r[1]: r[2] for r in table_rows(race)}
+        assert status["3"] == "diverged" and status["0.03"] != "diverged"
+
+
+async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_path):
+    from tui.screens.overlay import OverlayScreen
+    from tui.screens.runs import RunsScreen
+    from tests.tui.conftest import finish_run
+
+    app = app_factory(runs_dir=str(tmp_path), epochs=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await finish_run(pilot)
+        await pilot.press("l")  # mse: a second run with other settings
+        await wait_until(pilot, lambda: app.run_state == "idle", what="mse ready")
+        await finish_run(pilot, what="the second run")
+        await wait_until(pilot, lambda: len(list(tmp_path.glob("*/summary.json"))) == 2, what="both on disk")
+        await pilot.press("p")
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("o")  # nothing marked: told how, nothing happens
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("space", "down", "space", "o")
+        overlay = app.screen
+        assert isinstance(overlay, OverlayScreen)
+        rows = table_rows(overlay)
+        assert sorted(r[5] for r in rows) == ["mae", "mse"] and all(r[7] == "finished" and r[8] == "3" for r in rows)
+        assert [len(c.losses) for c in overlay.curves.lanes] == [3, 3]
+        await pilot.press("space")  # the run keys do not act under the overlay
+        assert app.run_state == "finished"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, OverlayScreen)

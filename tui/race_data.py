@@ -1,0 +1,60 @@
+"""The app's copy of a race: what the engine sent about each lane, bounded like RunData."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_EPOCHS_KEPT = 20_000  # per lane; beyond it every other old epoch is dropped (memory stays flat)
+
+
+@dataclass
+class LaneData:
+    setup: object  # linreg_core.race_controller.LaneSetup
+    epochs: list[int] = field(default_factory=list)  # 0-based epoch index of each point
+    steps: list[int] = field(default_factory=list)  # steps done at that epoch's end
+    losses: list[float] = field(default_factory=list)  # that epoch's mean batch loss (training units)
+    now: object = None  # LaneNow: status, epoch, steps, lr, weights, bias, diagnosis
+
+
+@dataclass
+class RaceData:
+    setup: object = None  # RaceSetup
+    lanes: list[LaneData] = field(default_factory=list)
+    epoch: int = 0
+    rate: float = 0.0  # lane-steps a second
+    outcome: str | None = None
+    results: list | None = None  # the lanes' results (dicts) once the race ended
+
+    def start(self, setup) -> None:
+        self.setup = setup
+        self.lanes = [LaneData(lane) for lane in setup.lanes]
+        self.epoch, self.rate, self.outcome, self.results = 0, 0.0, None, None
+
+    def apply(self, p) -> list:
+        """Fold a RaceProgress in; returns its [(lane, EpochResult)] (for the log)."""
+        for lane, e in p.epochs:
+            d = self.lanes[lane]
+            d.epochs.append(e.epoch)
+            d.steps.append(e.steps)
+            d.losses.append(e.loss_mean)
+            if len(d.epochs) > MAX_EPOCHS_KEPT:
+                d.epochs, d.steps, d.losses = d.epochs[::2], d.steps[::2], d.losses[::2]
+        for d, now in zip(self.lanes, p.lanes):
+            d.now = now
+        self.epoch, self.rate = p.epoch, p.lane_steps_per_s
+        return p.epochs
+
+    def end(self, outcome: str, results: list) -> None:
+        self.outcome, self.results = outcome, results
+
+    @property
+    def target_epochs(self) -> int:
+        return max((lane.setup.epochs for lane in self.lanes), default=0)
+
+
+@dataclass
+class LaneView:
+    """One lane as the fit and params widgets read a run (RunData's fields they use)."""
+
+    setup: object
+    weights: tuple
+    bias: float

@@ -1,0 +1,251 @@
+"""The race: 2–16 lanes stepped as one program in the engine (linreg_core/race_controller.py), their loss
+curves on one chart and a table of lanes; the highlighted lane's fit on key 2. The run keys act on the whole
+race; Escape leaves it (the race ends as stopped, the lanes are kept for the next one)."""
+from __future__ import annotations
+
+import math
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from linreg_core import states
+from linreg_core.compare_table import lanes_table
+from tui.race_data import LaneView, RaceData
+from tui.text import num
+from tui.widgets.compare_chart import CompareChart, lane_mark
+from tui.widgets.fit_chart import FitChart
+
+CHART_HZ = 4
+WORDS = {"finished": "finished", "early_stopped": "stopped early", "diverged": "DIVERGED", "running": "running",
+         "interrupted": "interrupted", "stopped": "stopped"}
+KIND = {"oscillating": "oscillating", "stalled": "stalled", "not_converged": "not converged"}
+SHORT = {"lane": "#", "max |Δlstsq|": "|Δlstsq|", "steps to 2×opt": "2×opt at", "final loss": "final loss"}
+
+
+class RaceScreen(Screen):
+    own_keys = True  # the app's run keys do not act under this screen (LinregApp.check_action)
+    BINDINGS = [
+        Binding("question_mark", "app.help", "Help"),
+        Binding("escape", "leave", "Leave race"),
+        Binding("space", "command('toggle')", "Start/Pause"),
+        Binding("n", "command('step', 1)", "Step"),
+        Binding("N", "command('epoch')", "Epoch"),
+        Binding("x", "command('stop')", "Stop"),
+        Binding("r", "command('reset')", "Reset"),
+        Binding("asterisk", "scale_lr(2)", "lr×2"),
+        Binding("slash", "scale_lr(0.5)", "lr÷2"),
+        Binding("plus,equals_sign", "app.speed(1)", "Faster", show=False),
+        Binding("minus", "app.speed(-1)", "Slower", show=False),
+        Binding("g", "toggle_log", "Log scale", show=False),
+        Binding("v", "toggle_x", "Epochs/steps", show=False),
+        Binding("1", "view('compare')", "Loss curves", show=False),
+        Binding("2", "view('fit')", "Lane's fit", show=False),
+        Binding("delete,backspace", "remove_lane", "Remove lane", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, configs: list):
+        super().__init__()
+        self.configs = list(configs)
+        self.data = RaceData()
+        self.state = "loading"
+        self.reason: str | None = None
+        self._awaiting: int | None = None
+        self._reported: tuple[str, str | None] | None = None
+        self._columns: list[str] = []
+        self._view = "compare"
+
+    def compose(self) -> ComposeResult:
+        yield Static("RACE · preparing the lanes…", id="race-status")
+        with Container(id="race-body"):
+            with Horizontal(id="race-charts"):
+                yield CompareChart(id="race-compare")
+                yield FitChart(id="race-fit")
+            yield DataTable(id="race-lanes", cursor_type="row", zebra_stripes=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.status = self.query_one("#race-status", Static)
+        self.chart = self.query_one(CompareChart)
+        self.fit = self.query_one(FitChart)
+        self.table = self.query_one(DataTable)
+        self._show_view("compare")
+        self.set_interval(1 / CHART_HZ, self._tick)
+        self.app.race_send("race", self.configs)
+        self.table.focus()
+
+    # ----------------------------------------------------------- engine events (routed here by the app)
+    def on_ready(self, setup) -> None:
+        self.data.start(setup)
+        self.fit.view = "tutorial" if setup.setup.true_weights is not None else "partial"
+        self._build_table()
+        self.chart.dirty = self.fit.dirty = True
+
+    def on_progress(self, progress) -> None:
+        before = [lane.now.status if lane.now else "running" for lane in self.data.lanes]
+        self.data.apply(progress)
+        for i, (was, lane) in enumerate(zip(before, self.data.lanes)):
+            if was != "diverged" and lane.now is not None and lane.now.status == "diverged":
+                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) diverged at epoch {lane.now.epoch:03d}; "
+                                "the other lanes go on", title="lane diverged", severity="warning", markup=False)
+        self.chart.dirty = self.fit.dirty = True
+        self._fill_table()
+
+    def on_state(self, state: str, reason: str | None) -> None:
+        self._reported = (state, reason)
+        if self._awaiting is None:
+            self.state, self.reason = state, reason
+            self._show_status()
+
+    def on_pong(self, n: int) -> None:
+        if n == self._awaiting:
+            self._awaiting = None
+            if self._reported is not None:
+                self.state, self.reason = self._reported
+                self._show_status()
+
+    def on_ended(self, outcome: str, results: list) -> None:
+        self.data.end(outcome, results)
+        self._build_table()
+        best = min((r for r in results if r["status"] != "diverged" and math.isfinite(r["final_loss"])),
+                   key=lambda r: r["final_loss"], default=None)
+        if best is not None:
+            label = self.data.lanes[best["lane"] - 1].setup.label
+            self.app.notify(f"lane {best['lane']} ({label}): final loss {num(best['final_loss'])}",
+                            title=f"race {outcome}: best lane", markup=False)
+
+    def on_refused(self, message: str) -> None:
+        self.app.notify(message, title="race refused", severity="error", timeout=8, markup=False)
+        self.dismiss(None)
+
+    # ----------------------------------------------------------- drawing
+    def _tick(self) -> None:
+        for chart in (self.chart, self.fit):
+            if chart.dirty and chart.display:
+                if chart is self.fit:
+                    view = self._chosen_view()
+                    if view is not None:
+                        chart.redraw(view)
+                else:
+                    chart.redraw(self.data)
+        self._show_status()
+
+    def _chosen(self) -> int:
+        return max(0, min(self.table.cursor_row, len(self.data.lanes) - 1))
+
+    def _chosen_view(self) -> LaneView | None:
+        if not self.data.lanes:
+            return None
+        chosen = self._chosen()
+        lane = self.data.lanes[chosen]
+        self.fit.title_prefix = f"lane {lane_mark(chosen)} ({lane.setup.label}) · "
+        setup = self.data.setup.setup
+        if lane.now is None:
+            return LaneView(setup, tuple(setup.weights), setup.bias)
+        return LaneView(setup, lane.now.weights, lane.now.bias)
+
+    def on_data_table_row_highlighted(self, _event) -> None:
+        self.fit.dirty = True
+
+    def _show_status(self) -> None:
+        d = self.data
+        lanes = len(d.lanes)
+        running = sum(1 for lane in d.lanes if lane.now is None or lane.now.status == "running")
+        word = self.state.upper() + (f" ({self.reason})" if self.reason and self.state != "loading" else "")
+        speed = self.app.speed_label()
+        rate = f"{d.rate:,.0f} lane-steps/s" if self.state == "running" and d.rate else f"speed {speed}"
+        text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} lanes running  epoch {d.epoch:03d}/"
+                f"{d.target_epochs:03d}  {rate}")
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.status.update(text)
+
+    def _build_table(self) -> None:
+        t = self.table
+        t.clear(columns=True)
+        d = self.data
+        if d.setup is None:
+            return
+        varied = list(d.setup.varied)
+        if d.results is not None:
+            header, rows = lanes_table(d.results, varied, num)
+            header = [SHORT.get(h, h.replace("_", " ")) for h in header]
+            t.add_columns(*header)
+            for i, row in enumerate(rows):
+                row[0] = lane_mark(i)
+                row[len(varied) + 1] = row[len(varied) + 1].replace("finished · ", "").replace("not converged",
+                                                                                              "not conv.")
+                t.add_row(*row, key=str(i))
+            self._columns = []
+            return
+        self._columns = ["#", *(n.replace("_", " ") for n in varied or ["lr"]), "state", "lr now", "epoch", "loss"]
+        t.add_columns(*self._columns)
+        for i, lane in enumerate(d.lanes):
+            settings = lane.setup.settings or {"lr": num(lane.setup.lr)}
+            t.add_row(lane_mark(i), *settings.values(), "ready", num(lane.setup.lr), "000", "", key=str(i))
+
+    def _fill_table(self) -> None:
+        if not self._columns:
+            return
+        t = self.table
+        n = len(self._columns)
+        for i, lane in enumerate(self.data.lanes):
+            now = lane.now
+            if now is None:
+                continue
+            word = WORDS.get(now.status, now.status)
+            if now.diagnosis in KIND:
+                word += f" · {KIND[now.diagnosis]}"
+            loss = num(lane.losses[-1]) if lane.losses else ""
+            for col, value in zip(range(n - 4, n), (word, num(now.lr), f"{now.epoch:03d}", loss)):
+                t.update_cell_at((i, col), value)
+
+    # ----------------------------------------------------------- actions
+    def action_command(self, name: str, *args) -> None:
+        begun = any(lane.now is not None and lane.now.steps > 0 for lane in self.data.lanes)
+        self._awaiting = self.app.race_send(name, *args)
+        expected = states.expected_after(name, self.state, begun)
+        if expected != self.state:
+            self.state, self.reason = expected, None
+            self._show_status()
+
+    def action_scale_lr(self, factor: float) -> None:
+        self.app.race_send("scale_lr", factor)
+
+    def action_toggle_log(self) -> None:
+        self.chart.log_scale = not self.chart.log_scale
+        self.chart.dirty = True
+
+    def action_toggle_x(self) -> None:
+        self.chart.x_axis = "steps" if self.chart.x_axis == "epochs" else "epochs"
+        self.chart.dirty = True
+
+    def action_view(self, name: str) -> None:
+        self._show_view(name)
+
+    def _show_view(self, name: str) -> None:
+        self._view = name
+        wide = self.app.size.width >= 150 and self.app.size.height >= 40
+        self.chart.display = wide or name == "compare"
+        self.fit.display = wide or name == "fit"
+        self.chart.dirty = self.fit.dirty = True
+
+    def on_resize(self, _event) -> None:
+        self._show_view(self._view)
+
+    def action_remove_lane(self) -> None:
+        if len(self.configs) <= 1:
+            self.app.notify("a race needs at least one lane", markup=False)
+            return
+        i = self._chosen()
+        del self.configs[i]
+        self.app.race_lanes = list(self.configs)
+        self.app.notify(f"lane {i + 1} removed; the race starts again with {len(self.configs)} lanes", markup=False)
+        self.app.race_send("race", self.configs)
+
+    def action_leave(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,52 @@
+"""Every lane's loss curve on one chart: the epoch's mean batch loss against epochs (every lane has then seen
+the same samples, whatever its batch size) or against steps (updates), log scale by default. Each lane is
+drawn with its own number as the marker, so the chart reads without colour and without a legend (the
+lanes table beside it names them)."""
+from __future__ import annotations
+
+import math
+
+from tui.text import axis_ticks, integer_ticks
+from tui.widgets.chart import Chart, clean
+
+LANE_MARKS = "123456789abcdefg"  # lane 1..16
+
+
+def lane_mark(i: int) -> str:
+    return LANE_MARKS[i % len(LANE_MARKS)]
+
+
+class CompareChart(Chart):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.log_scale = True
+        self.x_axis = "epochs"  # or "steps"
+        self.x_note = "epochs (every lane has seen the same samples)"
+
+    def _y(self, values):
+        if not self.log_scale:
+            return list(values)
+        return [math.log10(v) if v > 0 and math.isfinite(v) else math.nan for v in values]
+
+    def draw(self, plt, data, points: int) -> None:
+        lanes = data.lanes
+        if not any(lane.losses for lane in lanes):
+            self.set_title(plt, f"{len(lanes)} lanes — press space to start the race")
+            return
+        shown, xs_all = [], []
+        per_lane = max(8, points // 2)
+        for i, lane in enumerate(lanes):
+            x = [e + 1 for e in lane.epochs] if self.x_axis == "epochs" else lane.steps
+            cx, cy = clean(x, self._y(lane.losses), per_lane)
+            if cx:
+                plt.plot(cx, cy, marker=lane_mark(i))
+                shown += cy
+                xs_all += cx
+        if not shown:
+            self.set_title(plt, "no finite losses to draw")
+            return
+        plt.yticks(*axis_ticks(shown))
+        plt.xticks(*integer_ticks(min(xs_all), max(xs_all)))
+        scale = "log10 " if self.log_scale else ""
+        self.set_title(plt, f"{scale}epoch mean loss per lane (marker: lane)")
+        plt.xlabel(self.x_note if self.x_axis == "epochs" else "steps (updates)")
