@@ -12,6 +12,7 @@ class LaneData:
     epochs: list[int] = field(default_factory=list)  # 0-based epoch index of each point
     steps: list[int] = field(default_factory=list)  # steps done at that epoch's end
     losses: list[float] = field(default_factory=list)  # that epoch's mean batch loss (training units)
+    results: list = field(default_factory=list)  # the EpochResults themselves (parameters by epoch)
     now: object = None  # LaneNow: status, epoch, steps, lr, weights, bias, diagnosis
 
 
@@ -36,8 +37,9 @@ class RaceData:
             d.epochs.append(e.epoch)
             d.steps.append(e.steps)
             d.losses.append(e.loss_mean)
+            d.results.append(e)
             if len(d.epochs) > MAX_EPOCHS_KEPT:
-                d.epochs, d.steps, d.losses = d.epochs[::2], d.steps[::2], d.losses[::2]
+                d.epochs, d.steps, d.losses, d.results = d.epochs[::2], d.steps[::2], d.losses[::2], d.results[::2]
         for d, now in zip(self.lanes, p.lanes):
             d.now = now
         self.epoch, self.rate = p.epoch, p.lane_steps_per_s
@@ -52,9 +54,26 @@ class RaceData:
 
 
 @dataclass
+class _Epochs:
+    epochs: list
+
+
+@dataclass
 class LaneView:
     """One lane as the fit and params widgets read a run (RunData's fields they use)."""
 
-    setup: object
+    setup: object  # events.Setup, with the lane's own batches an epoch
     weights: tuple
     bias: float
+    history: _Epochs
+    step: int
+
+
+def lane_view(race: RaceData, i: int) -> LaneView:
+    from dataclasses import replace
+
+    lane = race.lanes[i]
+    setup = replace(race.setup.setup, batches_per_epoch=lane.setup.batches_per_epoch)
+    if lane.now is None:
+        return LaneView(setup, tuple(setup.weights), setup.bias, _Epochs([]), 0)
+    return LaneView(setup, lane.now.weights, lane.now.bias, _Epochs(lane.results), lane.now.steps)

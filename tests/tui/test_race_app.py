@@ -41,6 +41,10 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
 
         await pilot.press("down", "down", "2")  # the chosen lane's fit
         await wait_until(pilot, lambda: race.fit.title_prefix.startswith("lane 3 (lr 0.0139)"), what="lane 3's fit")
+        await pilot.press("3")  # its parameters by epoch
+        assert race.params.display and not race.fit.display
+        view = race._chosen_view()
+        assert len(view.history.epochs) == 5 and view.step == race.data.lanes[2].now.steps
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.racing is None and app.run_state == "idle", what="back to the run")
         assert not isinstance(app.screen, RaceScreen)

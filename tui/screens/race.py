@@ -14,10 +14,11 @@ from textual.widgets import DataTable, Footer, Static
 
 from linreg_core import states
 from linreg_core.compare_table import lanes_table
-from tui.race_data import LaneView, RaceData
+from tui.race_data import RaceData, lane_view
 from tui.text import num
 from tui.widgets.compare_chart import CompareChart, lane_mark
 from tui.widgets.fit_chart import FitChart
+from tui.widgets.params_chart import ParamsChart
 
 CHART_HZ = 4
 WORDS = {"finished": "finished", "early_stopped": "stopped early", "diverged": "DIVERGED", "running": "running",
@@ -44,6 +45,7 @@ class RaceScreen(Screen):
         Binding("v", "toggle_x", "Epochs/steps", show=False),
         Binding("1", "view('compare')", "Loss curves", show=False),
         Binding("2", "view('fit')", "Lane's fit", show=False),
+        Binding("3", "view('params')", "Lane's params", show=False),
         Binding("delete,backspace", "remove_lane", "Remove lane", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -65,6 +67,7 @@ class RaceScreen(Screen):
             with Horizontal(id="race-charts"):
                 yield CompareChart(id="race-compare")
                 yield FitChart(id="race-fit")
+                yield ParamsChart(id="race-params")
             yield DataTable(id="race-lanes", cursor_type="row", zebra_stripes=False)
         yield Footer()
 
@@ -72,6 +75,7 @@ class RaceScreen(Screen):
         self.status = self.query_one("#race-status", Static)
         self.chart = self.query_one(CompareChart)
         self.fit = self.query_one(FitChart)
+        self.params = self.query_one(ParamsChart)
         self.table = self.query_one(DataTable)
         self._show_view("compare")
         self.set_interval(1 / CHART_HZ, self._tick)
@@ -83,7 +87,7 @@ class RaceScreen(Screen):
         self.data.start(setup)
         self.fit.view = "tutorial" if setup.setup.true_weights is not None else "partial"
         self._build_table()
-        self.chart.dirty = self.fit.dirty = True
+        self._mark_dirty()
 
     def on_progress(self, progress) -> None:
         before = [lane.now.status if lane.now else "running" for lane in self.data.lanes]
@@ -92,7 +96,7 @@ class RaceScreen(Screen):
             if was != "diverged" and lane.now is not None and lane.now.status == "diverged":
                 self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) diverged at epoch {lane.now.epoch:03d}; "
                                 "the other lanes go on", title="lane diverged", severity="warning", markup=False)
-        self.chart.dirty = self.fit.dirty = True
+        self._mark_dirty()
         self._fill_table()
 
     def on_state(self, state: str, reason: str | None) -> None:
@@ -123,33 +127,30 @@ class RaceScreen(Screen):
         self.dismiss(None)
 
     # ----------------------------------------------------------- drawing
+    def _mark_dirty(self) -> None:
+        self.chart.dirty = self.fit.dirty = self.params.dirty = True
+
     def _tick(self) -> None:
-        for chart in (self.chart, self.fit):
+        for chart in (self.chart, self.fit, self.params):
             if chart.dirty and chart.display:
-                if chart is self.fit:
-                    view = self._chosen_view()
-                    if view is not None:
-                        chart.redraw(view)
-                else:
+                if chart is self.chart:
                     chart.redraw(self.data)
+                elif self.data.lanes:
+                    chart.redraw(self._chosen_view())
         self._show_status()
 
     def _chosen(self) -> int:
         return max(0, min(self.table.cursor_row, len(self.data.lanes) - 1))
 
-    def _chosen_view(self) -> LaneView | None:
-        if not self.data.lanes:
-            return None
+    def _chosen_view(self):
+        """The highlighted lane, as the fit and params charts read a run."""
         chosen = self._chosen()
-        lane = self.data.lanes[chosen]
-        self.fit.title_prefix = f"lane {lane_mark(chosen)} ({lane.setup.label}) · "
-        setup = self.data.setup.setup
-        if lane.now is None:
-            return LaneView(setup, tuple(setup.weights), setup.bias)
-        return LaneView(setup, lane.now.weights, lane.now.bias)
+        prefix = f"lane {lane_mark(chosen)} ({self.data.lanes[chosen].setup.label}) · "
+        self.fit.title_prefix = self.params.title_prefix = prefix
+        return lane_view(self.data, chosen)
 
     def on_data_table_row_highlighted(self, _event) -> None:
-        self.fit.dirty = True
+        self.fit.dirty = self.params.dirty = True
 
     def _show_status(self) -> None:
         d = self.data
@@ -230,9 +231,12 @@ class RaceScreen(Screen):
     def _show_view(self, name: str) -> None:
         self._view = name
         wide = self.app.size.width >= 150 and self.app.size.height >= 40
+        lane_chart = name if name != "compare" else getattr(self, "_lane_chart", "fit")
+        self._lane_chart = lane_chart
         self.chart.display = wide or name == "compare"
-        self.fit.display = wide or name == "fit"
-        self.chart.dirty = self.fit.dirty = True
+        self.fit.display = (wide or name == "fit") and lane_chart == "fit"
+        self.params.display = (wide or name == "params") and lane_chart == "params"
+        self._mark_dirty()
 
     def on_resize(self, _event) -> None:
         self._show_view(self._view)
