@@ -22,13 +22,12 @@ import torch
 
 from . import losses, optim
 from .batching import Batches, Shuffler
-from .config import FIELDS, LABELS, LANE_FIELDS, Config
+from .config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, Config
 from .errors import ConfigError
 from .experiment import Experiment, prepare
 from .results import RUNNING, EpochResult
 from .trainer import EXPLODE_FACTOR, Trainer
 
-MAX_LANES = 16  # in the app: what a chart and a table show legibly
 SWEEP_MAX_LANES = 256  # headless (linreg sweep)
 
 

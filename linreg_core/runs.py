@@ -19,6 +19,7 @@ import io
 from collections import deque
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -295,7 +296,14 @@ class PastRun:
 
 def lane_folders(folder: Path) -> list[Path]:
     """A race folder's lane folders in lane order; a run folder is its own only lane."""
-    lanes = sorted(p for p in folder.iterdir() if p.is_dir() and (p / CONFIG).is_file()) if folder.is_dir() else []
+    def lane_number(p: Path) -> tuple[int, str]:
+        number = re.search(r"-lane(\d+)", p.name)  # RaceRecorder names them …-lane01, …-lane02
+        return (int(number.group(1)) if number else 1 << 30, p.name)
+
+    try:
+        lanes = sorted((p for p in folder.iterdir() if p.is_dir() and (p / CONFIG).is_file()), key=lane_number)
+    except OSError:
+        lanes = []
     return lanes or [folder]
 
 

@@ -701,7 +701,7 @@ class LinregApp(App):
         if choice == "again":
             lanes = list(self.race_lanes)
         elif choice == "add":
-            lanes = [*self.race_lanes, self.config][-16:]
+            lanes = [*self.race_lanes, self.config]
         else:
             lanes = preset(choice, self.config, self.data.setup.n_train if self.data.setup else None)
         self.race_lanes = lanes
@@ -745,15 +745,23 @@ class LinregApp(App):
         from linreg_core.errors import LinregError
         from linreg_core.runs import CONFIG
 
+        from linreg_core.runs import lane_folders
+
+        lanes = lane_folders(folder)
         try:
-            config = configfile.load(str(folder / CONFIG))
+            configs = [configfile.load(str(f / CONFIG)) for f in lanes]
         except LinregError as e:
             self.notify(str(e), title="could not reopen", severity="error", timeout=10, markup=False)
             return
-        options = config.to_options()
+        options = configs[0].to_options()
         for name, text in options.items():
             self.form.set_value(name, text)
         self._apply(options)
+        if len(lanes) > 1 or lanes[0] != folder:  # a race: its lanes come back for R
+            self.race_lanes = configs
+            self.notify(f"a race of {len(configs)} lanes: R, then “the last race again”, runs it; the form has "
+                        "lane 1's settings", title=f"reopened {folder.name}", timeout=8, markup=False)
+            return
         self.notify(f"settings of {folder.name}", title="reopened", timeout=5, markup=False)
 
     def action_retry_save(self) -> None:

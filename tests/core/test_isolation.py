@@ -12,7 +12,8 @@ def _loaded_after(code: str) -> set[str]:
 def test_core_imports_nothing_of_the_ui():
     loaded = _loaded_after("import linreg_core.trainer, linreg_core.summary, linreg_core.export, "
                            "linreg_core.csvdata, linreg_core.reference, linreg_core.model, "
-                           "linreg_core.controller, linreg_core.runs")
+                           "linreg_core.controller, linreg_core.runs, linreg_core.race, linreg_core.compare, "
+                           "linreg_core.race_controller, linreg_core.presets")
     assert "torch" in loaded
     assert not loaded & {"textual", "textual_plotext", "plotext", "rich", "tui"}
 
@@ -24,5 +25,7 @@ def test_config_and_cli_parsing_do_not_load_torch():
 
 def test_what_the_app_unpickles_from_the_engine_does_not_load_torch():
     """The app never imports torch (its first frame comes fast): the engine's events are made of these."""
-    loaded = _loaded_after("import linreg_core.states, linreg_core.events, linreg_core.results, tui.app")
+    loaded = _loaded_after("import linreg_core.states, linreg_core.events, linreg_core.results, tui.app, "
+                           "linreg_core.race_controller, tui.screens.race, tui.screens.race_presets, "
+                           "tui.screens.overlay, linreg_core.runs")
     assert "torch" not in loaded

@@ -21,7 +21,7 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
         await pilot.press("R")
         assert isinstance(app.screen, RacePresetsScreen)
         first = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
-        assert first.startswith("learning rates") and "(7 lanes)" in first
+        assert first.startswith("1  learning rates") and "(7 lanes)" in first
         await pilot.press("enter")
         race = app.screen
         assert isinstance(race, RaceScreen)
@@ -50,8 +50,11 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
         assert not isinstance(app.screen, RaceScreen)
         await pilot.press("R")
         labels = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
-        assert "the last race again (7 lanes)" in labels
-        assert "the last race plus the form's settings as lane 8" in labels
+        assert "6  the last race again (7 lanes)" in labels
+        assert "7  the last race plus the form's settings as lane 8" in labels
+        await pilot.press("2")  # a number chooses at once: the six optimizers
+        await wait_until(pilot, lambda: isinstance(app.screen, RaceScreen) and app.screen.data.setup is not None
+                         and len(app.screen.data.lanes) == 6, what="the optimizer race")
 
 
 async def test_a_diverging_lane_is_marked_and_the_others_finish(app_factory):
@@ -94,3 +97,26 @@ async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_p
         assert app.run_state == "finished"
         await pilot.press("escape")
         assert not isinstance(app.screen, OverlayScreen)
+
+
+async def test_a_kept_race_reopens_as_a_race(app_factory, tmp_path):
+    from tui.screens.runs import RunsScreen
+
+    app = app_factory(runs_dir=str(tmp_path), epochs=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("R", "2")  # the six optimizers
+        race = app.screen
+        await wait_until(pilot, lambda: race.data.setup is not None, what="the race ready")
+        await pilot.press("plus", "plus", "plus", "plus", "space")
+        await wait_until(pilot, lambda: race.data.results is not None, what="the race's end")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.racing is None and app.run_state == "idle", what="back to the run")
+        app.race_lanes = []  # as after a restart of the app
+        await pilot.press("p")
+        assert isinstance(app.screen, RunsScreen)
+        assert "race of 6 lanes" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.race_lanes) == 6, what="the race's lanes back")
+        assert [c.train.optimizer for c in app.race_lanes] == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                                                                "adam"]

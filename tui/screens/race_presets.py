@@ -10,26 +10,29 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from linreg_core.presets import PRESETS, preset
+from linreg_core.config import MAX_LANES
 
 
 class RacePresetsScreen(ModalScreen):
-    BINDINGS = [("escape,q", "dismiss_none", "Close")]
+    BINDINGS = [("escape,q", "dismiss_none", "Close"),
+                *[(str(i), f"choose({i})", f"Race {i}") for i in range(1, 8)]]
 
     def __init__(self, config, n_train: int | None, lanes_so_far: int):
         super().__init__()
         self.config, self.n_train, self.lanes_so_far = config, n_train, lanes_so_far
 
     def compose(self) -> ComposeResult:
-        options = []
-        for name, (what, _) in PRESETS.items():
-            lanes = preset(name, self.config, self.n_train)
-            options.append(Option(Text(f"{what} ({len(lanes)} lanes)"), id=name))
+        choices = [(name, f"{what} ({len(preset(name, self.config, self.n_train))} lanes)")
+                   for name, (what, _) in PRESETS.items()]
         if self.lanes_so_far:
-            options.append(Option(Text(f"the last race again ({self.lanes_so_far} lanes)"), id="again"))
-            options.append(Option(Text(f"the last race plus the form's settings as lane {self.lanes_so_far + 1}"),
-                                  id="add"))
+            choices.append(("again", f"the last race again ({self.lanes_so_far} lanes)"))
+            if self.lanes_so_far < MAX_LANES:
+                choices.append(("add", f"the last race plus the form's settings as lane {self.lanes_so_far + 1}"))
+        self.choices = [name for name, _ in choices]
+        options = [Option(Text(f"{i}  {text}"), id=name) for i, (name, text) in enumerate(choices, start=1)]
         with Vertical(id="race-presets"):
-            yield Label("Race lanes on the same data and shuffles: Enter chooses, Escape closes.", id="race-presets-title")
+            yield Label("Race lanes on the same data and shuffles: a number or Enter chooses, Escape closes.",
+                        id="race-presets-title")
             yield OptionList(*options, id="race-presets-list")
 
     def on_mount(self) -> None:
@@ -37,6 +40,10 @@ class RacePresetsScreen(ModalScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_choose(self, number: int) -> None:
+        if 1 <= number <= len(self.choices):
+            self.dismiss(self.choices[number - 1])
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
