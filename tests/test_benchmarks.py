@@ -17,6 +17,7 @@ TINY = {
     "large_epoch.py": (["--samples", "3000", "--features", "4", "--repeats", "1"], "× the floor"),
     "chart_redraw.py": (["--sizes", "80x24", "--epochs", "2", "--repeats", "1"], "LossChart"),
     "memory_peak.py": (["--samples", "3000", "--features", "2"], "estimate/measured"),
+    "landscape_speed.py": (["--samples", "3000", "--features", "4", "--repeats", "1"], "grid 60×30"),
     "race_speed.py": (["--repeats", "1", "--epochs", "2", "--large-samples", "3000", "--large-features", "4"],
                       "× one run"),
 }
