@@ -45,7 +45,9 @@ class LaneResult:
     summary: Summary
 
     def as_dict(self) -> dict:
-        return {"lane": self.lane, "settings": self.settings, "status": self.status, "diagnosis": self.diagnosis,
+        """settings as JSON values (numbers as numbers), the rest as they are."""
+        typed = {name: FIELDS[name].parse(text) for name, text in self.settings.items()}
+        return {"lane": self.lane, "settings": typed, "status": self.status, "diagnosis": self.diagnosis,
                 "epochs": self.epochs, "steps": self.steps, "final_loss": self.final_loss,
                 "test_loss": self.test_loss, "lstsq_gap": self.lstsq_gap, "steps_to_near": self.steps_to_near,
                 "summary": self.summary.as_dict()}

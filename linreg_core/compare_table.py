@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Callable
 
 
+def _text(name: str, value) -> str:
+    """A setting as typed ("0.1", "yes"), from a LaneResult (text) or its JSON (a value)."""
+    from .config import FIELDS
+    return value if isinstance(value, str) else FIELDS[name].format(value)
+
+
 def exact(x: float) -> str:
     return repr(float(x))
 
@@ -24,7 +30,7 @@ def lanes_table(results, varied: list[str], fmt: Callable[[float], str] | None =
         kind = r["diagnosis"]
         state = r["status"] if kind in (None, "diverged") else f"{r['status']} · {kind.replace('_', ' ')}"
         test = [("" if r["test_loss"] is None else fmt(r["test_loss"]))] if has_test else []
-        rows.append([str(r["lane"]), *(r["settings"][n] for n in varied), state, fmt(r["final_loss"]), *test,
+        rows.append([str(r["lane"]), *(_text(n, r["settings"][n]) for n in varied), state, fmt(r["final_loss"]), *test,
                      fmt(r["lstsq_gap"]), "never" if r["steps_to_near"] is None else str(r["steps_to_near"]),
                      str(r["epochs"])])
     return header, rows

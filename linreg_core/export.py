@@ -141,6 +141,18 @@ def params_dict(weights, bias, feature_names, target_name) -> dict:
     }
 
 
+def is_stdout(path: str) -> bool:
+    """Whether a path names this process's standard output (`--history /dev/stdout`, or the file stdout was
+    redirected to): such output must go through the stdout stream, in order, not replace the file."""
+    import sys
+
+    try:
+        st, out = os.stat(os.path.expanduser(path)), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino)
+
+
 def same_file(a: str, b: str) -> bool:
     """Whether two paths name the same file (through ~, links and relative parts)."""
     a, b = os.path.expanduser(a), os.path.expanduser(b)

@@ -94,6 +94,10 @@ class Race:
         """The lanes still stepping."""
         return [i for i, lane in enumerate(self.lanes) if lane.status == RUNNING]
 
+    def batch_losses(self) -> dict[int, float]:
+        """{lane: its latest batch loss} of the lanes still stepping."""
+        return {lane: v for g in self.groups for lane, v in zip(g.members, g.last)}
+
     def reset(self) -> None:
         """Every lane back to its start."""
         for lane in self.lanes:
@@ -151,6 +155,7 @@ class Group:
         self.read_rates()
         self.sums = [0.0] * len(self.members)  # each lane's sum of batch losses this epoch
         self.explode_at = [math.inf] * len(self.members)
+        self.last = [math.nan] * len(self.members)
         self.batch = 0
 
     def _set_params(self, P: torch.Tensor) -> None:
@@ -195,6 +200,7 @@ class Group:
                         return events
                     g, values = g[:, keep], [values[k] for k in keep]
                 self.sums = list(map(operator.add, self.sums, values))
+                self.last = values  # each column's latest batch loss
                 self._update(torch.cat([xt.mm(g), g.sum(0, keepdim=True)]))  # ∂loss/∂P: (d + 1, K)
                 self.batch += 1
         if self.batch == self.batches_per_epoch:
@@ -263,6 +269,7 @@ class Group:
         self._set_params(self.P[:, columns])
         self.prev = self.prev[:, columns]
         self.sums = [self.sums[k] for k in columns]
+        self.last = [self.last[k] for k in columns]
         self.explode_at = [self.explode_at[k] for k in columns]
         self._rates = None
         if self.members:

@@ -49,6 +49,7 @@ class LaneNow:
     weights: tuple[float, ...]
     bias: float
     diagnosis: str | None  # kind
+    batch_loss: float = float("nan")  # its latest batch's loss (nan once it left the race, or before a step)
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,13 @@ class RaceController:
 
     def flush(self, force: bool = False, every: float = 0.0) -> None:
         now = time.perf_counter()
-        if self.race is None or (not force and (now - self._t_flush < every or not self._epochs)):
+        idle = not (self._epochs or self._done_lane_steps)  # nothing happened since the last progress
+        if self.race is None or (not force and (now - self._t_flush < every or idle)):
             return
+        last = self.race.batch_losses()
         lanes = tuple(LaneNow(lane.status, lane.epoch, lane.steps, lane.lr, *self._params(lane),
-                              None if lane.diagnosis is None else lane.diagnosis.kind) for lane in self.race.lanes)
+                              None if lane.diagnosis is None else lane.diagnosis.kind, last.get(i, float("nan")))
+                      for i, lane in enumerate(self.race.lanes))
         rate = self._done_lane_steps / max(now - self._t_flush, 1e-9)
         self.emit(("race_progress", RaceProgress(self._epochs, lanes, self.race.epoch, self.race.tick, rate)))
         self._epochs = []

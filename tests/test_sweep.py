@@ -18,14 +18,14 @@ def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
     assert summary["varied"] == ["lr", "optimizer"]
     lanes = summary["lanes"]
     assert sorted(tuple(r["settings"].values()) for r in lanes) == sorted(
-        [("0.003", "sgd"), ("0.003", "adam"), ("0.03", "sgd"), ("0.03", "adam")])
+        [(0.003, "sgd"), (0.003, "adam"), (0.03, "sgd"), (0.03, "adam")])  # numbers as JSON numbers
     losses = [r["final_loss"] for r in lanes]
     assert losses == sorted(losses)  # best first
     table = out.stdout.splitlines()
     assert table[0] == "4 lanes, best final loss first" and table[1].split()[:3] == ["lane", "lr", "optimizer"]
     # each lane is the config run alone: its final parameters are that run's
     best = lanes[0]
-    alone = Trainer(Config().replace(epochs=5, lr=float(best["settings"]["lr"]), optimizer=best["settings"]["optimizer"]))
+    alone = Trainer(Config().replace(epochs=5, lr=best["settings"]["lr"], optimizer=best["settings"]["optimizer"]))
     for _ in alone.run(chunk=64):
         pass
     assert best["summary"]["weights"] == pytest.approx(alone.parameters()[0], rel=1e-5)
@@ -78,3 +78,23 @@ def test_lr_range_plot_draws_final_loss_against_lr_on_log_axes():
     assert "\x1b[" not in out.stdout  # piped: no colour codes
     no_lr = linreg("sweep", "--optimizer", "sgd,adam", "--epochs", "1", "--plot", "--no-save")
     assert "give --lr a list" in no_lr.stdout
+
+
+def test_history_to_stdout_keeps_the_table_and_json_in_order(tmp_path):
+    target = tmp_path / "out.txt"
+    with open(target, "w") as f:  # stdout is a file: /dev/stdout names that file
+        import subprocess
+        from tests.test_cli import LINREG
+        rc = subprocess.run([*LINREG, "sweep", "--lr", "0.1,0.2", "--epochs", "2", "--history", "/dev/stdout",
+                             "--json", "--no-save"], stdout=f, stderr=subprocess.PIPE, timeout=120).returncode
+    assert rc == 0
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("lane,lane_lr,epoch") and len([l for l in lines if l[:2] in ("1,", "2,")]) == 4
+    assert "2 lanes, best final loss first" in lines and json.loads(lines[-1])["varied"] == ["lr"]
+
+
+def test_repeated_lanes_are_noted_and_all_diverged_plot_says_why():
+    out = linreg("sweep", "--lr", "0.1,0.1", "--epochs", "1", "--no-save")
+    assert out.returncode == 0 and "lane 2 has the same settings as lane 1" in out.stderr
+    out = linreg("sweep", "--loss", "mse", "--lr", "5,10", "--plot", "--no-save")
+    assert out.returncode == 3 and "every lane diverged" in out.stdout and "nothing to draw" in out.stdout

@@ -701,7 +701,10 @@ class LinregApp(App):
         if choice == "again":
             lanes = list(self.race_lanes)
         elif choice == "add":
-            lanes = [*self.race_lanes, self.config]
+            if self.config in self.race_lanes:  # the form was not changed since: nothing new to race
+                self.notify(f"the form's settings are lane {self.race_lanes.index(self.config) + 1} already: change "
+                            "a setting in the form first (e), then R", severity="warning", markup=False)
+            lanes = list(dict.fromkeys([*self.race_lanes, self.config]))
         else:
             lanes = preset(choice, self.config, self.data.setup.n_train if self.data.setup else None)
         self.race_lanes = lanes
@@ -730,17 +733,11 @@ class LinregApp(App):
         self.push_screen(RunsScreen(self.runs_dir), self._reopen)
 
     def _reopen(self, folder) -> None:
-        """Put a past run's settings into the form and the engine (a new run on them starts with space), or
-        overlay the runs marked in the list."""
+        """Put a past run's settings into the form and the engine (a new run on them starts with space); a
+        race's lanes come back for R."""
         if folder is None:
             return
-        if isinstance(folder, tuple):
-            from linreg_core.runs import lane_folders, read_run
-            from tui.screens.overlay import OverlayScreen
 
-            runs = [read_run(f) for marked in folder[1] for f in lane_folders(marked)]
-            self.push_screen(OverlayScreen(runs))
-            return
         from linreg_core import configfile
         from linreg_core.errors import LinregError
         from linreg_core.runs import CONFIG

@@ -84,7 +84,7 @@ def train_main(argv: list[str]) -> int:
 
 
 def _report(args, ctl, epochs, out, saving, stop) -> int:
-    from linreg_core.export import dumps, history_csv, params_dict, write_file
+    from linreg_core.export import dumps, history_csv, is_stdout, params_dict, write_file
     from linreg_core.results import DIVERGED
     from linreg_core.summary import summarize
 
@@ -107,6 +107,9 @@ def _report(args, ctl, epochs, out, saving, stop) -> int:
         writes.append((args.save_params,
                        dumps(params_dict(summary.weights, summary.bias, names, summary.target_name)) + "\n"))
     for path, text in writes:
+        if is_stdout(path):  # /dev/stdout, or the file stdout goes to: in order, after the log
+            out.text(text)
+            continue
         try:
             write_file(path, text)
         except OSError as e:
@@ -142,8 +145,11 @@ def check_outputs(args, config) -> None:
             raise ConfigError({flag: "is empty; expected a file name"})
         if os.path.isdir(full):
             raise ConfigError({flag: f"{path} is a folder; expected a file name"})
-        if not os.path.isdir(os.path.dirname(os.path.abspath(full))):
-            raise ConfigError({flag: f"{path}: the folder {os.path.dirname(os.path.abspath(full))} does not exist"})
+        folder = os.path.dirname(os.path.abspath(full))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ConfigError({flag: f"{path}: {folder} is a file, not a folder"})
+        if not os.path.isdir(folder):
+            raise ConfigError({flag: f"{path}: the folder {folder} does not exist"})
         for in_flag, in_path in inputs.items():
             if path and in_path and same_file(path, in_path):
                 raise ConfigError({flag: f"{path} is the {in_flag} input file; writing it would overwrite "

@@ -17,7 +17,7 @@ from linreg_core.errors import ConfigError, LinregError
 from tui.headless import SIGNALS, StopFlag, _Output, check_outputs
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
 from linreg_core.compare_table import lanes_table
-from tui.text import num
+from tui.text import num, plural
 
 PROG = "linreg sweep"
 EXIT_WRITE, EXIT_PIPE = 1, 141
@@ -66,6 +66,19 @@ def build_configs(ns):
     return [Config.from_options(options, base=base) for options in lanes]
 
 
+def duplicates(configs) -> list[tuple[int, int]]:
+    """(first lane, a later lane with the very same settings), 1-based."""
+    seen: dict = {}
+    pairs = []
+    for i, c in enumerate(configs, start=1):
+        key = tuple(sorted(c.to_options().items()))
+        if key in seen:
+            pairs.append((seen[key], i))
+        else:
+            seen[key] = i
+    return pairs
+
+
 def sweep_main(argv: list[str]) -> int:
     args = build_parser(PROG, headless=True, sweep=True).parse_args(argv)
     stop = StopFlag()
@@ -84,6 +97,9 @@ def sweep_main(argv: list[str]) -> int:
         return fail(PROG, refusal(e))
     for notice in dict.fromkeys(n for lane in race.lanes for n in lane.notices):
         print(f"{PROG}: note: {notice}", file=sys.stderr)
+    for first, again in duplicates(configs):
+        print(f"{PROG}: note: lane {again} has the same settings as lane {first} (a repeated value in a list)",
+              file=sys.stderr)
     recorder = _recorder(args, race)
     out = _Output(sys.stdout)
     histories = _run(race, recorder, stop, out)
@@ -121,7 +137,7 @@ def _run(race, recorder, stop, out) -> dict[int, list]:
 
 def _report(args, race, histories, recorder, out, stop) -> int:
     from linreg_core.compare import lane_results, ranked, varied_fields
-    from linreg_core.export import dumps, write_file
+    from linreg_core.export import dumps, is_stdout, write_file
 
     outcome = "interrupted" if stop.signum is not None else None
     results = lane_results(race, histories, outcome)
@@ -137,7 +153,9 @@ def _report(args, race, histories, recorder, out, stop) -> int:
             status = EXIT_WRITE
         else:
             print(f"{PROG}: race kept in {recorder.folder}", file=sys.stderr)
-    if args.history:
+    if args.history and is_stdout(args.history):  # /dev/stdout, or the file stdout goes to: in order
+        out.text(history_long(race, histories, varied))
+    elif args.history:
         try:
             write_file(args.history, history_long(race, histories, varied))
         except OSError as e:
@@ -167,7 +185,7 @@ def table(results, varied: list[str], plain: bool = False) -> tuple[list[str], l
 
 def render_table(results, varied: list[str], tty: bool) -> str:
     header, rows = table(results, varied)
-    title = f"{len(results)} lanes, best final loss first"
+    title = f"{len(results)} {plural(len(results), 'lane')}, best final loss first"
     if tty:
         from io import StringIO
 
@@ -220,16 +238,20 @@ def lr_plot(results, varied: list[str], tty: bool) -> str:
     plt.plotsize(*_plot_size(tty))
     plt.theme("clear" if not tty else "pro")
     finite = [r.final_loss for r in results if r.status != "diverged" and _positive(r.final_loss)]
-    top = max(finite) * 3 if finite else 1.0
+    if not finite:
+        return f"{PROG}: --plot: every lane diverged (or ended at a loss of 0 or less): nothing to draw on a log axis"
+    top = max(finite) * 3
     series: dict[str, list] = {}
     for r in results:
         series.setdefault(" ".join(r.settings[n] for n in others) or "final loss", []).append(r)
     markers = ["dot", "+", "o", "x", "*", "#", "@", "%"]
+    bad_any = any(r.status == "diverged" or not _positive(r.final_loss) for r in results)
     for i, (name, rs) in enumerate(series.items()):
         pts = sorted((float(r.settings["lr"]), r.final_loss) for r in rs
                      if r.status != "diverged" and _positive(r.final_loss))
-        if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker=markers[i % len(markers)])
+        if pts:  # one series needs no legend (it would sit over the points)
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name if len(series) > 1 or bad_any else None,
+                     marker=markers[i % len(markers)])
     bad = [float(r.settings["lr"]) for r in results if r.status == "diverged" or not _positive(r.final_loss)]
     if bad:
         plt.scatter(bad, [top] * len(bad), label="diverged", marker="x")

@@ -144,3 +144,8 @@ def suggest_lr(lr: float) -> float:
 
 def param_names(feature_names) -> list[str]:
     return [f"w[{n}]" for n in feature_names] + ["b"]
+
+
+def plural(n: int, word: str) -> str:
+    """"lane" or "lanes" for n."""
+    return word if n == 1 else word + "s"

@@ -95,8 +95,8 @@ async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_p
         assert [len(c.losses) for c in overlay.curves.lanes] == [3, 3]
         await pilot.press("space")  # the run keys do not act under the overlay
         assert app.run_state == "finished"
-        await pilot.press("escape")
-        assert not isinstance(app.screen, OverlayScreen)
+        await pilot.press("escape")  # back to the list, marks kept
+        assert isinstance(app.screen, RunsScreen) and app.screen.marked == [0, 1]
 
 
 async def test_a_kept_race_reopens_as_a_race(app_factory, tmp_path):

@@ -63,6 +63,7 @@ class OverlayScreen(Screen):
             t.add_row(*row(i, run))
         t.focus()
         self.chart.x_note = "epochs of each run"
+        self.chart.noun = "run"
         self.call_after_refresh(self.chart.redraw, self.curves)  # once laid out: the title fits its width
 
     def action_toggle_log(self) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from linreg_core import states
 from linreg_core.compare_table import lanes_table
 from tui.race_data import RaceData, lane_view
-from tui.text import num
+from tui.text import num, plural
 from tui.widgets.compare_chart import CompareChart, lane_mark
 from tui.widgets.fit_chart import FitChart
 from tui.widgets.params_chart import ParamsChart
@@ -60,6 +60,7 @@ class RaceScreen(Screen):
         self._reported: tuple[str, str | None] | None = None
         self._columns: list[str] = []
         self._view = "compare"
+        self.note = ""  # the last thing the race said (a lane removed, the best lane): on the status line
 
     def compose(self) -> ComposeResult:
         yield Static("RACE · preparing the lanes…", id="race-status")
@@ -74,6 +75,7 @@ class RaceScreen(Screen):
     def on_mount(self) -> None:
         self.status = self.query_one("#race-status", Static)
         self.chart = self.query_one(CompareChart)
+        self.chart.running = lambda: self.state == "running"
         self.fit = self.query_one(FitChart)
         self.params = self.query_one(ParamsChart)
         self.table = self.query_one(DataTable)
@@ -84,6 +86,8 @@ class RaceScreen(Screen):
 
     # ----------------------------------------------------------- engine events (routed here by the app)
     def on_ready(self, setup) -> None:
+        if self.data.setup is not None:
+            self.note = ""  # a new race (reset, a lane removed): what was said of the last one is gone
         self.data.start(setup)
         self.fit.view = "tutorial" if setup.setup.true_weights is not None else "partial"
         self._build_table()
@@ -94,8 +98,8 @@ class RaceScreen(Screen):
         self.data.apply(progress)
         for i, (was, lane) in enumerate(zip(before, self.data.lanes)):
             if was != "diverged" and lane.now is not None and lane.now.status == "diverged":
-                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) diverged at epoch {lane.now.epoch:03d}; "
-                                "the other lanes go on", title="lane diverged", severity="warning", markup=False)
+                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at epoch {lane.now.epoch:03d}; the "
+                                "others go on", title="lane diverged", severity="warning", timeout=4, markup=False)
         self._mark_dirty()
         self._fill_table()
 
@@ -119,8 +123,7 @@ class RaceScreen(Screen):
                    key=lambda r: r["final_loss"], default=None)
         if best is not None:
             label = self.data.lanes[best["lane"] - 1].setup.label
-            self.app.notify(f"lane {best['lane']} ({label}): final loss {num(best['final_loss'])}",
-                            title=f"race {outcome}: best lane", markup=False)
+            self.note = f"best: lane {lane_mark(best['lane'] - 1)} ({label})"
 
     def on_refused(self, message: str) -> None:
         self.app.notify(message, title="race refused", severity="error", timeout=8, markup=False)
@@ -159,8 +162,11 @@ class RaceScreen(Screen):
         word = self.state.upper() + (f" ({self.reason})" if self.reason and self.state != "loading" else "")
         speed = self.app.speed_label()
         rate = f"{d.rate:,.0f} lane-steps/s" if self.state == "running" and d.rate else f"speed {speed}"
-        text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} lanes running  epoch {d.epoch:03d}/"
-                f"{d.target_epochs:03d}  {rate}")
+        epoch = max((lane.now.epoch for lane in d.lanes if lane.now is not None), default=0)
+        text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} {plural(lanes, 'lane')} running  epoch "
+                f"{epoch:03d}/{d.target_epochs:03d}  {rate}")
+        if self.note:
+            text += f"  · {escape(self.note)}"
         if text != getattr(self, "_shown", None):
             self._shown = text
             self.status.update(text)
@@ -201,9 +207,10 @@ class RaceScreen(Screen):
             word = WORDS.get(now.status, now.status)
             if now.diagnosis in KIND:
                 word += f" · {KIND[now.diagnosis]}"
-            loss = num(lane.losses[-1]) if lane.losses else ""
+            latest = lane.losses[-1] if lane.losses else now.batch_loss  # an epoch's mean, or the last batch's
+            loss = num(latest) if latest == latest else ""
             for col, value in zip(range(n - 4, n), (word, num(now.lr), f"{now.epoch:03d}", loss)):
-                t.update_cell_at((i, col), value)
+                t.update_cell_at((i, col), value, update_width=True)
 
     # ----------------------------------------------------------- actions
     def action_command(self, name: str, *args) -> None:
@@ -242,13 +249,15 @@ class RaceScreen(Screen):
         self._show_view(self._view)
 
     def action_remove_lane(self) -> None:
+        if self.state == "loading" or self.data.setup is None:
+            return  # no lanes on screen yet: nothing the user can see to remove
         if len(self.configs) <= 1:
             self.app.notify("a race needs at least one lane", markup=False)
             return
         i = self._chosen()
         del self.configs[i]
         self.app.race_lanes = list(self.configs)
-        self.app.notify(f"lane {i + 1} removed; the race starts again with {len(self.configs)} lanes", markup=False)
+        self.note = f"lane {lane_mark(i)} removed: {len(self.configs)} {plural(len(self.configs), 'lane')} start again"
         self.app.race_send("race", self.configs)
 
     def action_leave(self) -> None:

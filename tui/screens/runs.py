@@ -18,12 +18,14 @@ def describe(run: RunInfo) -> str:
     when = time.strftime("%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
     loss = "" if run.last_loss is None else f"loss {run.last_loss:.3g}"
     what = run.name[16:] if run.name[:8].isdigit() else run.name  # the name after its time stamp (has the year)
+    if run.status.startswith("race"):  # its lanes have their own epochs and losses (o overlays them)
+        return f"{when}  {run.status:<31} {what}"
     return f"{when}  {run.status:<11} {run.epochs:>6} ep  {loss:<12} {what}"
 
 
 class RunsScreen(ModalScreen):
-    """Dismisses with the chosen run's folder (a Path), or ("overlay", [folders]) to compare marked runs,
-    or None."""
+    """Dismisses with the chosen run's folder (a Path), or None. Marked runs (space) open the overlay (o)
+    over the list."""
 
     BINDINGS = [("escape,q", "dismiss_none", "Close"), ("space", "mark", "Mark"), ("o", "overlay", "Overlay marked")]
     MAX_MARKED = 16
@@ -72,7 +74,11 @@ class RunsScreen(ModalScreen):
         if not self.marked:
             self.app.notify("mark runs with space first, then o overlays them", markup=False)
             return
-        self.dismiss(("overlay", [self.runs[i].folder for i in self.marked]))
+        from linreg_core.runs import lane_folders, read_run
+        from tui.screens.overlay import OverlayScreen
+
+        runs = [read_run(f) for i in self.marked for f in lane_folders(self.runs[i].folder)]
+        self.app.push_screen(OverlayScreen(runs))  # over this list: Escape comes back to it, marks kept
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -22,6 +22,8 @@ class CompareChart(Chart):
         self.log_scale = True
         self.x_axis = "epochs"  # or "steps"
         self.x_note = "epochs (every lane has seen the same samples)"
+        self.noun = "lane"
+        self.running = lambda: False  # () -> whether the race is running (the race screen sets it)
 
     def _y(self, values):
         if not self.log_scale:
@@ -31,11 +33,17 @@ class CompareChart(Chart):
     def draw(self, plt, data, points: int) -> None:
         lanes = data.lanes
         if not any(lane.losses for lane in lanes):
-            self.set_title(plt, f"{len(lanes)} lanes — press space to start the race")
+            waiting = "the first epoch is under way; each lane's curve starts at its end" if self.running() \
+                else f"{len(lanes)} {self.noun}{'s' if len(lanes) != 1 else ''}: space starts the race"
+            self.set_title(plt, waiting)
             return
         shown, xs_all = [], []
         per_lane = max(8, points // 2)
-        for i, lane in enumerate(lanes):
+        # the lanes highest now are drawn last: they run along the top of the bundle, where every lane
+        # starts, and would otherwise be hidden under the others' first epochs
+        order = sorted(range(len(lanes)), key=lambda k: _last(lanes[k].losses))
+        for i in order:
+            lane = lanes[i]
             x = [e + 1 for e in lane.epochs] if self.x_axis == "epochs" else lane.steps
             cx, cy = clean(x, self._y(lane.losses), per_lane)
             if cx:
@@ -48,5 +56,10 @@ class CompareChart(Chart):
         plt.yticks(*axis_ticks(shown))
         plt.xticks(*integer_ticks(min(xs_all), max(xs_all)))
         scale = "log10 " if self.log_scale else ""
-        self.set_title(plt, f"{scale}epoch mean loss per lane (marker: lane)")
+        self.set_title(plt, f"{scale}epoch mean loss per {self.noun} (marker: {self.noun} number)")
         plt.xlabel(self.x_note if self.x_axis == "epochs" else "steps (updates)")
+
+
+def _last(losses: list[float]) -> float:
+    v = losses[-1] if losses else -math.inf
+    return v if math.isfinite(v) else math.inf  # a diverged lane's huge last loss: drawn last, on top
