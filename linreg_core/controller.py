@@ -137,6 +137,12 @@ class RunController:
         self.budget = 0
         self._set_state(RUNNING, "continued")
 
+    def _cmd_trace(self) -> None:
+        """The last step under the microscope (microscope.py), or None before a first step."""
+        from .microscope import last_step
+
+        self.emit(("trace", last_step(self.trainer)))
+
     def _cmd_set_lr(self, lr: float) -> None:
         self.trainer.set_lr(lr)
         self.flush(force=True)

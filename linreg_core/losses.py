@@ -3,8 +3,8 @@
 Each loss has two forms over a batch of m samples:
 - value(pred, y): the formula as written, for autograd mode and tests. pred, y: (m, 1).
 - value_and_grad(d, m, lanes=False): the fast analytic form. d = pred - y, (m, 1), is consumed (changed in
-  place). Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). With lanes, d is (m, K), one column per
-  lane of a race, and the loss is (K,): the same operations, summed per column. For MAE every operation and its order is the
+  place). Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). With lanes, d is (K, m), one row per lane
+  of a race, and the loss is (K,): the same operations, summed per row. For MAE every operation and its order is the
   one autograd performs on the tutorial's `sum(|ŷ − y|) / len(y)`, so the two agree bit for bit.
 """
 from __future__ import annotations
@@ -39,7 +39,10 @@ def mae_value(pred, y):
 
 
 def _sum(t: torch.Tensor, lanes: bool) -> torch.Tensor:
-    return t.sum(0) if lanes else t.sum()
+    """All of t, or each row of t (K, m): a lane's contiguous row is added up exactly as a single run's
+    (m, 1) column is (a sum down strided columns rounds differently, and an adaptive optimizer can turn that
+    last bit into a whole step when a gradient is near 0)."""
+    return t.sum(1) if lanes else t.sum()
 
 
 def mae_value_and_grad(d, m, lanes=False):

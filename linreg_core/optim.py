@@ -30,7 +30,7 @@ class SGD(Rule):
     """p ← p − lr·g. The tutorial's rule: no division by the batch size."""
 
     def update(self, params: Params, grads: Params, lr: torch.Tensor) -> Params:
-        return [p - g.mul_(lr) for p, g in zip(params, grads)]
+        return [p - g * lr for p, g in zip(params, grads)]  # g kept as it was: the microscope shows it
 
 
 class Momentum(Rule):

@@ -187,8 +187,8 @@ class Group:
         with torch.inference_mode():
             while self.batch < target and self.members:
                 xt, x, y = self.batches.get(self.batch)
-                d = x.mm(self.W).add_(self.B).sub_(y)  # ŷ − y: (m, K)
-                loss, g = self.loss.value_and_grad(d, len(y), lanes=True)  # (K,), ∂loss/∂ŷ: (m, K)
+                d = x.mm(self.W).add_(self.B).sub_(y).t().contiguous()  # ŷ − y: (K, m), a row per lane
+                loss, g = self.loss.value_and_grad(d, len(y), lanes=True)  # (K,), ∂loss/∂ŷ: (K, m)
                 values = loss.tolist()
                 if self.explode_at[0] == math.inf:  # the run's first step sets each lane's limit
                     self.explode_at = [EXPLODE_FACTOR * max(v, 1.0) if v == v else math.inf for v in values]
@@ -198,10 +198,11 @@ class Group:
                     events += self._diverge(bad, values)
                     if not keep:
                         return events
-                    g, values = g[:, keep], [values[k] for k in keep]
+                    g, values = g[keep], [values[k] for k in keep]
                 self.sums = list(map(operator.add, self.sums, values))
                 self.last = values  # each column's latest batch loss
-                self._update(torch.cat([xt.mm(g), g.sum(0, keepdim=True)]))  # ∂loss/∂P: (d + 1, K)
+                gb = g.sum(1).reshape(1, -1)  # ∂loss/∂B: each row summed as a single run sums its column
+                self._update(torch.cat([xt.mm(g.t()), gb]))  # ∂loss/∂P: (d + 1, K)
                 self.batch += 1
         if self.batch == self.batches_per_epoch:
             events += self._end_epoch()
@@ -257,7 +258,7 @@ class Group:
         if X is None:
             return [None] * len(self.members)
         with torch.inference_mode():
-            d = X.mm(self.W).add_(self.B).sub_(y)  # (n_test, K)
+            d = X.mm(self.W).add_(self.B).sub_(y).t().contiguous()  # (K, n_test)
             return self.loss.value_and_grad(d, len(y), lanes=True)[0].tolist()
 
     def _keep(self, columns: list[int]) -> None:

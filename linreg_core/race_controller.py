@@ -86,8 +86,8 @@ class RaceController:
                 f, message = next(iter(e.errors.items()))
                 self.emit(("invalid", f, message))
             return
-        if self.race is None or name in ("retry_save", "continue", "set_lr"):
-            return  # continue: a race does not go on past its end (start a new one); set_lr: per run only
+        if self.race is None or not hasattr(self, "_cmd_" + name):
+            return  # continue, set_lr, trace: a single run's (a race starts anew; its rates scale together)
         getattr(self, "_cmd_" + name)(*args)
 
     def load(self, configs: list) -> None:

@@ -73,6 +73,7 @@ class Trainer:
         self.status = RUNNING
         self.divergence: Divergence | None = None
         self.diagnosis: diagnosis.Diagnosis | None = None  # what looks wrong now (None: nothing seen)
+        self.last_step = None  # the last step's tensors, as taken (microscope.py reads them)
         self._watch.reset()
         self._epoch_sum = 0.0
         self._explode_at = math.inf
@@ -203,18 +204,20 @@ class Trainer:
             for batch in range(first, stop):
                 xt, x, y = self._batches.get(batch)
                 if self._use_autograd:
-                    loss, grads = self._autograd(x, y)
+                    loss, grads, g = (*self._autograd(x, y), None)
                 else:
-                    loss, grads = self._analytic(xt, x, y)
+                    loss, grads, g = self._analytic(xt, x, y)
                 if not loss < self._explode_at:  # nan, inf or exploding
                     self._advance_counters(batch - first)
                     results.append(self._diverge(loss))
                     return results
                 if self._explode_at == math.inf:
                     self._explode_at = EXPLODE_FACTOR * max(loss, 1.0)
+                raw = grads
                 if self._penalized:
                     grads = self._penalize(grads)
                 self._prev, (self._w, self._b) = (self._w, self._b), self._update(grads)
+                self.last_step = (step0 + batch, epoch, batch, x, y, g, raw, self._prev, lr)  # microscope.py
                 self._epoch_sum += loss
                 results.append(StepResult(step0 + batch, epoch, batch, loss, lr, RUNNING, None))
         self._advance_counters(stop - first)
@@ -241,7 +244,7 @@ class Trainer:
     def _analytic(self, xbt, xb, yb):
         d = xb.mm(self._w).add_(self._b).sub_(yb)  # ŷ − y: (m, 1)
         loss, g = self.loss.value_and_grad(d, len(yb))  # g = ∂loss/∂ŷ: (m, 1)
-        return loss.item(), [xbt.mm(g), g.sum()]  # ∂loss/∂w = Xᵀg: (d, 1), ∂loss/∂b: ()
+        return loss.item(), [xbt.mm(g), g.sum()], g  # ∂loss/∂w = Xᵀg: (d, 1), ∂loss/∂b: ()
 
     def _autograd(self, xb, yb):
         w = self._w.detach().clone().requires_grad_()

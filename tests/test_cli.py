@@ -326,3 +326,18 @@ def test_the_json_config_holds_numbers_and_only_the_fields_that_apply(tmp_path):
     out = linreg("train", "--csv", str(data), "--epochs", "2", "--no-save", "--json")
     config = json.loads(out.stdout.splitlines()[-1])["config"]
     assert config["csv"] == str(data) and not {"weights", "bias", "samples", "noise"} & set(config)
+
+
+def test_trace_writes_the_first_steps_under_the_microscope(tmp_path):
+    trace = tmp_path / "t.jsonl"
+    out = linreg("train", "--epochs", "1", "--optimizer", "momentum", "--trace", str(trace), "--trace-steps", "4",
+                 "--no-save")
+    assert out.returncode == 0, out.stderr
+    steps = [json.loads(line, parse_constant=lambda c: pytest.fail(c)) for line in trace.read_text().splitlines()]
+    assert [s["step"] for s in steps] == [0, 1, 2, 3]
+    for a, b in zip(steps, steps[1:]):  # each step starts where the one before ended
+        assert [p["after"] for p in a["parameters"]] == [p["before"] for p in b["parameters"]]
+    assert set(steps[0]["parameters"][0]) >= {"name", "before", "grad", "lr_grad", "after", "change", "state"}
+    assert "v" in steps[0]["parameters"][0]["state"] and len(steps[0]["rows"]) == 8
+    bad = linreg("train", "--trace", str(tmp_path), "--no-save")
+    assert bad.returncode == 2 and "--trace" in bad.stderr and "folder" in bad.stderr

@@ -23,7 +23,7 @@ from linreg_core import states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
-                          RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving)
+                          RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced)
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -105,6 +105,7 @@ class LinregApp(App):
             ("s", "save_config", "Save config"),
             ("p", "past_runs", "Past runs"),
             ("R", "race", "Race"),
+            ("m", "microscope", "Microscope"),
             ("w", "retry_save", "Retry save"),
             ("escape", "leave_form", "Back (restores the field)"),
             ("f1", "help_in_field", "Help"),  # ? types into a field: F1 is help there
@@ -274,6 +275,8 @@ class LinregApp(App):
                 return
             elif kind == "saving":
                 self.post_message(RunSaving(args[0], args[1]))
+            elif kind == "trace":
+                self.post_message(StepTraced(args[0]))
             elif kind == "race_ready":
                 self.post_message(RaceReady(args[0]))
             elif kind == "race_progress":
@@ -681,6 +684,24 @@ class LinregApp(App):
                 self.notify(f"saved to {path}; reopen with: linreg --config {path}", title="config saved",
                             timeout=8, markup=False)
         self.push_screen(SaveConfigScreen(self.config), saved)
+
+    # --------------------------------------------------------------- microscope
+    def action_microscope(self) -> None:
+        """The last step in numbers; a running run pauses first (the step shown is the last one taken)."""
+        if self.run_state == "running":
+            self._run_command("toggle")
+        self._send("trace")
+
+    @_unless_closing
+    def on_step_traced(self, message: StepTraced) -> None:
+        from tui.screens.microscope import MicroscopeScreen
+
+        if self.racing is not None or self.screen is not self.main_screen:
+            return
+        if message.record is None:
+            self.notify("no step taken yet in this run: n takes one, then m shows it", markup=False)
+            return
+        self.push_screen(MicroscopeScreen(message.record))
 
     # --------------------------------------------------------------- race
     def action_race(self) -> None:

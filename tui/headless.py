@@ -65,10 +65,15 @@ def train_main(argv: list[str]) -> int:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     epochs = []
     tty = out.isatty()
+    trace = _Trace(args.trace, args.trace_steps, out) if args.trace else None
     ctl.handle("start")
     with _progress(tty, config.train.epochs) as progress:
         while ctl.wants_steps and stop.signum is None and not out.broken:
-            for r in ctl.advance(min(CHUNK, ctl.trainer.batches_per_epoch)):
+            chunk = 1 if trace is not None and trace.wants_more else min(CHUNK, ctl.trainer.batches_per_epoch)
+            results = ctl.advance(chunk)
+            if trace is not None and trace.wants_more and results and results[-1].status != "diverged":
+                trace.add(ctl.trainer)
+            for r in results:
                 e = r.epoch_result
                 if e is not None:
                     epochs.append(e)
@@ -80,7 +85,51 @@ def train_main(argv: list[str]) -> int:
         ctl.end("interrupted")
     for sig in SIGNALS:  # from here on only printing is left; a late signal changes nothing
         signal.signal(sig, signal.SIG_IGN)
-    return _report(args, ctl, epochs, out, saving, stop)
+    if trace is not None and trace.error:
+        print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
+    status = _report(args, ctl, epochs, out, saving, stop)
+    return status or (EXIT_WRITE if trace is not None and trace.error else 0)
+
+
+class _Trace:
+    """--trace FILE.jsonl: the first `steps` steps under the microscope (linreg_core/microscope.py), one strict
+    JSON object a line, written as each step is taken (to stdout in order when the file is stdout)."""
+
+    def __init__(self, path: str, steps: int, out):
+        from linreg_core.export import is_stdout
+
+        self.steps, self.written, self.error = steps, 0, None
+        self.out = out if is_stdout(path) else None
+        self.file = None
+        if self.out is None:
+            try:
+                self.file = open(os.path.expanduser(path), "w", encoding="utf-8")
+            except OSError as e:
+                self.error = e.strerror or str(e)
+
+    @property
+    def wants_more(self) -> bool:
+        return self.written < self.steps and self.error is None
+
+    def add(self, trainer) -> None:
+        from linreg_core.export import dumps
+        from linreg_core.microscope import last_step
+
+        record = last_step(trainer)
+        if record is None:
+            return
+        line = dumps(record) + "\n"
+        self.written += 1
+        if self.out is not None:
+            self.out.text(line)
+            return
+        try:
+            self.file.write(line)
+            self.file.flush()
+            if not self.wants_more:
+                self.file.close()
+        except OSError as e:
+            self.error = e.strerror or str(e)
 
 
 def _report(args, ctl, epochs, out, saving, stop) -> int:
@@ -137,7 +186,11 @@ def check_outputs(args, config) -> None:
 
     inputs = {"--csv": config.data.csv, "--init-params": config.init_params, "--config": args.config}
     save_params = getattr(args, "save_params", None)  # (linreg sweep has none)
-    for flag, path in (("--history", args.history), ("--save-params", save_params)):
+    trace = getattr(args, "trace", None)
+    steps = getattr(args, "trace_steps", None)
+    if steps is not None and not 1 <= steps <= 1_000_000:
+        raise ConfigError({"--trace-steps": f"expected a whole number from 1 to 1000000, got {steps}"})
+    for flag, path in (("--history", args.history), ("--save-params", save_params), ("--trace", trace)):
         if path is None:
             continue
         full = os.path.expanduser(path)

@@ -86,3 +86,10 @@ class RaceEnded(Message):
 
     outcome: str
     results: list
+
+
+@dataclass
+class StepTraced(Message):
+    """The last step under the microscope (linreg_core/microscope.py), or None before a first step."""
+
+    record: dict | None

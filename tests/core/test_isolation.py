@@ -27,5 +27,5 @@ def test_what_the_app_unpickles_from_the_engine_does_not_load_torch():
     """The app never imports torch (its first frame comes fast): the engine's events are made of these."""
     loaded = _loaded_after("import linreg_core.states, linreg_core.events, linreg_core.results, tui.app, "
                            "linreg_core.race_controller, tui.screens.race, tui.screens.race_presets, "
-                           "tui.screens.overlay, linreg_core.runs")
+                           "tui.screens.overlay, tui.screens.microscope, linreg_core.runs")
     assert "torch" not in loaded

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -53,7 +54,9 @@ lane_settings = st.fixed_dictionaries({
 })
 
 
-@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=int(os.environ.get("LINREG_RACE_EXAMPLES", 25)),
+          derandomize="LINREG_RACE_RANDOM" not in os.environ,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(lanes=st.lists(lane_settings, min_size=1, max_size=6), dtype=st.sampled_from(["float32", "float64"]),
        test_fraction=st.sampled_from([0.0, 0.25]), ticks=st.integers(1, 70))
 def test_every_lane_gives_the_numbers_of_its_config_run_alone(lanes, dtype, test_fraction, ticks):

@@ -120,3 +120,25 @@ async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_p
         await pilot.pause(0.2)
         rows = (run / "history.csv").read_text().splitlines()[1:]
         assert [int(r.split(",")[0]) for r in rows] == list(range(app.data.epoch))
+
+
+async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory):
+    from tui.screens.microscope import MicroscopeScreen
+    from tests.tui.conftest import wait_until
+    from tests.tui.test_app import ready
+
+    app = app_factory(optimizer="momentum")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("m")  # no step yet: said, nothing opens
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, MicroscopeScreen)
+        await pilot.press("n", "n")
+        await wait_until(pilot, lambda: app.data.step == 2, what="two steps")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
+        record = app.screen.record
+        assert record["step"] == 1 and record["optimizer"] == "momentum"
+        assert [p["after"] for p in record["parameters"]] == [*app.data.weights, app.data.bias]  # data units
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MicroscopeScreen)

@@ -1,0 +1,89 @@
+"""m: the last step in numbers (linreg_core/microscope.py): the batch's first rows with ŷ, y, ŷ − y and
+∂loss/∂ŷ, then each parameter's gradient, penalty terms, lr·grad, the value before and after, and the
+optimizer's state. The engine's own numbers; this screen only lays them out."""
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.text import num
+
+STATE_NAMES = {"v": "v (velocity)", "s": "s (of grad²)", "m": "m", "m_hat": "m̂", "v_hat": "v̂"}
+MAX_FEATURES_SHOWN = 2  # x columns in the rows table (all of them: linreg train --trace)
+MAX_PARAMS_SHOWN = 5  # weight columns in the step's table, then b
+
+
+def rows_table(record: dict) -> Table:
+    d = len(record["rows"][0]["x"]) if record["rows"] else 0
+    shown = min(d, MAX_FEATURES_SHOWN)
+    t = Table(box=box.SIMPLE_HEAD, title=Text(f"batch {record['batch'] + 1} of epoch {record['epoch']:03d}: "
+                                              f"{record['rows_shown']} of its {record['batch_rows']} rows"),
+              expand=False, pad_edge=False)
+    for name in [f"x{j}" for j in range(shown)] + (["…"] if d > shown else []) + ["y", "ŷ", "ŷ − y", "∂loss/∂ŷ"]:
+        t.add_column(name, justify="right")
+    for r in record["rows"]:
+        xs = [num(v) for v in r["x"][:shown]] + (["…"] if d > shown else [])
+        t.add_row(*(Text(c) for c in [*xs, num(r["y"]), num(r["y_hat"]), num(r["residual"]), num(r["dloss_dyhat"])]))
+    return t
+
+
+def params_table(record: dict) -> Table:
+    """One column per parameter (the first MAX_PARAMS_SHOWN weights and b), one row per quantity: it fits 80
+    columns whatever the optimizer (its state adds rows, not columns)."""
+    params = record["parameters"]
+    shown = params[:MAX_PARAMS_SHOWN] + ([params[-1]] if len(params) > MAX_PARAMS_SHOWN else [])
+    penalized = any(p["l1_term"] or p["l2_term"] for p in params)
+    state_keys = [k for k in STATE_NAMES if k in params[0]["state"]]
+    more = f" (the first {MAX_PARAMS_SHOWN} weights of {len(params) - 1}, and b)" if len(params) > len(shown) else ""
+    t = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False,
+              title=Text(f"the step: {record['optimizer']}, lr {num(record['lr'])}"
+                         + (f", t {record['t']}" if "t" in record else "") + more))
+    t.add_column("")
+    for p in shown:
+        t.add_column(Text(p["name"]), justify="right")
+    quantities = [("before", "before"), ("grad", "∂loss/∂p"),
+                  *([("l1_term", "l1·sign(w)"), ("l2_term", "l2·w")] if penalized else []),
+                  ("lr_grad", "lr·grad"), ("after", "after"), ("change", "change")]
+    for key, label in quantities:
+        t.add_row(label, *(Text(num(p[key])) for p in shown))
+    for key in state_keys:
+        label = "v (of grad²)" if key == "v" and record["optimizer"] == "adam" else STATE_NAMES[key]
+        t.add_row(label, *(Text(num(p["state"][key])) for p in shown))
+    return t
+
+
+def explanation(record: dict) -> str:
+    units = " (standardized units: the run trains on them)" if record["units"] == "standardized" else ""
+    rule = {"sgd": "p ← p − lr·grad: change = −lr·grad",
+            "momentum": "v ← 0.9·v + grad; p ← p − lr·v",
+            "nesterov": "v ← 0.9·v + grad; p ← p − lr·(grad + 0.9·v)",
+            "adagrad": "s ← s + grad²; p ← p − lr·grad / (√s + 1e-10)",
+            "rmsprop": "s ← 0.99·s + 0.01·grad²; p ← p − lr·grad / (√s + 1e-8)",
+            "adam": "m ← 0.9·m + 0.1·grad; v ← 0.999·v + 0.001·grad²; p ← p − lr·m̂ / (√v̂ + 1e-8)"}
+    return (f"loss ({record['loss_name']}) of this batch before the step: {num(record['loss'])}{units}. "
+            f"grad = ∂loss/∂p (+ the penalties' terms for weights); {rule[record['optimizer']]}. "
+            "Escape closes; n then m shows the next step.")
+
+
+class MicroscopeScreen(ModalScreen):
+    BINDINGS = [("escape,q,m", "app.pop_screen", "Close")]
+
+    def __init__(self, record: dict):
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        r = self.record
+        with VerticalScroll(id="microscope"):
+            yield Static(Text(f"step {r['step'] + 1} under the microscope"), id="microscope-title")
+            yield Static(rows_table(r))
+            yield Static(params_table(r))
+            yield Static(Text(explanation(r)), id="microscope-note")
+
+    def on_mount(self) -> None:
+        self.query_one("#microscope").focus()  # arrows and Page Up/Down scroll a small terminal
