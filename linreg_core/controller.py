@@ -17,6 +17,7 @@ from .results import DIVERGED as TRAINER_DIVERGED, EARLY_STOPPED, StepResult
 from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
 
 SAMPLE_ROWS = 600  # rows of the data sent for the scatter
+LANDSCAPE_HZ = 4  # surface grids a second at most while the panel is shown (each costs ≤ 50 ms)
 MAX_LOSS_POINTS = 20_000  # per run, at most about this many step losses are reported (thinned evenly)
 
 
@@ -31,6 +32,8 @@ class RunController:
         self.recorder = None  # the current run's folder (kept after its end: continue and retry use it)
         self.run_open = False  # a run has begun (first step taken) and not ended
         self.last_summary = None  # the Summary of the last ended run
+        self.landscape: dict | None = None  # the surface panel's settings while it is shown
+        self._t_landscape = 0.0
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
@@ -137,6 +140,23 @@ class RunController:
         self.budget = 0
         self._set_state(RUNNING, "continued")
 
+    def _cmd_landscape(self, settings: dict | None) -> None:
+        """The surface panel is shown (settings: i, j, held, zoom, nx, ny) or hidden (None): while shown, its
+        grid follows the run at most LANDSCAPE_HZ times a second."""
+        self.landscape = settings
+        self._send_landscape(force=True)
+
+    def _send_landscape(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.landscape is None or self.trainer is None or (not force and now - self._t_landscape < 1 / LANDSCAPE_HZ):
+            return
+        from .landscape import view
+
+        self._t_landscape = now
+        s = self.landscape
+        self.emit(("landscape", view(self.trainer, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0),
+                                     s.get("nx", 60), s.get("ny", 30))))
+
     def _cmd_trace(self) -> None:
         """The last step under the microscope (microscope.py), or None before a first step."""
         from .microscope import last_step
@@ -207,6 +227,7 @@ class RunController:
                                         None if t.diagnosis is None else t.diagnosis.as_dict())))
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush, self._done_steps = now, 0
+        self._send_landscape(force=force)
 
     def end(self, outcome: str = "interrupted") -> None:
         """The program is going away (quit, a signal, the pipe closed): end the run in progress on disk."""
@@ -228,6 +249,7 @@ class RunController:
         self.recorder = None
         self._reset_buffers()
         self.emit(("ready", self._setup()))
+        self._send_landscape(force=True)
 
     def _begin_run(self) -> None:
         if self.run_open:

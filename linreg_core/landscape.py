@@ -159,3 +159,85 @@ def window(points: list[tuple[float, float]], zoom: float = 1.0, margin: float =
         half = width * (0.5 + margin) / zoom
         return centre - half, centre + half
     return span(xs), span(ys)
+
+
+class PathBuffer:
+    """A run's parameters after every step, thinned by doubling the stride when full (memory stays flat),
+    kept as the trainer's own tensors (no copy, no sync while training) until someone draws them."""
+
+    def __init__(self, max_points: int = 2048):
+        self.max_points = max_points
+        self.clear()
+
+    def clear(self) -> None:
+        self._points: list = []  # (w: (d, 1), b: ()) tensors
+        self._count, self.stride = 0, 1
+
+    def add(self, w: torch.Tensor, b: torch.Tensor) -> None:
+        if self._count % self.stride == 0:
+            self._points.append((w, b))
+            if len(self._points) > self.max_points:
+                self._points = self._points[::2]
+                self.stride *= 2
+        self._count += 1
+
+    def points(self) -> list[list[float]]:
+        """Every kept point as [w..., b] floats, oldest first."""
+        if not self._points:
+            return []
+        with torch.inference_mode():
+            rows = torch.cat([torch.cat([w.reshape(1, -1), b.reshape(1, 1)], dim=1) for w, b in self._points])
+            return rows.to("cpu", torch.float64).tolist()
+
+
+def thin_to_cells(points: list[tuple[float, float]], x_range, y_range, nx: int, ny: int) -> list[tuple[float, float]]:
+    """The points left after dropping each one that falls in the same grid cell as the point before it."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    sx, sy = (nx - 1) / ((x1 - x0) or 1.0), (ny - 1) / ((y1 - y0) or 1.0)
+    out, last = [], None
+    for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        cell = (round((x - x0) * sx), round((y - y0) * sy))
+        if cell != last:
+            out.append((x, y))
+            last = cell
+    return out
+
+
+def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: int = 60, ny: int = 30):
+    """What the surface panel draws for a trainer: the grid of parameters i and j (d: the bias) around its
+    path, its current point, the least-squares optimum and the true parameters, the others held at their
+    current values or at the optimum. Plain values (events.LandscapeView)."""
+    from .events import LandscapeView
+
+    d = trainer.split.X_train.shape[1]
+    i, j = i % (d + 1), j % (d + 1)
+    if i == j:
+        j = (i + 1) % (d + 1)
+    cache, key = trainer.split.cache, ("landscape", trainer.config.train.loss)
+    if key not in cache:
+        cache[key] = Landscape(trainer.split.X_train, trainer.split.y_train, trainer.config.train.loss)
+    land = cache[key]
+    std = trainer.split.standardizer
+    ls_w, ls_b = trainer.least_squares()
+    optimum = [*std.to_training_units(list(ls_w), ls_b)[0], std.to_training_units(list(ls_w), ls_b)[1]] \
+        if trainer.split.standardized else [*ls_w, ls_b]
+    w, b = trainer.training_parameters()
+    now = [*w, b]
+    true = None
+    ds = trainer.experiment.dataset
+    if ds.true_weights is not None:
+        tw, tb = (std.to_training_units(list(ds.true_weights), ds.true_bias) if trainer.split.standardized
+                  else (list(ds.true_weights), ds.true_bias))
+        true = (([*tw, tb])[i], ([*tw, tb])[j])
+    path = [(p[i], p[j]) for p in trainer.path.points()]
+    anchors = [(now[i], now[j]), (optimum[i], optimum[j]), *path]
+    x_range, y_range = window(anchors, zoom)
+    center = now if held == "current" else optimum
+    grid = land.grid(i, j, center, x_range, y_range, nx, ny)
+    names = [f"w[{n}]" for n in ds.feature_names] + ["b"]
+    return LandscapeView((names[i], names[j]), grid.xs, grid.ys, grid.loss,
+                         tuple(thin_to_cells(path, x_range, y_range, nx, ny)), (now[i], now[j]),
+                         (optimum[i], optimum[j]), true, held, trainer.config.train.loss, grid.rows, grid.exact,
+                         "standardized" if trainer.split.standardized else "data")

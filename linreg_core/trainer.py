@@ -11,7 +11,7 @@ from typing import Iterator
 
 import torch
 
-from . import diagnosis, losses, optim, reference, schedules
+from . import diagnosis, landscape, losses, optim, reference, schedules
 from .batching import Batches, Shuffler, batch_count
 from .config import FIELDS, Config
 from .data import Split, split
@@ -49,6 +49,7 @@ class Trainer:
         self._penalized = bool(tc.l1 or tc.l2)
         self._stacked = tc.optimizer != "sgd"  # see _update()
         self._watch = diagnosis.Watch(self.data_facts)
+        self.path = landscape.PathBuffer()  # the parameters after every step (thinned), training units
         self.reset()
 
     @property
@@ -74,6 +75,8 @@ class Trainer:
         self.divergence: Divergence | None = None
         self.diagnosis: diagnosis.Diagnosis | None = None  # what looks wrong now (None: nothing seen)
         self.last_step = None  # the last step's tensors, as taken (microscope.py reads them)
+        self.path.clear()
+        self.path.add(self._w, self._b)
         self._watch.reset()
         self._epoch_sum = 0.0
         self._explode_at = math.inf
@@ -218,6 +221,7 @@ class Trainer:
                     grads = self._penalize(grads)
                 self._prev, (self._w, self._b) = (self._w, self._b), self._update(grads)
                 self.last_step = (step0 + batch, epoch, batch, x, y, g, raw, self._prev, lr)  # microscope.py
+                self.path.add(self._w, self._b)  # landscape.py draws it
                 self._epoch_sum += loss
                 results.append(StepResult(step0 + batch, epoch, batch, loss, lr, RUNNING, None))
         self._advance_counters(stop - first)

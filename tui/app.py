@@ -23,7 +23,7 @@ from linreg_core import states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
-                          RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced)
+                          LandscapeReady, RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced)
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -39,10 +39,12 @@ from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from tui.widgets.status import StatusLine
+from tui.widgets.surface import SurfaceView
 
 SPEEDS = (2, 5, 10, 25, 50, 100, 250, 1000, None)  # steps per second; None: flat out
 DEFAULT_SPEED = 5  # 100 steps/s: the tutorial's 1,600 steps in 16 s
-PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"))
+PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"),
+          ("surface", "6 surface"))
 MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 LOG_BATCH = 200  # at most this many epoch lines per progress message reach the log (flat out: ~30)
 LOG_MAX_LINES = 2000
@@ -106,6 +108,11 @@ class LinregApp(App):
             ("p", "past_runs", "Past runs"),
             ("R", "race", "Race"),
             ("m", "microscope", "Microscope"),
+            ("a", "surface_axis(0)", "Surface: next x parameter"),
+            ("A", "surface_axis(1)", "Surface: next y parameter"),
+            ("z", "surface_zoom(2)", "Surface: zoom in"),
+            ("Z", "surface_zoom(0.5)", "Surface: zoom out"),
+            ("t", "surface_hold", "Surface: others at now/optimum"),
             ("w", "retry_save", "Retry save"),
             ("escape", "leave_form", "Back (restores the field)"),
             ("f1", "help_in_field", "Help"),  # ? types into a field: F1 is help there
@@ -150,6 +157,8 @@ class LinregApp(App):
         self._told: set[str] = set()  # diagnoses already told for this run
         self._view_chosen = False  # v was pressed: the fit view stays as chosen for every data source
         self._in_form = False  # the keys are in the form (told once when it is entered)
+        self.surface = {"i": 0, "j": -1, "held": "current", "zoom": 1.0}  # the surface panel's pair and window
+        self._surface_sent: dict | None = None  # what the engine was last asked for (None: the panel is hidden)
         self._tty_attrs = terminal_attrs()  # before Textual makes the terminal raw: restored on SIGHUP
         self.racing = None  # the RaceScreen while a race is on screen: the engine's reports go to it
         self.race_lanes: list[Config] = []  # the last race's lanes (R offers it again, or with one more)
@@ -167,6 +176,7 @@ class LinregApp(App):
                     yield ParamsChart(id="params", classes="panel")
                     yield ParamsTable(id="table", classes="panel")
                     yield EpochLog(id="log", classes="panel", max_lines=LOG_MAX_LINES)
+                    yield SurfaceView(id="surface", classes="panel")
         yield Static("", id="too-small")
         yield Footer()
 
@@ -181,6 +191,7 @@ class LinregApp(App):
         self.panels = list(self.query(".panel"))
         self.tabs = self.query_one(Tabs)
         self.too_small_note = self.query_one("#too-small", Static)
+        self.surface_view = self.query_one(SurfaceView)
         self.main_screen = self.screen
         self._show_panel("fit")
         self._layout_for(self.size.width, self.size.height)
@@ -211,6 +222,7 @@ class LinregApp(App):
             f"Terminal too small: {width}×{height}. linreg needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
             "enlarge the window (or press q to quit).")
         self._mark_dirty()
+        self.call_after_refresh(self._surface_request)
 
     def _show_panel(self, name: str) -> None:
         self._panel = name
@@ -218,6 +230,7 @@ class LinregApp(App):
             panel.set_class(panel.id == name, "current")
         self.tabs.active = f"tab-{name}"
         self._mark_dirty()
+        self.call_after_refresh(self._surface_request)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:
@@ -232,6 +245,7 @@ class LinregApp(App):
         self.engine = EngineClient(self.config, in_thread=self._in_thread, runs_dir=self.runs_dir)
         self._sent = self.config
         self._awaiting = None  # a new engine: nothing of the old one's is awaited
+        self._surface_sent = None  # nor does it know the surface panel is shown
         self.engine.send("speed", SPEEDS[self.speed_index])
         for cmd in self._queued:  # keys pressed while the engine was starting: it reads them once ready
             self.engine.send(*cmd)
@@ -275,6 +289,8 @@ class LinregApp(App):
                 return
             elif kind == "saving":
                 self.post_message(RunSaving(args[0], args[1]))
+            elif kind == "landscape":
+                self.post_message(LandscapeReady(args[0]))
             elif kind == "trace":
                 self.post_message(StepTraced(args[0]))
             elif kind == "race_ready":
@@ -685,6 +701,41 @@ class LinregApp(App):
                             timeout=8, markup=False)
         self.push_screen(SaveConfigScreen(self.config), saved)
 
+    # --------------------------------------------------------------- surface
+    def _surface_request(self) -> None:
+        """Ask the engine for grids while the surface panel is on screen (at its size), and stop asking when
+        it is not (each grid costs up to 50 ms of the engine's time)."""
+        shown = self.racing is None and (self._panel == "surface" or self._all_panels_shown())
+        want = None
+        if shown:
+            nx, ny = self.surface_view.grid_size()
+            want = {**self.surface, "nx": nx, "ny": ny}
+        if want != self._surface_sent:
+            self._surface_sent = want
+            self._send("landscape", want)
+
+    def action_surface_axis(self, which: int) -> None:
+        d = len(self.data.names) + 1 if self.data.setup is not None else 2
+        key = "i" if which == 0 else "j"
+        other = self.surface["j" if key == "i" else "i"] % d
+        value = (self.surface[key] % d + 1) % d
+        if value == other:
+            value = (value + 1) % d
+        self.surface[key] = value
+        self._surface_request()
+
+    def action_surface_zoom(self, factor: float) -> None:
+        self.surface["zoom"] = max(0.05, min(1000.0, self.surface["zoom"] * factor))
+        self._surface_request()
+
+    def action_surface_hold(self) -> None:
+        self.surface["held"] = "optimum" if self.surface["held"] == "current" else "current"
+        self._surface_request()
+
+    @_unless_closing
+    def on_landscape_ready(self, message: LandscapeReady) -> None:
+        self.surface_view.show(message.view)
+
     # --------------------------------------------------------------- microscope
     def action_microscope(self) -> None:
         """The last step in numbers; a running run pauses first (the step shown is the last one taken)."""
@@ -745,6 +796,7 @@ class LinregApp(App):
         self._send("single")
         self._sent = self.config
         self._send("configure", self.config)
+        self._surface_request()
 
     def speed_label(self) -> str:
         speed = SPEEDS[self.speed_index]

@@ -93,3 +93,10 @@ class StepTraced(Message):
     """The last step under the microscope (linreg_core/microscope.py), or None before a first step."""
 
     record: dict | None
+
+
+@dataclass
+class LandscapeReady(Message):
+    """A loss surface for the surface panel (linreg_core.events.LandscapeView)."""
+
+    view: object

@@ -99,3 +99,29 @@ def test_window_holds_every_point_with_a_margin_and_zooms():
     assert x0 < 0 and x1 > 10 and y0 < -3 and y1 > 1
     (z0, z1), _ = window([(0, 0), (10, 1)], zoom=2)
     assert abs((z1 - z0) - (x1 - x0) / 2) < 1e-9 or z1 - z0 < x1 - x0
+
+
+def test_the_controller_sends_the_surface_while_asked_and_the_path_grows():
+    from linreg_core.config import Config
+    from linreg_core.controller import RunController
+
+    events = []
+    ctl = RunController(events.append)
+    ctl.load(Config().replace(epochs=3))
+    ctl.handle("landscape", {"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 30, "ny": 12})
+    first = [e[1] for e in events if e[0] == "landscape"][-1]
+    assert first.names == ("w[x0]", "b") and len(first.xs) == 30 and len(first.ys) == 12
+    assert first.true == (8.1, 1.1) and len(first.path) == 1  # the start only
+    ctl.handle("toggle")
+    while ctl.wants_steps:
+        ctl.advance(32)
+    ctl.flush(force=True)
+    last = [e[1] for e in events if e[0] == "landscape"][-1]
+    assert len(last.path) > 5 and last.current != first.current
+    xs, ys = last.xs, last.ys  # the window holds the start, the path, now and the optimum
+    for x, y in (*last.path, last.current, last.optimum):
+        assert xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]
+    ctl.handle("landscape", None)
+    count = sum(1 for e in events if e[0] == "landscape")
+    ctl.flush(force=True)
+    assert sum(1 for e in events if e[0] == "landscape") == count  # hidden: no more grids

@@ -401,3 +401,27 @@ def test_the_params_chart_draws_distances_for_many_or_mixed_scale_parameters():
     assert not _needs_relative([8.1, 2, 2, 4, 1.1])  # the tutorial: values
     assert _needs_relative([0.001, 10.7, 1.0, -399])  # a bias on its own scale
     assert _needs_relative([1.0] * 11)  # 11 series: the farthest six, as distances
+
+
+async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys_change_them(app_factory):
+    from tui.widgets.surface import SurfaceView
+
+    app = app_factory(epochs=3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("6")
+        surface = app.query_one(SurfaceView)
+        await wait_until(pilot, lambda: surface.view is not None, what="the first grid")
+        assert surface.view.names == ("w[x0]", "b")
+        nx, ny = surface.grid_size()
+        assert (len(surface.view.xs), len(surface.view.ys)) == (nx, ny)  # one grid point a character
+        plot = str(surface.render()).splitlines()[1:-2]  # the rows of the grid
+        assert any("@" in row for row in plot) and any("O" in row for row in plot)  # now, least squares
+        await pilot.press("a")
+        await wait_until(pilot, lambda: surface.view.names == ("w[x1]", "b"), what="the next x parameter")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: surface.view.names == ("w[x1]", "w[x0]"), what="the next y parameter")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: surface.view.held == "optimum", what="others at the optimum")
+        await pilot.press("1")  # hidden: the engine is told to stop
+        await wait_until(pilot, lambda: app._surface_sent is None, what="the request withdrawn")

@@ -37,7 +37,45 @@ def test_finished_run_160x48(snap_compare):
         await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
         await settled(pilot)
 
+        await surface_caught_up(pilot)
+
     assert snap_compare(_app(dtype="float64", loss="mse"), terminal_size=(160, 48), run_before=run)
+
+
+async def surface_caught_up(pilot):
+    """The surface panel's grid is the engine's last one: drawn at the run's final parameters."""
+    from tui.widgets.surface import SurfaceView
+
+    surface, data = pilot.app.query_one(SurfaceView), pilot.app.data
+    await wait_until(pilot, lambda: surface.view is not None and surface.view.current[0] == data.weights[0],
+                     what="the surface at the run's end")
+    await pilot.pause(0.1)
+
+
+def test_surface_80x24(snap_compare):
+    async def run(pilot):
+        await _idle(pilot)
+        await pilot.press("f", "6", "plus", "plus", "plus", "plus", "space")
+        await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
+        await settled(pilot)
+        await surface_caught_up(pilot)
+
+    assert snap_compare(_app(dtype="float64", loss="mse", lr=0.01), terminal_size=(80, 24), run_before=run)
+
+
+def test_microscope_80x24(snap_compare):
+    async def run(pilot):
+        from tui.screens.microscope import MicroscopeScreen
+
+        await _idle(pilot)
+        await pilot.press("n", "n", "n")
+        await wait_until(pilot, lambda: pilot.app.data.step == 3, what="three steps")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, MicroscopeScreen), what="the microscope")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(dtype="float64", loss="mse", optimizer="adam"), terminal_size=(80, 24),
+                        run_before=run)
 
 
 def test_help_screen(snap_compare):

@@ -10,10 +10,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
 HELP = """\
-**Panels** (1–5 on a small terminal, all at once on a large one): the data with the fitted line
+**Panels** (1–6 on a small terminal, all at once on a large one): the data with the fitted line
 (`v` switches the tutorial's view, partial residuals and predicted-vs-actual; `[` `]` pick the feature),
 the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
-squares, and the tutorial's epoch log.
+squares, the tutorial's epoch log, and the loss surface over two parameters with the run's path (`a`/`A`
+the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` least squares, `T` true).
 
 **Run states**: IDLE (step 0) → space → RUNNING ⇄ PAUSED (space; `n` one step, `N` to the end of the
 epoch) → FINISHED, STOPPED (`x`) or DIVERGED. After any of these three, space (or `n`/`N`) starts a **new**

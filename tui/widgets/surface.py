@@ -1,0 +1,98 @@
+"""The loss surface over two parameters as contour bands of characters (they read without colour; colour adds
+to them), with the run's path, its current point, the least-squares optimum and the true parameters. The
+engine computes the grid (linreg_core/landscape.py) at this widget's size; this only lays it out."""
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.text import num
+
+BANDS = " .:-=+*#%&"  # low loss → high (the marks below use none of these)
+BAND_COLOURS = ("#0d2b45", "#123e5c", "#17527a", "#1f6a8f", "#2e8a8f", "#5aa469", "#a2b447", "#d8a23a",
+                "#e0712f", "#d13c2f")
+MARKS = {"path": "•", "true": "T", "optimum": "O", "current": "@"}
+LABEL_WIDTH = 9  # the y axis's labels
+
+
+def band_of(value: float, lo: float, hi: float, bands: int = len(BANDS)) -> int:
+    """Bands spaced on a log scale above the minimum: the valley floor gets as many bands as the walls."""
+    if not math.isfinite(value):
+        return bands - 1
+    span = hi - lo
+    if span <= 0:
+        return 0
+    t = math.log1p(1000 * (value - lo) / span) / math.log1p(1000)
+    return max(0, min(bands - 1, int(t * bands)))
+
+
+class SurfaceView(Static):
+    def __init__(self, **kwargs):
+        super().__init__("", **kwargs)
+        self.view = None  # events.LandscapeView
+
+    def grid_size(self) -> tuple[int, int]:
+        """The grid the engine should compute: one point per character cell of the plot."""
+        return max(8, self.size.width - LABEL_WIDTH - 1), max(4, self.size.height - 3)
+
+    def show(self, view) -> None:
+        self.view = view
+        self.refresh()
+
+    def render(self):
+        v = self.view
+        width = self.size.width
+        if v is None:
+            return Text("the loss surface: waiting for the engine's grid…")
+        finite = [x for row in v.loss for x in row if math.isfinite(x)]
+        if not finite:
+            return Text("no finite loss on this window: z zooms out")
+        lo, hi = min(finite), max(finite)
+        nx, ny = len(v.xs), len(v.ys)
+        cells = [[BANDS[band_of(x, lo, hi)] for x in row] for row in v.loss]  # cells[r][c], r: ys index
+        colours = [[BAND_COLOURS[band_of(x, lo, hi)] for x in row] for row in v.loss]
+        (x0, x1), (y0, y1) = (v.xs[0], v.xs[-1]), (v.ys[0], v.ys[-1])
+
+        def cell(x: float, y: float):
+            if not (math.isfinite(x) and math.isfinite(y)) or not (x0 <= x <= x1 and y0 <= y <= y1):
+                return None
+            c = round((x - x0) / ((x1 - x0) or 1) * (nx - 1))
+            r = round((y - y0) / ((y1 - y0) or 1) * (ny - 1))
+            return r, c
+
+        marks: dict[tuple[int, int], str] = {}
+        for point in v.path:
+            rc = cell(*point)
+            if rc is not None:
+                marks[rc] = MARKS["path"]
+        for name, point in (("true", v.true), ("optimum", v.optimum), ("current", v.current)):
+            if point is not None and (rc := cell(*point)) is not None:
+                marks[rc] = MARKS[name]
+        text = Text()
+        held = "now" if v.held == "current" else "lstsq"
+        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: @ now  O lstsq"
+                 + ("  T true" if v.true is not None else "") + "  • path")
+        text.append(title[:width] + "\n", style="bold")
+        for r in range(ny - 1, -1, -1):  # the largest y at the top
+            label = num(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
+            text.append(f"{label:>{LABEL_WIDTH - 1}} │")
+            for c in range(nx):
+                mark = marks.get((r, c))
+                if mark is not None:
+                    text.append(mark, style="bold #ffffff on #000000" if mark != "•" else "bold #ffffff")
+                else:
+                    text.append(cells[r][c], style=f"on {colours[r][c]}")
+            text.append("\n")
+        left, mid, right = num(v.xs[0]), num(v.xs[nx // 2]), num(v.xs[-1])
+        axis = " " * LABEL_WIDTH + left
+        axis += " " * max(1, LABEL_WIDTH + nx // 2 - len(axis) - len(mid) // 2) + mid
+        axis += " " * max(1, LABEL_WIDTH + nx - len(axis) - len(right)) + right
+        text.append(axis + "\n")
+        sample = "" if v.exact else f"; {v.rows:,} rows sampled"
+        units = ", standardized units" if v.units == "standardized" else ""
+        foot = (f"{v.names[0]} → {v.names[1]} ↑{units}  bands ' ' {num(lo)} … '&' {num(hi)}{sample}  "
+                "a/A pair z/Z zoom t others")
+        text.append(foot[:width])
+        return text
