@@ -32,6 +32,7 @@ class RunController:
         self.recorder = None  # the current run's folder (kept after its end: continue and retry use it)
         self.run_open = False  # a run has begun (first step taken) and not ended
         self.last_summary = None  # the Summary of the last ended run
+        self._trace_pending = False  # a trace asked for while steps were still to be taken
         self.landscape: dict | None = None  # the surface panel's settings while it is shown
         self._t_landscape = 0.0
         self._reset_buffers()
@@ -158,9 +159,14 @@ class RunController:
                                      s.get("nx", 60), s.get("ny", 30))))
 
     def _cmd_trace(self) -> None:
-        """The last step under the microscope (microscope.py), or None before a first step."""
+        """The last step under the microscope (microscope.py), or None before a first step; with steps still
+        to take (n just pressed), once they are taken."""
+        if self.state == PAUSED and self.budget > 0:
+            self._trace_pending = True
+            return
         from .microscope import last_step
 
+        self._trace_pending = False
         self.emit(("trace", last_step(self.trainer)))
 
     def _cmd_set_lr(self, lr: float) -> None:
@@ -205,6 +211,8 @@ class RunController:
             self._set_state(DIVERGED if outcome == TRAINER_DIVERGED else FINISHED, reason)
         elif self.state == PAUSED and self.budget == 0:
             self.flush(force=True)
+        if self._trace_pending and not self.wants_steps:
+            self._cmd_trace()
         return results
 
     @property

@@ -144,21 +144,22 @@ class Landscape:
 
 
 def window(points: list[tuple[float, float]], zoom: float = 1.0, margin: float = 0.15,
-           least: float = 1e-6) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A window holding every point (the path, the current point, the optimum) with a margin on each side,
-    then zoomed about its centre (zoom 2: half as wide). Never narrower than `least` in either direction."""
+           least: float = 1e-6, focus: tuple[float, float] | None = None) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A window holding every point (the path, the current point, the optimum) with a margin on each side;
+    zoomed in (zoom > 1: 1/zoom as wide) about `focus` (the current point) when given, else about its centre;
+    zoomed out about its centre. Never narrower than `least` in either direction."""
     xs = [p[0] for p in points if math.isfinite(p[0])]
     ys = [p[1] for p in points if math.isfinite(p[1])]
     if not xs or not ys:
         return (-1.0, 1.0), (-1.0, 1.0)
 
-    def span(values):
+    def span(values, at):
         lo, hi = min(values), max(values)
         width = max(hi - lo, least, 1e-9 * max(abs(lo), abs(hi)))
-        centre = (lo + hi) / 2
+        centre = at if at is not None and zoom > 1 and math.isfinite(at) else (lo + hi) / 2
         half = width * (0.5 + margin) / zoom
         return centre - half, centre + half
-    return span(xs), span(ys)
+    return span(xs, focus[0] if focus else None), span(ys, focus[1] if focus else None)
 
 
 class PathBuffer:
@@ -205,7 +206,8 @@ def thin_to_cells(points: list[tuple[float, float]], x_range, y_range, nx: int, 
     return out
 
 
-def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: int = 60, ny: int = 30):
+def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: int = 60, ny: int = 30,
+         others: list | None = None):
     """What the surface panel draws for a trainer: the grid of parameters i and j (d: the bias) around its
     path, its current point, the least-squares optimum and the true parameters, the others held at their
     current values or at the optimum. Plain values (events.LandscapeView)."""
@@ -233,11 +235,21 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
         true = (([*tw, tb])[i], ([*tw, tb])[j])
     path = [(p[i], p[j]) for p in trainer.path.points()]
     anchors = [(now[i], now[j]), (optimum[i], optimum[j]), *path]
-    x_range, y_range = window(anchors, zoom)
+    lanes = []  # a race: (lane number, path, now) of every lane on the same training data and loss
+    for number, lane in others or []:
+        if lane.split is trainer.split and lane.config.train.loss == trainer.config.train.loss:
+            lw, lb = lane.training_parameters()
+            lane_now = ([*lw, lb][i], [*lw, lb][j])
+            lane_path = [(p[i], p[j]) for p in lane.path.points()]
+            finite = [q for q in (*lane_path, lane_now) if all(map(math.isfinite, q))]
+            anchors += [q for q in finite if max(abs(q[0]), abs(q[1])) < 1e12]  # not a diverged lane's last leap
+            lanes.append((number, lane_path, lane_now))
+    x_range, y_range = window(anchors, zoom, focus=(now[i], now[j]))  # zoomed in: about the current point
     center = now if held == "current" else optimum
     grid = land.grid(i, j, center, x_range, y_range, nx, ny)
     names = [f"w[{n}]" for n in ds.feature_names] + ["b"]
     return LandscapeView((names[i], names[j]), grid.xs, grid.ys, grid.loss,
                          tuple(thin_to_cells(path, x_range, y_range, nx, ny)), (now[i], now[j]),
                          (optimum[i], optimum[j]), true, held, trainer.config.train.loss, grid.rows, grid.exact,
-                         "standardized" if trainer.split.standardized else "data")
+                         "standardized" if trainer.split.standardized else "data",
+                         tuple((n, tuple(thin_to_cells(p, x_range, y_range, nx, ny)), c) for n, p, c in lanes))

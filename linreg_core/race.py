@@ -215,7 +215,7 @@ class Group:
         for k, lane in enumerate(self.members):
             t = self.lanes[lane]
             t._advance_counters(self.batch - t.batch)
-            t._w, t._b = self._column(k, self.P)
+            t.adopt_params(*self._column(k, self.P))
 
     def _update(self, grad: torch.Tensor) -> None:
         if self.l2 is not None:  # the penalties' gradients, weights only: l2·w + l1·sign(w)

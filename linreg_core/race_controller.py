@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import ConfigError, DataError, LinregError
+from .controller import LANDSCAPE_HZ
 from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
 
 
@@ -73,6 +74,8 @@ class RaceController:
         self.run_open = False
         self.recorder = None
         self.last_results: list[dict] | None = None
+        self.landscape: dict | None = None  # the race screen's surface settings while it is shown
+        self._t_landscape = 0.0
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
@@ -152,6 +155,25 @@ class RaceController:
     def _cmd_reset(self) -> None:
         self._new_run()
 
+    def _cmd_landscape(self, settings: dict | None) -> None:
+        """The race screen's surface (settings as RunController's, with "lane": the lane it is drawn for):
+        the lane's loss over two parameters, every lane on the same training data and loss on it."""
+        self.landscape = settings
+        self._send_landscape(force=True)
+
+    def _send_landscape(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        s = self.landscape
+        if s is None or self.race is None or (not force and now - self._t_landscape < 1 / LANDSCAPE_HZ):
+            return
+        from .landscape import view
+
+        self._t_landscape = now
+        lanes = self.race.lanes
+        chosen = lanes[max(0, min(s.get("lane", 0), len(lanes) - 1))]
+        self.emit(("landscape", view(chosen, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0),
+                                     s.get("nx", 60), s.get("ny", 30), others=list(enumerate(lanes)))))
+
     def _cmd_scale_lr(self, factor: float) -> None:
         self.race.set_lr(float(factor))
         self.flush(force=True)
@@ -210,6 +232,7 @@ class RaceController:
         self.emit(("race_progress", RaceProgress(self._epochs, lanes, self.race.epoch, self.race.tick, rate)))
         self._epochs = []
         self._t_flush, self._done_lane_steps = now, 0
+        self._send_landscape(force=force)
 
     @staticmethod
     def _params(lane) -> tuple[tuple[float, ...], float]:
@@ -234,6 +257,7 @@ class RaceController:
         self.recorder = None
         self._reset_buffers()
         self.emit(("race_ready", self._setup()))
+        self._send_landscape(force=True)
 
     def _begin_run(self) -> None:
         if self.run_open:

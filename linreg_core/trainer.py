@@ -311,8 +311,15 @@ class Trainer:
         of its batch losses, the same parameters as python floats and its test loss, and end the epoch as
         advance() does (schedule, patience, diagnosis)."""
         self._w, self._b, self._epoch_sum = w, b, loss_sum
+        self.path.add(w, b)
         self._advance_counters(self.batches_per_epoch - self.batch)
         return self._end_epoch(trained, test_loss)
+
+    def adopt_params(self, w: torch.Tensor, b: torch.Tensor) -> None:
+        """A race's group moved this lane mid-epoch: its parameters (views of the group's) and a point of its
+        path (a point per chunk of steps: the group does not stop for each lane's every step)."""
+        self._w, self._b = w, b
+        self.path.add(w, b)
 
     def adopt_divergence(self, batch: int, loss: float, params, previous) -> StepResult:
         """A race's group saw this lane's loss at `batch` (0-based) explode: params and previous are its

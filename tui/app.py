@@ -192,6 +192,7 @@ class LinregApp(App):
         self.tabs = self.query_one(Tabs)
         self.too_small_note = self.query_one("#too-small", Static)
         self.surface_view = self.query_one(SurfaceView)
+        self.surface_view.on_size = lambda: self.call_after_refresh(self._surface_request)
         self.main_screen = self.screen
         self._show_panel("fit")
         self._layout_for(self.size.width, self.size.height)
@@ -716,6 +717,9 @@ class LinregApp(App):
 
     def action_surface_axis(self, which: int) -> None:
         d = len(self.data.names) + 1 if self.data.setup is not None else 2
+        if d <= 2:
+            self.notify("one feature: w and b are the only pair", markup=False)
+            return
         key = "i" if which == 0 else "j"
         other = self.surface["j" if key == "i" else "i"] % d
         value = (self.surface[key] % d + 1) % d
@@ -734,7 +738,10 @@ class LinregApp(App):
 
     @_unless_closing
     def on_landscape_ready(self, message: LandscapeReady) -> None:
-        self.surface_view.show(message.view)
+        if self.racing is not None:
+            self.racing.on_landscape(message.view)
+        else:
+            self.surface_view.show(message.view)
 
     # --------------------------------------------------------------- microscope
     def action_microscope(self) -> None:
@@ -747,6 +754,10 @@ class LinregApp(App):
     def on_step_traced(self, message: StepTraced) -> None:
         from tui.screens.microscope import MicroscopeScreen
 
+        if isinstance(self.screen, MicroscopeScreen):  # n inside the microscope: show the new step in place
+            if message.record is not None:
+                self.screen.show(message.record)
+            return
         if self.racing is not None or self.screen is not self.main_screen:
             return
         if message.record is None:

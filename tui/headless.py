@@ -21,6 +21,7 @@ from tui.text import diagnosis_headline, diagnosis_lines, divergence_text, epoch
 
 PROG = "linreg train"
 EXIT_WRITE, EXIT_PIPE = 1, 141
+TRACE_STEPS = 32  # --trace's steps when --trace-steps is not given
 CHUNK = 1024  # steps between two looks at the signal flag (about 20 ms on the tutorial's data)
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -65,7 +66,7 @@ def train_main(argv: list[str]) -> int:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     epochs = []
     tty = out.isatty()
-    trace = _Trace(args.trace, args.trace_steps, out) if args.trace else None
+    trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace else None
     ctl.handle("start")
     with _progress(tty, config.train.epochs) as progress:
         while ctl.wants_steps and stop.signum is None and not out.broken:
@@ -190,6 +191,8 @@ def check_outputs(args, config) -> None:
     steps = getattr(args, "trace_steps", None)
     if steps is not None and not 1 <= steps <= 1_000_000:
         raise ConfigError({"--trace-steps": f"expected a whole number from 1 to 1000000, got {steps}"})
+    if steps is not None and not trace:
+        raise ConfigError({"--trace-steps": "only applies with --trace FILE.jsonl"})
     for flag, path in (("--history", args.history), ("--save-params", save_params), ("--trace", trace)):
         if path is None:
             continue

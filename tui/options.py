@@ -132,7 +132,7 @@ def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.Arg
         out.add_argument("--trace", metavar="FILE.jsonl", help="write the first steps under the microscope: each "
                          "step's batch rows, ŷ, residuals, ∂loss/∂ŷ, gradients, lr·grad, parameters before and "
                          "after, the optimizer's state; one JSON object a line")
-        out.add_argument("--trace-steps", metavar="N", type=int, default=32,
+        out.add_argument("--trace-steps", metavar="N", type=int,
                          help="steps written by --trace (default 32)")
     return p
 

@@ -125,3 +125,8 @@ def test_the_controller_sends_the_surface_while_asked_and_the_path_grows():
     count = sum(1 for e in events if e[0] == "landscape")
     ctl.flush(force=True)
     assert sum(1 for e in events if e[0] == "landscape") == count  # hidden: no more grids
+
+
+def test_zooming_in_keeps_the_current_point_in_the_middle():
+    (x0, x1), (y0, y1) = window([(0, 0), (10, 1), (8, 0.5)], zoom=8, focus=(8, 0.5))
+    assert x0 < 8 < x1 and y0 < 0.5 < y1 and abs((x0 + x1) / 2 - 8) < 1e-9

@@ -41,6 +41,11 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
 
         await pilot.press("down", "down", "2")  # the chosen lane's fit
         await wait_until(pilot, lambda: race.fit.title_prefix.startswith("lane 3 (lr 0.0139)"), what="lane 3's fit")
+        await pilot.press("4")  # the surface: every lane's path, lane numbers as marks
+        await wait_until(pilot, lambda: race.surface.view is not None and len(race.surface.view.lanes) == 7,
+                         what="the race's surface")
+        assert all(len(path) > 1 for _, path, _ in race.surface.view.lanes)
+        assert race.surface.view.names == ("w[x0]", "b")
         await pilot.press("3")  # its parameters by epoch
         assert race.params.display and not race.fit.display
         view = race._chosen_view()

@@ -142,3 +142,23 @@ async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory):
         assert [p["after"] for p in record["parameters"]] == [*app.data.weights, app.data.bias]  # data units
         await pilot.press("escape")
         assert not isinstance(app.screen, MicroscopeScreen)
+
+
+async def test_n_inside_the_microscope_takes_the_next_step_and_shows_it(app_factory):
+    from tui.screens.microscope import MicroscopeScreen
+    from tests.tui.conftest import wait_until
+    from tests.tui.test_app import ready
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.data.step == 1, what="a step")
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
+        first = app.screen.record
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen.record["step"] == 1, what="the next step in place")
+        after = [p["after"] for p in first["parameters"]]
+        assert [p["before"] for p in app.screen.record["parameters"]] == after
+        assert isinstance(app.screen, MicroscopeScreen)

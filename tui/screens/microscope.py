@@ -67,23 +67,36 @@ def explanation(record: dict) -> str:
             "adam": "m ← 0.9·m + 0.1·grad; v ← 0.999·v + 0.001·grad²; p ← p − lr·m̂ / (√v̂ + 1e-8)"}
     return (f"loss ({record['loss_name']}) of this batch before the step: {num(record['loss'])}{units}. "
             f"grad = ∂loss/∂p (+ the penalties' terms for weights); {rule[record['optimizer']]}. "
-            "Escape closes; n then m shows the next step.")
+            "n takes the next step and shows it; Escape closes.")
 
 
 class MicroscopeScreen(ModalScreen):
-    BINDINGS = [("escape,q,m", "app.pop_screen", "Close")]
+    BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "next_step", "Next step")]
 
     def __init__(self, record: dict):
         super().__init__()
         self.record = record
 
     def compose(self) -> ComposeResult:
-        r = self.record
         with VerticalScroll(id="microscope"):
-            yield Static(Text(f"step {r['step'] + 1} under the microscope"), id="microscope-title")
-            yield Static(rows_table(r))
-            yield Static(params_table(r))
-            yield Static(Text(explanation(r)), id="microscope-note")
+            yield Static(id="microscope-title")
+            yield Static(id="microscope-rows")
+            yield Static(id="microscope-params")
+            yield Static(id="microscope-note")
+
+    def show(self, record: dict) -> None:
+        """Lay out a step (the first one, or the next after n)."""
+        self.record = r = record
+        self.query_one("#microscope-title", Static).update(Text(f"step {r['step'] + 1} under the microscope"))
+        self.query_one("#microscope-rows", Static).update(rows_table(r))
+        self.query_one("#microscope-params", Static).update(params_table(r))
+        self.query_one("#microscope-note", Static).update(Text(explanation(r)))
+
+    def action_next_step(self) -> None:
+        """One more step, shown here when the engine has taken it."""
+        self.app.action_step()
+        self.app._send("trace")
 
     def on_mount(self) -> None:
+        self.show(self.record)
         self.query_one("#microscope").focus()  # arrows and Page Up/Down scroll a small terminal

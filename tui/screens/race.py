@@ -19,6 +19,7 @@ from tui.text import num, plural
 from tui.widgets.compare_chart import CompareChart, lane_mark
 from tui.widgets.fit_chart import FitChart
 from tui.widgets.params_chart import ParamsChart
+from tui.widgets.surface import SurfaceView
 
 CHART_HZ = 4
 WORDS = {"finished": "finished", "early_stopped": "stopped early", "diverged": "DIVERGED", "running": "running",
@@ -46,6 +47,12 @@ class RaceScreen(Screen):
         Binding("1", "view('compare')", "Loss curves", show=False),
         Binding("2", "view('fit')", "Lane's fit", show=False),
         Binding("3", "view('params')", "Lane's params", show=False),
+        Binding("4", "view('surface')", "Surface", show=False),
+        Binding("a", "surface_axis(0)", "Surface: next x", show=False),
+        Binding("A", "surface_axis(1)", "Surface: next y", show=False),
+        Binding("z", "surface_zoom(2)", "Zoom in", show=False),
+        Binding("Z", "surface_zoom(0.5)", "Zoom out", show=False),
+        Binding("t", "surface_hold", "Others at now/optimum", show=False),
         Binding("delete,backspace", "remove_lane", "Remove lane", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -69,6 +76,7 @@ class RaceScreen(Screen):
                 yield CompareChart(id="race-compare")
                 yield FitChart(id="race-fit")
                 yield ParamsChart(id="race-params")
+                yield SurfaceView(id="race-surface")
             yield DataTable(id="race-lanes", cursor_type="row", zebra_stripes=False)
         yield Footer()
 
@@ -78,6 +86,9 @@ class RaceScreen(Screen):
         self.chart.running = lambda: self.state == "running"
         self.fit = self.query_one(FitChart)
         self.params = self.query_one(ParamsChart)
+        self.surface = self.query_one(SurfaceView)
+        self.surface.on_size = lambda: self.call_after_refresh(self._surface_request)
+        self._surface_sent = None
         self.table = self.query_one(DataTable)
         self._show_view("compare")
         self.set_interval(1 / CHART_HZ, self._tick)
@@ -86,6 +97,8 @@ class RaceScreen(Screen):
 
     # ----------------------------------------------------------- engine events (routed here by the app)
     def on_ready(self, setup) -> None:
+        self._surface_sent = None  # a new race: ask again (its controller may be new)
+        self.call_after_refresh(self._surface_request)
         if self.data.setup is not None:
             self.note = ""  # a new race (reset, a lane removed): what was said of the last one is gone
         self.data.start(setup)
@@ -154,6 +167,7 @@ class RaceScreen(Screen):
 
     def on_data_table_row_highlighted(self, _event) -> None:
         self.fit.dirty = self.params.dirty = True
+        self._surface_request()
 
     def _show_status(self) -> None:
         d = self.data
@@ -243,7 +257,39 @@ class RaceScreen(Screen):
         self.chart.display = wide or name == "compare"
         self.fit.display = (wide or name == "fit") and lane_chart == "fit"
         self.params.display = (wide or name == "params") and lane_chart == "params"
+        self.surface.display = (wide or name == "surface") and lane_chart == "surface"
         self._mark_dirty()
+        self.call_after_refresh(self._surface_request)
+
+    def _surface_request(self) -> None:
+        """Grids for the surface while it is shown, for the highlighted lane (every lane on its data drawn)."""
+        want = None
+        if self.surface.display and self.data.setup is not None:
+            nx, ny = self.surface.grid_size()
+            want = {**self.app.surface, "nx": nx, "ny": ny, "lane": self._chosen()}
+        if want != self._surface_sent:
+            self._surface_sent = want
+            self.app.race_send("landscape", want)
+
+    def on_landscape(self, view) -> None:
+        self.surface.show(view)
+
+    def action_surface_axis(self, which: int) -> None:
+        d = len(self.data.setup.setup.feature_names) + 1 if self.data.setup is not None else 2
+        key, other = ("i", "j") if which == 0 else ("j", "i")
+        value = (self.app.surface[key] % d + 1) % d
+        if value == self.app.surface[other] % d:
+            value = (value + 1) % d
+        self.app.surface[key] = value
+        self._surface_request()
+
+    def action_surface_zoom(self, factor: float) -> None:
+        self.app.surface["zoom"] = max(0.05, min(1000.0, self.app.surface["zoom"] * factor))
+        self._surface_request()
+
+    def action_surface_hold(self) -> None:
+        self.app.surface["held"] = "optimum" if self.app.surface["held"] == "current" else "current"
+        self._surface_request()
 
     def on_resize(self, _event) -> None:
         self._show_view(self._view)

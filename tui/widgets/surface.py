@@ -9,12 +9,23 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.text import num
+from tui.widgets.compare_chart import lane_mark
 
 BANDS = " .:-=+*#%&"  # low loss → high (the marks below use none of these)
 BAND_COLOURS = ("#0d2b45", "#123e5c", "#17527a", "#1f6a8f", "#2e8a8f", "#5aa469", "#a2b447", "#d8a23a",
                 "#e0712f", "#d13c2f")
 MARKS = {"path": "•", "true": "T", "optimum": "O", "current": "@"}
 LABEL_WIDTH = 9  # the y axis's labels
+
+
+def short(x: float, width: int = LABEL_WIDTH - 1) -> str:
+    """A number in at most `width` characters: num()'s when it fits, else fewer significant digits."""
+    text = num(x)
+    for digits in (3, 2, 1):
+        if len(text) <= width:
+            return text
+        text = f"{x:.{digits}g}"
+    return text[:width]
 
 
 def band_of(value: float, lo: float, hi: float, bands: int = len(BANDS)) -> int:
@@ -32,6 +43,10 @@ class SurfaceView(Static):
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
         self.view = None  # events.LandscapeView
+        self.on_size = lambda: None  # the owner asks the engine for a grid of the new size (set by the screen)
+
+    def on_resize(self, _event) -> None:
+        self.on_size()
 
     def grid_size(self) -> tuple[int, int]:
         """The grid the engine should compute: one point per character cell of the plot."""
@@ -63,29 +78,47 @@ class SurfaceView(Static):
             return r, c
 
         marks: dict[tuple[int, int], str] = {}
-        for point in v.path:
-            rc = cell(*point)
-            if rc is not None:
-                marks[rc] = MARKS["path"]
-        for name, point in (("true", v.true), ("optimum", v.optimum), ("current", v.current)):
-            if point is not None and (rc := cell(*point)) is not None:
-                marks[rc] = MARKS[name]
+        now_cells = set()
+        if v.lanes:  # a race: each lane's path and point drawn with its own number
+            for number, path, now in v.lanes:
+                for point in path:
+                    if (rc := cell(*point)) is not None:
+                        marks[rc] = lane_mark(number)
+            for name, point in (("true", v.true), ("optimum", v.optimum)):
+                if point is not None and (rc := cell(*point)) is not None:
+                    marks[rc] = MARKS[name]
+            for number, path, now in v.lanes:
+                if (rc := cell(*now)) is not None:
+                    marks[rc] = lane_mark(number)
+                    now_cells.add(rc)
+        else:
+            for point in v.path:
+                rc = cell(*point)
+                if rc is not None:
+                    marks[rc] = MARKS["path"]
+            for name, point in (("true", v.true), ("optimum", v.optimum), ("current", v.current)):
+                if point is not None and (rc := cell(*point)) is not None:
+                    marks[rc] = MARKS[name]
+            if (rc := cell(*v.current)) is not None:
+                now_cells.add(rc)
         text = Text()
         held = "now" if v.held == "current" else "lstsq"
-        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: @ now  O lstsq"
-                 + ("  T true" if v.true is not None else "") + "  • path")
+        now_mark = "lane numbers: paths, now reversed" if v.lanes else "@ now  • path"
+        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O lstsq"
+                 + ("  T true" if v.true is not None else "") + f"  {now_mark}")
         text.append(title[:width] + "\n", style="bold")
         for r in range(ny - 1, -1, -1):  # the largest y at the top
-            label = num(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
+            label = short(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
             text.append(f"{label:>{LABEL_WIDTH - 1}} │")
             for c in range(nx):
                 mark = marks.get((r, c))
                 if mark is not None:
-                    text.append(mark, style="bold #ffffff on #000000" if mark != "•" else "bold #ffffff")
+                    strong = (r, c) in now_cells or mark in "OT"
+                    text.append(mark, style="bold reverse" if strong else "bold #ffffff")
                 else:
                     text.append(cells[r][c], style=f"on {colours[r][c]}")
             text.append("\n")
-        left, mid, right = num(v.xs[0]), num(v.xs[nx // 2]), num(v.xs[-1])
+        left, mid, right = short(v.xs[0]), short(v.xs[nx // 2]), short(v.xs[-1])
         axis = " " * LABEL_WIDTH + left
         axis += " " * max(1, LABEL_WIDTH + nx // 2 - len(axis) - len(mid) // 2) + mid
         axis += " " * max(1, LABEL_WIDTH + nx - len(axis) - len(right)) + right
