@@ -57,7 +57,7 @@ RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop"
 OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
                  "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
 EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
-RACE_APP_ACTIONS = {"help", "quit", "speed"}  # the app's keys that work on the race screen
+RACE_APP_ACTIONS = {"help", "quit", "speed", "screenshot"}  # the app's keys that work on the race screen
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
@@ -108,6 +108,7 @@ class LinregApp(App):
             ("p", "past_runs", "Past runs"),
             ("R", "race", "Race"),
             ("m", "microscope", "Microscope"),
+            ("P", "screenshot", "Screenshot (SVG)"),
             ("a", "surface_axis(0)", "Surface: next x parameter"),
             ("A", "surface_axis(1)", "Surface: next y parameter"),
             ("z", "surface_zoom(2)", "Surface: zoom in"),
@@ -742,6 +743,27 @@ class LinregApp(App):
             self.racing.on_landscape(message.view)
         else:
             self.surface_view.show(message.view)
+
+    # --------------------------------------------------------------- screenshot
+    def action_screenshot(self) -> None:
+        """P: the screen as it is now, as an SVG, in the runs folder's screenshots/ (the current folder with
+        --no-save), named after the run on screen."""
+        import time as _time
+        from pathlib import Path
+
+        folder = Path(os.path.expanduser(self.runs_dir)) / "screenshots" if self.runs_dir else Path.cwd()
+        run = Path(self._run_folder).name if self._run_folder else "linreg"
+        if self.racing is not None:
+            run = f"race-{len(self.race_lanes)}lanes"
+        name = f"{run}-{_time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(filename=name, path=str(folder))
+        except OSError as e:
+            self.notify(f"could not write a screenshot to {folder}: {e.strerror or e}", title="screenshot",
+                        severity="error", markup=False)
+            return
+        self.notify(f"saved {path}", title="screenshot", timeout=6, markup=False)
 
     # --------------------------------------------------------------- microscope
     def action_microscope(self) -> None:

@@ -112,3 +112,14 @@ async def test_save_config_asks_before_replacing_a_file(app_factory, tmp_path):
         await pilot.press("enter")
         assert not isinstance(app.screen, SaveConfigScreen)
         assert configfile.load(str(target)) == Config().replace(lr=0.1)
+
+
+async def test_shift_p_saves_the_screen_as_svg_in_the_runs_folder(app_factory, tmp_path):
+    app = app_factory(runs_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("P")
+        await wait_until(pilot, lambda: list((tmp_path / "screenshots").glob("linreg-*.svg")), what="the svg")
+        [svg] = (tmp_path / "screenshots").glob("linreg-*.svg")
+        text = svg.read_text()
+        assert text.startswith("<svg") and "IDLE" in text.replace("&#160;", " ")
