@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["train"]:
         from tui.headless import train_main
         return train_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from tui.serve import serve_main
+        return serve_main(argv[1:])
     if argv[:1] == ["sweep"]:
         from tui.sweep import sweep_main
         return sweep_main(argv[1:])
@@ -35,7 +38,8 @@ def app_main(argv: list[str]) -> int:
         config = parse_config(ns)
     except (ConfigError, DataError) as e:
         return fail(prog, refusal(e))
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # linreg serve: a browser tab is the screen
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         return fail(prog, "needs a terminal (run it in one, or over `ssh -t`); "
                           "for scripts and pipes use `linreg train`")
     from tui.app import make_app

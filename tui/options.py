@@ -45,6 +45,7 @@ APP_EPILOG = """commands:
   linreg [options]          the app: set up an experiment, press space, watch it fit (needs a terminal)
   linreg train [options]    the same training without a screen: epoch log, table, files (see linreg train -h)
   linreg sweep [options]    race comma lists of settings headless, ranked by final loss (see linreg sweep -h)
+  linreg serve [options]    the app in a browser, a tab each (--host, --port; see linreg serve -h)
 
 examples:
   linreg                                        the tutorial's experiment
