@@ -40,7 +40,7 @@ Headless: `linreg train --help`.  Press Escape or ? to close.
 
 
 class HelpScreen(ModalScreen):
-    BINDINGS = [("escape,question_mark,q", "app.pop_screen", "Close")]
+    BINDINGS = [("escape,question_mark,q", "app.pop_screen", "Close"), ("P", "app.screenshot", "Screenshot")]
 
     def __init__(self, keys: list[tuple[str, str]]):
         super().__init__()

@@ -71,7 +71,8 @@ def explanation(record: dict) -> str:
 
 
 class MicroscopeScreen(ModalScreen):
-    BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "next_step", "Next step")]
+    BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "next_step", "Next step"),
+                ("P", "app.screenshot", "Screenshot")]
 
     def __init__(self, record: dict):
         super().__init__()
