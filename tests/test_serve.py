@@ -33,6 +33,23 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     pytest.fail(f"nothing listens on port {port}")
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process under pid (the tab's shell, its app, the app's training process)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    found = {int(p) for p in out}
+    for child in list(found):
+        found |= descendants(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return False
+
+
 def app_processes() -> list[str]:
     out = subprocess.run(["pgrep", "-af", f"tui tui.*--seed {MARK_SEED}"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if "pgrep" not in line]
@@ -100,12 +117,14 @@ def test_the_app_runs_in_a_real_browser_and_closing_the_tab_ends_it(tmp_path):
             print(f"\nbrowser: page load to first frame {first_frame:.2f} s; key 5 to the log on screen "
                   f"{key_to_screen * 1000:.0f} ms")
             assert app_processes(), "the tab's app should be running while the tab is open"
+            tab = descendants(server.pid)  # the tab's app and its training process (and a shell, if any)
+            assert len(tab) >= 2, tab
             page.close()
             browser.close()
         end = time.monotonic() + 15
-        while app_processes() and time.monotonic() < end:
+        while any(alive(pid) for pid in tab) and time.monotonic() < end:
             time.sleep(0.2)
-        assert not app_processes(), "closing the tab must end its app and engine"
+        assert not [pid for pid in tab if alive(pid)], "closing the tab must end its app and its engine"
     finally:
         os.killpg(server.pid, 15)
         server.wait(10)
