@@ -56,7 +56,9 @@ def app_processes() -> list[str]:
 
 
 @pytest.mark.parametrize("args,words", [(["--lr", "abc"], "--lr"), (["--port", "99999"], "--port"),
-                                        (["--csv", "/no/such.csv"], "/no/such.csv"), (["--host"], "--host")])
+                                        (["--csv", "/no/such.csv"], "/no/such.csv"), (["--host"], "--host"),
+                                        (["--host", "999.1.1.1"], "--host 999.1.1.1"),
+                                        (["--host", "::1"], "IPv6")])
 def test_bad_options_are_refused_before_serving(args, words):
     out = linreg("serve", *args)
     assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
@@ -128,3 +130,13 @@ def test_the_app_runs_in_a_real_browser_and_closing_the_tab_ends_it(tmp_path):
     finally:
         os.killpg(server.pid, 15)
         server.wait(10)
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = linreg("serve", "--port", str(port), "--no-save")
+    assert out.returncode == 2 and f"--port {port}: address already in use" in out.stderr
+    assert "Traceback" not in out.stderr and "open http" not in out.stderr

@@ -756,6 +756,10 @@ class LinregApp(App):
         if self.racing is not None:
             run = f"race-{len(self.race_lanes)}lanes"
         name = f"{run}-{_time.strftime('%Y%m%d-%H%M%S')}.svg"
+        if folder.exists() and not folder.is_dir():
+            self.notify(f"could not write a screenshot: {folder} is a file, not a folder", title="screenshot",
+                        severity="error", markup=False)
+            return
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=name, path=str(folder))

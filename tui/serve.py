@@ -6,8 +6,11 @@ tab's `linreg tui` as given.
 """
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shlex
+import socket
 import sys
 
 from linreg_core.errors import LinregError
@@ -62,13 +65,41 @@ def serve_main(argv: list[str]) -> int:
     for flag, path in (("--csv", config.data.csv), ("--init-params", config.init_params)):
         if path is not None and not os.path.isfile(os.path.expanduser(path)):
             return fail(PROG, f"{flag}: {path}: no such file (each tab would fail to start)")
+    problem = bind_problem(host, port)
+    if problem:
+        return fail(PROG, problem)
     if host not in LOCAL:
         print(f"{PROG}: warning: serving on {host}: anyone who can reach port {port} there gets a linreg that "
               "reads and writes files as you (CSV paths, the runs folder); use 127.0.0.1 (the default) "
               "unless you mean it", file=sys.stderr)
     from textual_serve.server import Server
 
+    class QuietServer(Server):
+        def initialize_logging(self) -> None:
+            super().initialize_logging()  # textual-serve's own lines stay; every request's line goes
+            logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
     command = shlex.join([sys.executable, "-m", "tui", "tui", *rest])
     print(f"{PROG}: open http://{host}:{port} (Ctrl+C stops serving)", file=sys.stderr, flush=True)
-    Server(command, host=host, port=port, title="linreg").serve()
+    QuietServer(command, host=host, port=port, title="linreg").serve()
     return EXIT_OK
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen there, in one line (before it prints that it serves), or None."""
+    if ":" in host:
+        return (f"--host {host}: IPv6 addresses are not served (the page's websocket address would be "
+                "malformed); use 127.0.0.1, 0.0.0.0 or a host name")
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        return f"--host {host}: not an address or a known host name ({getattr(e, 'strerror', None) or e})"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            sock.bind(infos[0][4])
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return f"--port {port}: address already in use (another server listens there; try another port)"
+            return f"--host {host}: cannot listen there ({e.strerror or e})"
+    return None
