@@ -3,7 +3,6 @@ training in the engine process (tui/engine.py); this file only wires them togeth
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import os
 import signal
@@ -24,6 +23,8 @@ from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
                           LandscapeReady, RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced)
+from tui.app_modes import RaceMode, StepViews
+from tui.guards import unless_closing
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
@@ -64,19 +65,7 @@ KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_s
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
 
 
-def _unless_closing(handler):
-    """For the engine's messages: ignored once the app is shutting down (its screens are gone while the
-    engine's last messages still arrive): a state change would refresh the footer of a screen that is gone
-    (ScreenStackError), and a failure would start a new engine."""
-    @functools.wraps(handler)
-    def guarded(self, message):
-        if self.screen_stack:
-            return handler(self, message)
-        return None
-    return guarded
-
-
-class LinregApp(App):
+class LinregApp(RaceMode, StepViews, App):
     CSS_PATH = "app.tcss"
     TITLE = "linreg"
     AUTO_FOCUS = None  # keys drive the app; the form is entered with `e`
@@ -302,7 +291,7 @@ class LinregApp(App):
             elif kind == "race_ended":
                 self.post_message(RaceEnded(args[0], args[1]))
 
-    @_unless_closing
+    @unless_closing
     def on_engine_ready(self, message: EngineReady) -> None:
         if not self._frozen:
             # Everything built so far (widgets, styles, caches) lives as long as the app: keep it out of
@@ -331,7 +320,7 @@ class LinregApp(App):
             self.notify(notice, title="note", markup=False)
         self._mark_dirty()
 
-    @_unless_closing
+    @unless_closing
     def on_engine_state(self, message: EngineState) -> None:
         if self.racing is not None:
             self.racing.on_state(message.state, message.reason)
@@ -343,7 +332,7 @@ class LinregApp(App):
         if self._awaiting is None:
             self._show_reported()
 
-    @_unless_closing
+    @unless_closing
     def on_engine_pong(self, message: EnginePong) -> None:
         if self.racing is not None:
             self.racing.on_pong(message.n)
@@ -357,7 +346,7 @@ class LinregApp(App):
             self.state_reason, self.run_state = self._reported[1], self._reported[0]
             self._refresh_status()
 
-    @_unless_closing
+    @unless_closing
     def on_engine_progress(self, message: EngineProgress) -> None:
         before = self.data.diagnosis
         lines = [epoch_line(e.epoch, e.loss_sum) for e in self.data.apply(message.progress)]
@@ -378,7 +367,7 @@ class LinregApp(App):
         self.notify(f"{headline.split(':')[0]}. Why, and what to try: the log (5).", title=KIND_WORDS[now["kind"]],
                     severity="warning", timeout=8, markup=False)
 
-    @_unless_closing
+    @unless_closing
     def on_run_ended(self, message: RunEnded) -> None:
         self.data.summary = message.summary
         before, self.data.diagnosis = self.data.diagnosis, message.summary.get("diagnosis")
@@ -398,7 +387,7 @@ class LinregApp(App):
                       f"{num(best['r2'])})")
         self._mark_dirty()
 
-    @_unless_closing
+    @unless_closing
     def on_run_saving(self, message: RunSaving) -> None:
         if self.racing is not None:
             if message.error is not None:
@@ -421,7 +410,7 @@ class LinregApp(App):
         self._run_folder = message.folder
         self.refresh_bindings()
 
-    @_unless_closing
+    @unless_closing
     def on_engine_refused(self, message: EngineRefused) -> None:
         if self.racing is not None:
             label = FIELDS[message.field].label if message.field in FIELDS else message.field
@@ -433,22 +422,7 @@ class LinregApp(App):
         self.notify(message.message, title=FIELDS[message.field].label if message.field in FIELDS else "refused",
                     severity="error", timeout=8, markup=False)
 
-    @_unless_closing
-    def on_race_ready(self, message: RaceReady) -> None:
-        if self.racing is not None:
-            self.racing.on_ready(message.setup)
-
-    @_unless_closing
-    def on_race_progressed(self, message: RaceProgressed) -> None:
-        if self.racing is not None:
-            self.racing.on_progress(message.progress)
-
-    @_unless_closing
-    def on_race_ended(self, message: RaceEnded) -> None:
-        if self.racing is not None:
-            self.racing.on_ended(message.outcome, message.results)
-
-    @_unless_closing
+    @unless_closing
     def on_engine_failed(self, message: EngineFailed) -> None:
         """Restart the engine on the same settings once; if it fails on them again, stay up without one
         until a setting changes (a failure that repeats would otherwise restart it forever)."""
@@ -702,142 +676,6 @@ class LinregApp(App):
                 self.notify(f"saved to {path}; reopen with: linreg --config {path}", title="config saved",
                             timeout=8, markup=False)
         self.push_screen(SaveConfigScreen(self.config), saved)
-
-    # --------------------------------------------------------------- surface
-    def _surface_request(self) -> None:
-        """Ask the engine for grids while the surface panel is on screen (at its size), and stop asking when
-        it is not (each grid costs up to 50 ms of the engine's time)."""
-        shown = self.racing is None and (self._panel == "surface" or self._all_panels_shown())
-        want = None
-        if shown:
-            nx, ny = self.surface_view.grid_size()
-            want = {**self.surface, "nx": nx, "ny": ny}
-        if want != self._surface_sent:
-            self._surface_sent = want
-            self._send("landscape", want)
-
-    def action_surface_axis(self, which: int) -> None:
-        d = len(self.data.names) + 1 if self.data.setup is not None else 2
-        if d <= 2:
-            self.notify("one feature: w and b are the only pair", markup=False)
-            return
-        key = "i" if which == 0 else "j"
-        other = self.surface["j" if key == "i" else "i"] % d
-        value = (self.surface[key] % d + 1) % d
-        if value == other:
-            value = (value + 1) % d
-        self.surface[key] = value
-        self._surface_request()
-
-    def action_surface_zoom(self, factor: float) -> None:
-        self.surface["zoom"] = max(0.05, min(1000.0, self.surface["zoom"] * factor))
-        self._surface_request()
-
-    def action_surface_hold(self) -> None:
-        self.surface["held"] = "optimum" if self.surface["held"] == "current" else "current"
-        self._surface_request()
-
-    @_unless_closing
-    def on_landscape_ready(self, message: LandscapeReady) -> None:
-        if self.racing is not None:
-            self.racing.on_landscape(message.view)
-        else:
-            self.surface_view.show(message.view)
-
-    # --------------------------------------------------------------- screenshot
-    def action_screenshot(self) -> None:
-        """P: the screen as it is now, as an SVG, in the runs folder's screenshots/ (the current folder with
-        --no-save), named after the run on screen."""
-        import time as _time
-        from pathlib import Path
-
-        folder = Path(os.path.expanduser(self.runs_dir)) / "screenshots" if self.runs_dir else Path.cwd()
-        run = Path(self._run_folder).name if self._run_folder else "linreg"
-        if self.racing is not None:
-            run = f"race-{len(self.race_lanes)}lanes"
-        name = f"{run}-{_time.strftime('%Y%m%d-%H%M%S')}.svg"
-        if folder.exists() and not folder.is_dir():
-            self.notify(f"could not write a screenshot: {folder} is a file, not a folder", title="screenshot",
-                        severity="error", markup=False)
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = self.save_screenshot(filename=name, path=str(folder))
-        except OSError as e:
-            self.notify(f"could not write a screenshot to {folder}: {e.strerror or e}", title="screenshot",
-                        severity="error", markup=False)
-            return
-        self.notify(f"saved {path}", title="screenshot", timeout=6, markup=False)
-
-    # --------------------------------------------------------------- microscope
-    def action_microscope(self) -> None:
-        """The last step in numbers; a running run pauses first (the step shown is the last one taken)."""
-        if self.run_state == "running":
-            self._run_command("toggle")
-        self._send("trace")
-
-    @_unless_closing
-    def on_step_traced(self, message: StepTraced) -> None:
-        from tui.screens.microscope import MicroscopeScreen
-
-        if isinstance(self.screen, MicroscopeScreen):  # n inside the microscope: show the new step in place
-            if message.record is not None:
-                self.screen.show(message.record)
-            return
-        if self.racing is not None or self.screen is not self.main_screen:
-            return
-        if message.record is None:
-            self.notify("no step taken yet in this run: n takes one, then m shows it", markup=False)
-            return
-        self.push_screen(MicroscopeScreen(message.record))
-
-    # --------------------------------------------------------------- race
-    def action_race(self) -> None:
-        from tui.screens.race_presets import RacePresetsScreen
-
-        if self.form.errors:
-            self.notify("fix the refused settings first: a race starts from them", severity="warning", markup=False)
-            return
-        n_train = self.data.setup.n_train if self.data.setup is not None else None
-        self.push_screen(RacePresetsScreen(self.config, n_train, len(self.race_lanes)), self._start_race)
-
-    def _start_race(self, choice: str | None) -> None:
-        from linreg_core.presets import preset
-        from tui.screens.race import RaceScreen
-
-        if choice is None:
-            return
-        if choice == "again":
-            lanes = list(self.race_lanes)
-        elif choice == "add":
-            if self.config in self.race_lanes:  # the form was not changed since: nothing new to race
-                self.notify(f"the form's settings are lane {self.race_lanes.index(self.config) + 1} already: change "
-                            "a setting in the form first (e), then R", severity="warning", markup=False)
-            lanes = list(dict.fromkeys([*self.race_lanes, self.config]))
-        else:
-            lanes = preset(choice, self.config, self.data.setup.n_train if self.data.setup else None)
-        self.race_lanes = lanes
-        self.racing = RaceScreen(lanes)
-        self.push_screen(self.racing, self._leave_race)
-
-    def race_send(self, *cmd) -> int:
-        """A command for the race; returns the ping that follows it (its answer lets reports show again)."""
-        self._send(*cmd)
-        self._pings += 1
-        self._send("ping", self._pings)
-        return self._pings
-
-    def _leave_race(self, _result=None) -> None:
-        """Back to the single run: the engine ends the race (stopped) and reloads the form's settings."""
-        self.racing = None
-        self._send("single")
-        self._sent = self.config
-        self._send("configure", self.config)
-        self._surface_request()
-
-    def speed_label(self) -> str:
-        speed = SPEEDS[self.speed_index]
-        return "max" if speed is None else f"{speed}/s"
 
     def action_past_runs(self) -> None:
         self.push_screen(RunsScreen(self.runs_dir), self._reopen)
