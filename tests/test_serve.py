@@ -140,3 +140,9 @@ def test_a_port_in_use_is_one_line_not_a_traceback():
         out = linreg("serve", "--port", str(port), "--no-save")
     assert out.returncode == 2 and f"--port {port}: address already in use" in out.stderr
     assert "Traceback" not in out.stderr and "open http" not in out.stderr
+
+
+def test_help_survives_a_reader_that_goes_away():
+    out = subprocess.run(" ".join([*LINREG, "serve", "--help"]) + " | head -1", shell=True, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.startswith("usage: linreg serve") and "Traceback" not in out.stderr

@@ -47,11 +47,15 @@ def split_serve_args(argv: list[str]) -> tuple[str, int, list[str]]:
 
 def serve_main(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(f"usage: {PROG} [--host ADDRESS] [--port PORT] [linreg options]\n\n"
-              "Serve the app to a browser: every tab gets its own app and training process.\n"
-              "  --host ADDRESS   default 127.0.0.1 (this machine only); another address lets others in\n"
-              "  --port PORT      default 8000\n"
-              "The linreg options (see linreg --help) set up each tab's experiment.")
+        try:
+            print(f"usage: {PROG} [--host ADDRESS] [--port PORT] [linreg options]\n\n"
+                  "Serve the app to a browser: every tab gets its own app and training process.\n"
+                  "  --host ADDRESS   default 127.0.0.1 (this machine only); another address lets others in\n"
+                  "  --port PORT      default 8000\n"
+                  "The linreg options (see linreg --help) set up each tab's experiment.", flush=True)
+        except BrokenPipeError:  # `linreg serve --help | head -1`: the reader went away
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         return EXIT_OK
     try:
         host, port, rest = split_serve_args(argv)
