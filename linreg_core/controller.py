@@ -13,15 +13,15 @@ from typing import Callable
 
 from .errors import ConfigError, DataError, LinregError
 from .events import Progress, Setup
+from .run_states import StateCommands
 from .results import DIVERGED as TRAINER_DIVERGED, EARLY_STOPPED, StepResult
-from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
+from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STOPPED
 
 SAMPLE_ROWS = 600  # rows of the data sent for the scatter
-LANDSCAPE_HZ = 4  # surface grids a second at most while the panel is shown (each costs ≤ 50 ms)
 MAX_LOSS_POINTS = 20_000  # per run, at most about this many step losses are reported (thinned evenly)
 
 
-class RunController:
+class RunController(StateCommands):
     def __init__(self, emit: Callable[[tuple], None], runs_dir: str | None = None):
         self.emit = emit
         self.runs_dir = runs_dir  # None: runs are not kept on disk
@@ -79,58 +79,6 @@ class RunController:
         self._fresh_run()
         self._set_state(RUNNING if before == RUNNING else IDLE)
 
-    def _cmd_toggle(self) -> None:
-        if self.state == RUNNING:
-            self._cmd_pause()
-        else:
-            self._cmd_start()
-
-    def _cmd_start(self) -> None:
-        if self.state in ENDED:
-            self._new_run()
-        if self.state in STARTABLE:
-            self.budget = 0
-            self._set_state(RUNNING)
-
-    def _cmd_pause(self) -> None:
-        if self.state == RUNNING:
-            self._set_state(PAUSED)
-
-    def _cmd_step(self, n: int = 1) -> None:
-        self._step_mode(max(1, int(n)))
-
-    def _cmd_epoch(self) -> None:
-        self._step_mode(None)
-
-    def _step_mode(self, n: int | None) -> None:
-        """Pause, then take n steps (None: up to the end of the epoch in progress)."""
-        if self.state in ENDED:
-            self._new_run()
-        if self.state not in (IDLE, RUNNING, PAUSED):
-            return
-        t = self.trainer
-        to_epoch_end = t.batches_per_epoch - t.batch
-        if n is None:
-            self.budget = to_epoch_end
-        elif self.state == RUNNING:
-            self.budget = n
-        else:
-            self.budget += n
-        self._set_state(PAUSED)
-
-    def _cmd_stop(self) -> None:
-        if self.state not in (RUNNING, PAUSED):
-            return
-        self.budget = 0
-        if not self.run_open:  # paused before the first step: no run had begun
-            self._set_state(IDLE)
-            return
-        self._end_run("stopped")
-        self._set_state(STOPPED)
-
-    def _cmd_reset(self) -> None:
-        self._new_run()
-
     def _cmd_continue(self) -> None:
         if self.state not in (FINISHED, STOPPED):
             return
@@ -141,22 +89,18 @@ class RunController:
         self.budget = 0
         self._set_state(RUNNING, "continued")
 
-    def _cmd_landscape(self, settings: dict | None) -> None:
-        """The surface panel is shown (settings: i, j, held, zoom, nx, ny) or hidden (None): while shown, its
-        grid follows the run at most LANDSCAPE_HZ times a second."""
-        self.landscape = settings
-        self._send_landscape(force=True)
+    @property
+    def loaded(self) -> bool:
+        return self.trainer is not None
 
-    def _send_landscape(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        if self.landscape is None or self.trainer is None or (not force and now - self._t_landscape < 1 / LANDSCAPE_HZ):
-            return
+    def _to_epoch_end(self) -> int:
+        return self.trainer.batches_per_epoch - self.trainer.batch
+
+    def _landscape_view(self, s: dict):
         from .landscape import view
 
-        self._t_landscape = now
-        s = self.landscape
-        self.emit(("landscape", view(self.trainer, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0),
-                                     s.get("nx", 60), s.get("ny", 30))))
+        return view(self.trainer, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0), s.get("nx", 60),
+                    s.get("ny", 30))
 
     def _cmd_trace(self) -> None:
         """The last step under the microscope (microscope.py), or None before a first step; with steps still
@@ -174,10 +118,6 @@ class RunController:
         self.flush(force=True)
 
     # ---------------------------------------------------------------- training
-    @property
-    def wants_steps(self) -> bool:
-        return self.state == RUNNING or (self.state == PAUSED and self.budget > 0)
-
     def advance(self, n: int) -> list[StepResult]:
         """Take up to n steps if the state asks for steps (running, or paused with steps to take)."""
         if not self.wants_steps:
@@ -237,13 +177,6 @@ class RunController:
         self._t_flush, self._done_steps = now, 0
         self._send_landscape(force=force)
 
-    def end(self, outcome: str = "interrupted") -> None:
-        """The program is going away (quit, a signal, the pipe closed): end the run in progress on disk."""
-        self.budget = 0
-        if self.run_open:
-            self._end_run(outcome)
-            self._set_state(STOPPED)
-
     # ---------------------------------------------------------------- runs
     def _new_run(self) -> None:
         """Back to the initial parameters (IDLE); a run in progress ends as stopped."""
@@ -296,13 +229,6 @@ class RunController:
         self.emit(("saving", None if rec.folder is None else str(rec.folder), rec.error))
 
     # ---------------------------------------------------------------- state and values
-    def _set_state(self, state: str, reason: str | None = None) -> None:
-        if state == self.state and reason == self.reason:
-            return
-        self.flush(force=self.trainer is not None)
-        self.state, self.reason = state, reason
-        self.emit(("state", state, reason))
-
     def _reset_buffers(self) -> None:
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush = time.perf_counter()

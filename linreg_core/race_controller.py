@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import ConfigError, DataError, LinregError
-from .controller import LANDSCAPE_HZ
-from .states import DIVERGED, ENDED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STARTABLE, STOPPED
+from .run_states import StateCommands
+from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class RaceProgress:
     lane_steps_per_s: float = 0.0
 
 
-class RaceController:
+class RaceController(StateCommands):
     def __init__(self, emit: Callable[[tuple], None], runs_dir: str | None = None):
         self.emit = emit
         self.runs_dir = runs_dir
@@ -110,79 +110,27 @@ class RaceController:
         self._fresh()
         self._set_state(IDLE)
 
-    def _cmd_toggle(self) -> None:
-        if self.state == RUNNING:
-            self._set_state(PAUSED)
-        else:
-            self._cmd_start()
+    @property
+    def loaded(self) -> bool:
+        return self.race is not None
 
-    def _cmd_start(self) -> None:
-        if self.state in ENDED:
-            self._new_run()
-        if self.state in STARTABLE:
-            self.budget = 0
-            self._set_state(RUNNING)
+    def _to_epoch_end(self) -> int:
+        return self.race.ticks_per_epoch - self.race.tick
 
-    def _cmd_pause(self) -> None:
-        if self.state == RUNNING:
-            self._set_state(PAUSED)
-
-    def _cmd_step(self, n: int = 1) -> None:
-        self._step_mode(max(1, int(n)))
-
-    def _cmd_epoch(self) -> None:
-        self._step_mode(None)
-
-    def _step_mode(self, n: int | None) -> None:
-        if self.state in ENDED:
-            self._new_run()
-        if self.state not in (IDLE, RUNNING, PAUSED):
-            return
-        to_epoch_end = self.race.ticks_per_epoch - self.race.tick
-        self.budget = to_epoch_end if n is None else (n if self.state == RUNNING else self.budget + n)
-        self._set_state(PAUSED)
-
-    def _cmd_stop(self) -> None:
-        if self.state not in (RUNNING, PAUSED):
-            return
-        self.budget = 0
-        if not self.run_open:
-            self._set_state(IDLE)
-            return
-        self._end_run("stopped")
-        self._set_state(STOPPED)
-
-    def _cmd_reset(self) -> None:
-        self._new_run()
-
-    def _cmd_landscape(self, settings: dict | None) -> None:
-        """The race screen's surface (settings as RunController's, with "lane": the lane it is drawn for):
-        the lane's loss over two parameters, every lane on the same training data and loss on it."""
-        self.landscape = settings
-        self._send_landscape(force=True)
-
-    def _send_landscape(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        s = self.landscape
-        if s is None or self.race is None or (not force and now - self._t_landscape < 1 / LANDSCAPE_HZ):
-            return
+    def _landscape_view(self, s: dict):
+        """The chosen lane's surface, every lane on its training data and loss drawn on it."""
         from .landscape import view
 
-        self._t_landscape = now
         lanes = self.race.lanes
         chosen = lanes[max(0, min(s.get("lane", 0), len(lanes) - 1))]
-        self.emit(("landscape", view(chosen, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0),
-                                     s.get("nx", 60), s.get("ny", 30), others=list(enumerate(lanes)))))
+        return view(chosen, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0), s.get("nx", 60),
+                    s.get("ny", 30), others=list(enumerate(lanes)))
 
     def _cmd_scale_lr(self, factor: float) -> None:
         self.race.set_lr(float(factor))
         self.flush(force=True)
 
     # ---------------------------------------------------------------- training
-    @property
-    def wants_steps(self) -> bool:
-        return self.state == RUNNING or (self.state == PAUSED and self.budget > 0)
-
     @property
     def step_seconds(self) -> float:
         return self._tick_s
@@ -239,12 +187,6 @@ class RaceController:
         w, b = lane.parameters()
         return tuple(w), b
 
-    def end(self, outcome: str = "interrupted") -> None:
-        self.budget = 0
-        if self.run_open:
-            self._end_run(outcome)
-            self._set_state(STOPPED)
-
     # ---------------------------------------------------------------- runs
     def _new_run(self) -> None:
         self._end_run("stopped")
@@ -295,13 +237,6 @@ class RaceController:
         self.emit(("saving", str(rec.folder), errors[0] if errors else None))
 
     # ---------------------------------------------------------------- state and values
-    def _set_state(self, state: str, reason: str | None = None) -> None:
-        if state == self.state and reason == self.reason:
-            return
-        self.flush(force=self.race is not None)
-        self.state, self.reason = state, reason
-        self.emit(("state", state, reason))
-
     def _reset_buffers(self) -> None:
         self._epochs: list = []
         self.histories = {i: [] for i in range(len(self.race.lanes))} if self.race is not None else {}

@@ -8,6 +8,7 @@ import math
 
 from tui.text import axis_ticks, integer_ticks
 from tui.widgets.chart import Chart, clean
+from tui.widgets.loss_chart import LossChart
 
 LANE_MARKS = "123456789abcdefg"  # lane 1..16
 
@@ -17,6 +18,7 @@ def lane_mark(i: int) -> str:
 
 
 class CompareChart(Chart):
+    _y = LossChart._y  # the loss, or its log10 (nan where it has none)
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.log_scale = True
@@ -24,11 +26,6 @@ class CompareChart(Chart):
         self.x_note = "epochs (every lane has seen the same samples)"
         self.noun = "lane"
         self.running = lambda: False  # () -> whether the race is running (the race screen sets it)
-
-    def _y(self, values):
-        if not self.log_scale:
-            return list(values)
-        return [math.log10(v) if v > 0 and math.isfinite(v) else math.nan for v in values]
 
     def draw(self, plt, data, points: int) -> None:
         lanes = data.lanes
