@@ -6,13 +6,17 @@ computed again from the batch and the parameters before (the step consumed its o
 operations on the same tensors, so the same numbers. Everything is in training units (standardized when the
 run standardizes), as the step took it.
 
-    {"step", "epoch", "batch", "batch_rows", "rows_shown", "units", "loss", "lr", "optimizer",
+    {"step", "epoch", "batch", "batch_rows", "rows_shown", "units", "loss", "lr", "optimizer", "loss_name",
+     "residual_is": "y_hat - y",
      "rows": [{"x": [...], "y", "y_hat", "residual", "dloss_dyhat"}, ...],       (the first rows_shown rows)
-     "parameters": [{"name", "before", "grad", "l1_term", "l2_term", "lr_grad", "after", "change",
-                     "state": {...}}, ...]}
-lr_grad is lr × (grad + penalties): the step plain SGD takes; "change" is after − before, the step this
-optimizer took. "state" holds the optimizer's own numbers after the step (Momentum's v; AdaGrad's and
-RMSProp's s; Adam's m, v, m̂ and v̂ with t in the record).
+     "parameters": [{"name", "before", "grad", "l1_term", "l2_term", "terms": {...}, "update", "after",
+                     "delta"}, ...]}                                               (and "t" for Adam)
+A row's residual is ŷ − y (many texts write y − ŷ). "delta" is Δp = after − before: the step this optimizer
+took. "update" is what its rule subtracted, after = before − update bit for bit in the run's dtype: lr·g for
+SGD (g = grad + the penalties' terms), lr·v for Momentum, lr·(g + μv) for Nesterov, lr·g / (√s + ε) for
+AdaGrad and RMSProp, lr·m̂ / (√v̂ + ε) for Adam. "terms" holds the rule's own numbers after the step, the ones
+that update is made of: Momentum's velocity v (Nesterov's direction g + μv too); AdaGrad's sum of g² and
+RMSProp's running average of g², s, with the denominator √s + ε; Adam's m, v, m̂, v̂ and √v̂ + ε.
 """
 from __future__ import annotations
 
@@ -40,51 +44,60 @@ def last_step(trainer, rows: int = ROWS_SHOWN) -> dict | None:
         before = [*w0.reshape(-1).tolist(), float(b0)]
         after = [*trainer._w.reshape(-1).tolist(), float(trainer._b)]
         grad = [*grads[0].reshape(-1).tolist(), float(grads[1])]
-        d = len(before) - 1
-        # the penalties' terms and lr·(gradient + terms) with the trainer's own operations, in its dtype
+        # the penalties' terms with the trainer's own operations (Trainer._penalize), in its dtype
         zero = torch.zeros_like(w0)
         l2_t = tc.l2 * w0 if tc.l2 else zero
         l1_t = tc.l1 * w0.sign() if tc.l1 else zero
         gw = grads[0] + l2_t if tc.l2 else grads[0]
         gw = gw + l1_t if tc.l1 else gw
-        lr_t = torch.tensor(lr, dtype=w0.dtype)
         l2 = [*l2_t.reshape(-1).tolist(), 0.0]
         l1 = [*l1_t.reshape(-1).tolist(), 0.0]
-        lr_grad = [*(gw * lr_t).reshape(-1).tolist(), float(grads[1] * lr_t)]
-        state = _state(trainer, d, w0.dtype)
+        took = torch.cat([gw, grads[1].reshape(1, 1)])  # (d + 1, 1): the gradient the rule took, [w; b]
+        lr_t = torch.tensor(lr, dtype=w0.dtype, device=w0.device)
+        terms, update = rule_terms(trainer._optimizer, tc.optimizer, took, lr_t)
+        terms = {key: t.reshape(-1).tolist() for key, t in terms.items()}
+        update = update.reshape(-1).tolist()
         shown = min(rows, len(y))
         table = [{"x": x[i].tolist(), "y": float(y[i]), "y_hat": float(y_hat[i]), "residual": float(residual[i]),
                   "dloss_dyhat": float(g[i])} for i in range(shown)]
     names = parameter_names(trainer.experiment.dataset.feature_names)
     params = [{"name": names[k], "before": before[k], "grad": grad[k], "l1_term": l1[k], "l2_term": l2[k],
-               "lr_grad": lr_grad[k], "after": after[k], "change": after[k] - before[k],
-               "state": {key: values[k] for key, values in state.items() if key != "t"}}
-              for k in range(d + 1)]
+               "terms": {key: values[k] for key, values in terms.items()}, "update": update[k],
+               "after": after[k], "delta": after[k] - before[k]}
+              for k in range(len(before))]
     record = {"step": step, "epoch": epoch, "batch": batch, "batch_rows": len(y), "rows_shown": shown,
               "units": "standardized" if trainer.split.standardized else "data", "loss": loss, "lr": lr,
-              "optimizer": tc.optimizer, "loss_name": tc.loss, "rows": table, "parameters": params}
-    if "t" in state:
-        record["t"] = state["t"]
+              "optimizer": tc.optimizer, "loss_name": tc.loss, "residual_is": "y_hat - y", "rows": table,
+              "parameters": params}
+    if tc.optimizer == "adam":
+        record["t"] = trainer._optimizer.t
     return record
 
 
-def _state(trainer, d: int, dtype) -> dict[str, list[float]]:
-    """The update rule's state after the step, per parameter (w..., b)."""
-    rule = trainer._optimizer
+def rule_terms(rule, name: str, g: torch.Tensor, lr: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """The rule's terms and what it subtracted, from its state after the step and the gradient it took (g and
+    every result: (d + 1, 1), [w; b]). optim.py's operations in its order on the same tensors, so the update is
+    the one the rule subtracted, bit for bit; its state is only read."""
+    if name == "sgd":
+        return {}, g * lr  # SGD: p − g·lr
+    if name in ("momentum", "nesterov"):
+        v = _stacked(rule.v)
+        if not rule.nesterov:
+            return {"v": v}, v * lr  # p − v·lr
+        direction = g + v * rule.mu
+        return {"v": v, "direction": direction}, direction * lr  # p − (g + μv)·lr
+    if name in ("adagrad", "rmsprop"):
+        s = _stacked(rule.s)
+        denominator = s.sqrt() + rule.eps
+        return {"s": s, "denominator": denominator}, lr * g / denominator  # p − lr·g / (√s + ε)
+    m, v = _stacked(rule.m), _stacked(rule.v)
+    c1, c2 = 1 - rule.b1**rule.t, 1 - rule.b2**rule.t  # Adam's bias corrections
+    m_hat, v_hat = m / c1, v / c2
+    denominator = v_hat.sqrt() + rule.eps
+    return ({"m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "denominator": denominator},
+            lr * m_hat / denominator)  # p − lr·m̂ / (√v̂ + ε)
 
-    def values(tensors) -> list[float]:
-        if len(tensors) == 1:  # stacked [w; b] (trainer._update)
-            return tensors[0].reshape(-1).tolist()
-        return [*tensors[0].reshape(-1).tolist(), float(tensors[1])]
 
-    out: dict = {}
-    for name in rule.STATE:
-        state = getattr(rule, name, None)
-        if state is not None:
-            out[name] = values(state)
-    if hasattr(rule, "t") and rule.t:  # Adam's bias-corrected moments, as its update divides them
-        c1, c2 = 1 - rule.b1 ** rule.t, 1 - rule.b2 ** rule.t
-        out["m_hat"] = (torch.tensor(out["m"], dtype=dtype) / c1).tolist()
-        out["v_hat"] = (torch.tensor(out["v"], dtype=dtype) / c2).tolist()
-        out["t"] = rule.t
-    return out
+def _stacked(state: list[torch.Tensor]) -> torch.Tensor:
+    """A rule's state as one (d + 1, 1) tensor: the trainer steps a rule with state on [w; b] stacked."""
+    return state[0] if len(state) == 1 else torch.cat([state[0], state[1].reshape(1, 1)])

@@ -337,7 +337,7 @@ def test_trace_writes_the_first_steps_under_the_microscope(tmp_path):
     assert [s["step"] for s in steps] == [0, 1, 2, 3]
     for a, b in zip(steps, steps[1:]):  # each step starts where the one before ended
         assert [p["after"] for p in a["parameters"]] == [p["before"] for p in b["parameters"]]
-    assert set(steps[0]["parameters"][0]) >= {"name", "before", "grad", "lr_grad", "after", "change", "state"}
-    assert "v" in steps[0]["parameters"][0]["state"] and len(steps[0]["rows"]) == 8
+    assert set(steps[0]["parameters"][0]) >= {"name", "before", "grad", "terms", "update", "after", "delta"}
+    assert "v" in steps[0]["parameters"][0]["terms"] and len(steps[0]["rows"]) == 8
     bad = linreg("train", "--trace", str(tmp_path), "--no-save")
     assert bad.returncode == 2 and "--trace" in bad.stderr and "folder" in bad.stderr

@@ -131,8 +131,8 @@ def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.Arg
         out.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")
         out.add_argument("--save-params", metavar="FILE.json", help="write the learned parameters as JSON")
         out.add_argument("--trace", metavar="FILE.jsonl", help="write the first steps under the microscope: each "
-                         "step's batch rows, ŷ, residuals, ∂loss/∂ŷ, gradients, lr·grad, parameters before and "
-                         "after, the optimizer's state; one JSON object a line")
+                         "step's batch rows, ŷ, residuals ŷ − y, ∂loss/∂ŷ, gradients, the update rule's terms, "
+                         "parameters before and after, the step taken; one JSON object a line")
         out.add_argument("--trace-steps", metavar="N", type=int,
                          help="steps written by --trace (default 32)")
     return p

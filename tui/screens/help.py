@@ -28,8 +28,8 @@ run as stopped and start over on the new settings: running if it was running, el
 starting. The learning rate changes the running run at its next step; any other change restarts the run
 from the initial parameters on the same data (seed, samples, weights, noise or CSV make new data).
 
-**Microscope** (`m`): the last step in numbers, the batch's rows, the gradients, lr·grad, before and after,
-the optimizer's state. **Race** (`R`): lanes of other rates, optimizers, batch sizes… on the same data, one
+**Microscope** (`m`): the last step in numbers, the batch's rows, the gradients, the rule's own terms
+(velocity, m̂, v̂, denominator), before, after and the step taken, Δp = after − before. **Race** (`R`): lanes of other rates, optimizers, batch sizes… on the same data, one
 chart and a table; a number picks a preset. In the past-runs list, space marks runs and `o` overlays them.
 
 **Runs** are kept on disk as they go (one folder each, every finished epoch flushed): `p` lists them and

@@ -1,6 +1,7 @@
 """m: the last step in numbers (linreg_core/microscope.py): the batch's first rows with ŷ, y, ŷ − y and
-∂loss/∂ŷ, then each parameter's gradient, penalty terms, lr·grad, the value before and after, and the
-optimizer's state. The engine's own numbers; this screen only lays them out."""
+∂loss/∂ŷ, then each parameter's value before, gradient and penalty terms, the rule's own terms (velocity,
+moments, denominator), what the rule subtracted (lr·grad only for SGD, whose step it is), the value after
+and Δp = after − before. The engine's own numbers; this screen only lays them out."""
 from __future__ import annotations
 
 from rich import box
@@ -13,7 +14,13 @@ from textual.widgets import Static
 
 from tui.text import num
 
-STATE_NAMES = {"v": "v (velocity)", "s": "s (of grad²)", "m": "m", "m_hat": "m̂", "v_hat": "v̂"}
+# the rule's terms as the screen names them, in the order they build the step
+TERM_NAMES = {"v": "v (velocity)", "direction": "grad + 0.9·v", "s": "s", "m": "m", "m_hat": "m̂",
+              "v_hat": "v̂", "denominator": "√s + ε"}
+S_NAMES = {"adagrad": "s (Σ grad²)", "rmsprop": "s (avg grad²)"}
+# what each rule subtracts: after = before − this
+UPDATE_NAMES = {"sgd": "lr·grad", "momentum": "lr·v", "nesterov": "lr·(grad+0.9·v)", "adagrad": "lr·grad/(√s+ε)",
+                "rmsprop": "lr·grad/(√s+ε)", "adam": "lr·m̂/(√v̂+ε)"}
 MAX_FEATURES_SHOWN = 2  # x columns in the rows table (all of them: linreg train --trace)
 MAX_PARAMS_SHOWN = 5  # weight columns in the step's table, then b
 
@@ -38,7 +45,6 @@ def params_table(record: dict) -> Table:
     params = record["parameters"]
     shown = params[:MAX_PARAMS_SHOWN] + ([params[-1]] if len(params) > MAX_PARAMS_SHOWN else [])
     penalized = any(p["l1_term"] or p["l2_term"] for p in params)
-    state_keys = [k for k in STATE_NAMES if k in params[0]["state"]]
     more = f" (the first {MAX_PARAMS_SHOWN} weights of {len(params) - 1}, and b)" if len(params) > len(shown) else ""
     t = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False,
               title=Text(f"the step: {record['optimizer']}, lr {num(record['lr'])}"
@@ -46,27 +52,36 @@ def params_table(record: dict) -> Table:
     t.add_column("")
     for p in shown:
         t.add_column(Text(p["name"]), justify="right")
-    quantities = [("before", "before"), ("grad", "∂loss/∂p"),
-                  *([("l1_term", "l1·sign(w)"), ("l2_term", "l2·w")] if penalized else []),
-                  ("lr_grad", "lr·grad"), ("after", "after"), ("change", "change")]
-    for key, label in quantities:
+    rows = [("before", "before"), ("grad", "∂loss/∂p"),
+            *([("l1_term", "l1·sign(w)"), ("l2_term", "l2·w")] if penalized else [])]
+    for key, label in rows:
         t.add_row(label, *(Text(num(p[key])) for p in shown))
-    for key in state_keys:
-        label = "v (of grad²)" if key == "v" and record["optimizer"] == "adam" else STATE_NAMES[key]
-        t.add_row(label, *(Text(num(p["state"][key])) for p in shown))
+    for key in params[0]["terms"]:
+        t.add_row(term_name(record["optimizer"], key), *(Text(num(p["terms"][key])) for p in shown))
+    t.add_row(UPDATE_NAMES[record["optimizer"]], *(Text(num(p["update"])) for p in shown))
+    t.add_row("after", *(Text(num(p["after"])) for p in shown))
+    t.add_row("Δp", *(Text(num(p["delta"])) for p in shown))
     return t
+
+
+def term_name(optimizer: str, key: str) -> str:
+    if optimizer == "adam":
+        return {"v": "v (of grad²)", "denominator": "√v̂ + ε"}.get(key, TERM_NAMES[key])
+    return S_NAMES[optimizer] if key == "s" else TERM_NAMES[key]
 
 
 def explanation(record: dict) -> str:
     units = " (standardized units: the run trains on them)" if record["units"] == "standardized" else ""
-    rule = {"sgd": "p ← p − lr·grad: change = −lr·grad",
+    rule = {"sgd": "p ← p − lr·grad",
             "momentum": "v ← 0.9·v + grad; p ← p − lr·v",
             "nesterov": "v ← 0.9·v + grad; p ← p − lr·(grad + 0.9·v)",
             "adagrad": "s ← s + grad²; p ← p − lr·grad / (√s + 1e-10)",
             "rmsprop": "s ← 0.99·s + 0.01·grad²; p ← p − lr·grad / (√s + 1e-8)",
-            "adam": "m ← 0.9·m + 0.1·grad; v ← 0.999·v + 0.001·grad²; p ← p − lr·m̂ / (√v̂ + 1e-8)"}
+            "adam": "m ← 0.9·m + 0.1·grad; v ← 0.999·v + 0.001·grad²; m̂ = m / (1 − 0.9ᵗ), v̂ = v / (1 − 0.999ᵗ); "
+                    "p ← p − lr·m̂ / (√v̂ + 1e-8)"}
     return (f"loss ({record['loss_name']}) of this batch before the step: {num(record['loss'])}{units}. "
-            f"grad = ∂loss/∂p (+ the penalties' terms for weights); {rule[record['optimizer']]}. "
+            f"grad = ∂loss/∂p (+ the penalties' terms for weights); {rule[record['optimizer']]}: "
+            f"after = before − {UPDATE_NAMES[record['optimizer']]}, and Δp = after − before is the step taken. "
             "n takes the next step and shows it; Escape closes.")
 
 
