@@ -14,15 +14,16 @@ def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
     out = linreg("sweep", "--lr", "0.003,0.03", "--optimizer", "sgd,adam", "--epochs", "5", "--json",
                  "--runs-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    summary = json.loads(out.stdout.splitlines()[-1], parse_constant=lambda c: pytest.fail(c))
+    summary = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(c))  # stdout: the JSON object alone
     assert summary["varied"] == ["lr", "optimizer"]
     lanes = summary["lanes"]
     assert sorted(tuple(r["settings"].values()) for r in lanes) == sorted(
         [(0.003, "sgd"), (0.003, "adam"), (0.03, "sgd"), (0.03, "adam")])  # numbers as JSON numbers
     losses = [r["final_loss"] for r in lanes]
     assert losses == sorted(losses)  # best first
-    table = out.stdout.splitlines()
-    assert table[0] == "4 lanes, best final loss first" and table[1].split()[:3] == ["lane", "lr", "optimizer"]
+    table = out.stderr.splitlines()  # the table went to stderr
+    at = table.index("4 lanes, best final loss first")
+    assert table[at + 1].split()[:3] == ["lane", "lr", "optimizer"]
     # each lane is the config run alone: its final parameters are that run's
     best = lanes[0]
     alone = Trainer(Config().replace(epochs=5, lr=best["settings"]["lr"], optimizer=best["settings"]["optimizer"]))
@@ -80,17 +81,33 @@ def test_lr_range_plot_draws_final_loss_against_lr_on_log_axes():
     assert "give --lr a list" in no_lr.stdout
 
 
-def test_history_to_stdout_keeps_the_table_and_json_in_order(tmp_path):
+def test_history_to_stdout_keeps_the_history_and_table_in_order(tmp_path):
+    import subprocess
+    from tests.test_cli import LINREG
+
     target = tmp_path / "out.txt"
     with open(target, "w") as f:  # stdout is a file: /dev/stdout names that file
-        import subprocess
-        from tests.test_cli import LINREG
         rc = subprocess.run([*LINREG, "sweep", "--lr", "0.1,0.2", "--epochs", "2", "--history", "/dev/stdout",
-                             "--json", "--no-save"], stdout=f, stderr=subprocess.PIPE, timeout=120).returncode
+                             "--no-save"], stdout=f, stderr=subprocess.PIPE, timeout=120).returncode
     assert rc == 0
     lines = target.read_text().splitlines()
     assert lines[0].startswith("lane,lane_lr,epoch") and len([l for l in lines if l[:2] in ("1,", "2,")]) == 4
-    assert "2 lanes, best final loss first" in lines and json.loads(lines[-1])["varied"] == ["lr"]
+    assert lines.index("2 lanes, best final loss first") == 5  # after the history's header and 4 rows
+    with open(target, "w") as f:  # --json keeps stdout for the JSON object: a history there is refused
+        out = subprocess.run([*LINREG, "sweep", "--lr", "0.1,0.2", "--history", "/dev/stdout", "--json",
+                              "--no-save"], stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert out.returncode == 2 and "--history" in out.stderr and "--json" in out.stderr
+    assert target.read_text() == ""
+
+
+def test_json_is_all_of_stdout_even_with_the_plot_and_a_diverged_lane():
+    """`linreg sweep ... --json | jq` works: stdout parses as one JSON object; the table and the plot are on
+    stderr."""
+    out = linreg("sweep", "--loss", "mse", "--lr", "0.01,10", "--epochs", "2", "--plot", "--json", "--no-save")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(c))
+    assert len(summary["lanes"]) == 2 and out.stdout.count("\n") == 1
+    assert "2 lanes, best final loss first" in out.stderr and "final loss against learning rate" in out.stderr
 
 
 def test_repeated_lanes_are_noted_and_all_diverged_plot_says_why():

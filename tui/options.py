@@ -77,7 +77,7 @@ first values together, then the second, …) as lanes of one vectorized program 
 
 examples:
   linreg sweep --lr 0.001,0.01,0.1,1                 which learning rate?
-  linreg sweep --optimizer sgd,momentum,adam --lr 0.01,0.1 --json
+  linreg sweep --optimizer sgd,adam --lr 0.01,0.1 --json | jq .   stdout: the JSON alone
   linreg sweep --lr 0.01,0.1 --batch-size 1,64 --zip     two lanes: (0.01, 1) and (0.1, 64)
   linreg sweep --standardize no,yes --csv data.csv --loss mse
   linreg sweep --lr 0.001,0.003,0.01,0.03,0.1,0.3,1 --plot   the learning-rate range plot
@@ -121,7 +121,8 @@ def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.Arg
         out = p.add_argument_group("sweep")
         out.add_argument("--zip", action="store_true", help="pair the lists' values in order instead of "
                                                             "taking every combination (the lists must be equally long)")
-        out.add_argument("--json", action="store_true", help="end with one line of JSON: a row per lane")
+        out.add_argument("--json", action="store_true", help="write one line of JSON to stdout, alone (a row per "
+                                                             "lane); the table and --plot go to stderr")
         out.add_argument("--history", metavar="FILE.csv", help="write every lane's per-epoch history as one CSV "
                                                                "in long form (lane, its settings, epoch, …)")
         out.add_argument("--plot", action="store_true", help="draw final loss against the learning rate (log axes)")

@@ -1,6 +1,7 @@
 """`linreg sweep`: comma lists of training settings raced headless as one vectorized program (race.py),
 then a table ranked by final loss (rich on a terminal, plain columns piped), optionally JSON, a long-form
-history CSV and the learning-rate range plot.
+history CSV and the learning-rate range plot. With --json stdout carries the JSON object alone (`| jq` reads
+it); the table and the plot go to stderr.
 
 Exit status: 0 at least one lane finished (or stopped early), 1 a file could not be written, 2 invalid input,
 3 every lane diverged, 130/143/129 interrupted, 141 the reader of the output went away.
@@ -85,6 +86,7 @@ def sweep_main(argv: list[str]) -> int:
     try:
         configs = build_configs(args)
         check_outputs(args, configs[0])
+        check_json(args)
     except LinregError as e:
         return fail(PROG, refusal(e))
     from linreg_core.race import SWEEP_MAX_LANES, Race  # imports torch: a second or two
@@ -106,6 +108,15 @@ def sweep_main(argv: list[str]) -> int:
     for sig in SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     return _report(args, race, histories, recorder, out, stop)
+
+
+def check_json(args) -> None:
+    """--json keeps stdout for its one JSON object: a history written there would come before it."""
+    from linreg_core.export import is_stdout
+
+    if args.json and args.history and is_stdout(args.history):
+        raise ConfigError({"--history": f"{args.history} is standard output, which --json keeps for its JSON "
+                                        "object alone; give a file name"})
 
 
 def _recorder(args, race):
@@ -162,9 +173,10 @@ def _report(args, race, histories, recorder, out, stop) -> int:
             print(f"{PROG}: could not write {args.history}: {e.strerror or e}", file=sys.stderr)
             status = status or EXIT_WRITE
     order = ranked(results)
-    out.text(render_table(order, varied, out.isatty()))
+    shown = _Output(sys.stderr) if args.json else out  # --json: stdout holds the JSON object alone
+    shown.text(render_table(order, varied, shown.isatty()))
     if args.plot:
-        out.text(lr_plot(results, varied, out.isatty()) + "\n")
+        shown.text(lr_plot(results, varied, shown.isatty()) + "\n")
     if args.json:
         out.text(dumps({"varied": varied, "sorted_by": "final_loss", "lanes": [r.as_dict() for r in order]}) + "\n")
     out.close()
