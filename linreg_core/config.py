@@ -335,5 +335,6 @@ def check_memory(samples: int, features: int, dtype: str, from_csv: bool = False
     if need > limit:
         fit = limit * samples // need
         shown = f"{need / 2**30:.1f} GiB" if need >= 2**30 else f"{need / 2**20:.0f} MiB"
-        raise ConfigError({"samples": f"{samples:,} samples × {features} features need about {shown} of memory; "
+        columns = f"{features} feature{'s' if features != 1 else ''}"
+        raise ConfigError({"samples": f"{samples:,} samples × {columns} need about {shown} of memory; "
                                       f"at most about {fit:,} fit here"}, LABELS)

@@ -11,12 +11,14 @@ run standardizes), as the step took it.
      "rows": [{"x": [...], "y", "y_hat", "residual", "dloss_dyhat"}, ...],       (the first rows_shown rows)
      "parameters": [{"name", "before", "grad", "l1_term", "l2_term", "terms": {...}, "update", "after",
                      "delta"}, ...]}                                               (and "t" for Adam)
-A row's residual is ŷ − y (many texts write y − ŷ). "delta" is Δp = after − before: the step this optimizer
-took. "update" is what its rule subtracted, after = before − update bit for bit in the run's dtype: lr·g for
-SGD (g = grad + the penalties' terms), lr·v for Momentum, lr·(g + μv) for Nesterov, lr·g / (√s + ε) for
-AdaGrad and RMSProp, lr·m̂ / (√v̂ + ε) for Adam. "terms" holds the rule's own numbers after the step, the ones
-that update is made of: Momentum's velocity v (Nesterov's direction g + μv too); AdaGrad's sum of g² and
-RMSProp's running average of g², s, with the denominator √s + ε; Adam's m, v, m̂, v̂ and √v̂ + ε.
+Counted as on screen: "step" and "batch" from 1 (the run's 6th step is step 6; "batch" is its place in the
+epoch), "epoch" from 0 (the tutorial's log prints it as 000). A row's residual is ŷ − y (many texts write
+y − ŷ). "delta" is Δp = after − before: the step this optimizer took. "update" is what its rule subtracted,
+after = before − update bit for bit in the run's dtype: lr·g for SGD (g = grad + the penalties' terms), lr·v
+for Momentum, lr·(g + μv) for Nesterov, lr·g / (√s + ε) for AdaGrad and RMSProp, lr·m̂ / (√v̂ + ε) for Adam.
+"terms" holds the rule's own numbers after the step, the ones that update is made of: Momentum's velocity v
+(Nesterov's direction g + μv too); AdaGrad's sum of g² and RMSProp's running average of g², s, with the
+denominator √s + ε; Adam's m, v, m̂, v̂ and √v̂ + ε.
 """
 from __future__ import annotations
 
@@ -65,7 +67,7 @@ def last_step(trainer, rows: int = ROWS_SHOWN) -> dict | None:
                "terms": {key: values[k] for key, values in terms.items()}, "update": update[k],
                "after": after[k], "delta": after[k] - before[k]}
               for k in range(len(before))]
-    record = {"step": step, "epoch": epoch, "batch": batch, "batch_rows": len(y), "rows_shown": shown,
+    record = {"step": step + 1, "epoch": epoch, "batch": batch + 1, "batch_rows": len(y), "rows_shown": shown,
               "units": "standardized" if trainer.split.standardized else "data", "loss": loss, "lr": lr,
               "optimizer": tc.optimizer, "loss_name": tc.loss, "residual_is": "y_hat - y", "rows": table,
               "parameters": params}

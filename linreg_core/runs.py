@@ -217,7 +217,7 @@ def _info(folder: Path) -> RunInfo:
     if (folder / LANES).is_file() or any(folder.glob("*-lane*")):
         lanes = sum(1 for p in folder.iterdir() if p.is_dir())
         done = "" if (folder / LANES).is_file() else ", cut off"
-        return RunInfo(folder, folder.name, started, f"race of {lanes} lanes{done}", 0, None)
+        return RunInfo(folder, folder.name, started, f"race of {lanes} lane{'s' if lanes != 1 else ''}{done}", 0, None)
     try:
         with open(folder / SUMMARY, encoding="utf-8") as f:
             status = str(json.load(f).get("status", status))

@@ -55,7 +55,8 @@ def test_invalid_input_exits_2_with_one_line_and_no_traceback(args, words):
 def test_divergence_exits_3_and_says_where_and_what_to_try():
     out = linreg("train", "--loss", "mse", "--lr", "10", "--json")
     assert out.returncode == 3
-    assert "diverged at epoch 000" in out.stderr and "lr 10 is too large" in out.stderr and "try lr 0." in out.stderr
+    assert "diverged at step " in out.stderr and " of epoch 000): the loss" in out.stderr
+    assert "lr 10 is too large" in out.stderr and "try lr 0." in out.stderr
     summary = json.loads(out.stdout.splitlines()[-1])
     assert summary["status"] == "diverged" and all(isinstance(w, float) for w in summary["weights"])
 
@@ -334,7 +335,7 @@ def test_trace_writes_the_first_steps_under_the_microscope(tmp_path):
                  "--no-save")
     assert out.returncode == 0, out.stderr
     steps = [json.loads(line, parse_constant=lambda c: pytest.fail(c)) for line in trace.read_text().splitlines()]
-    assert [s["step"] for s in steps] == [0, 1, 2, 3]
+    assert [s["step"] for s in steps] == [1, 2, 3, 4]  # counted from 1, as on screen
     for a, b in zip(steps, steps[1:]):  # each step starts where the one before ended
         assert [p["after"] for p in a["parameters"]] == [p["before"] for p in b["parameters"]]
     assert set(steps[0]["parameters"][0]) >= {"name", "before", "grad", "terms", "update", "after", "delta"}

@@ -31,7 +31,7 @@ from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.terminal import restore_terminal, terminal_attrs
 from tui.text import (KIND_WORDS, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
-                      suggest_lr)
+                      plural, suggest_lr)
 from tui.widgets.chart import Chart
 from tui.widgets.epoch_log import EpochLog
 from tui.widgets.fit_chart import VIEWS, FitChart
@@ -309,9 +309,11 @@ class LinregApp(RaceMode, StepViews, App):
         s = message.setup
         if not self._view_chosen:  # real data: the view whose line fits the points (the tutorial's misses them)
             self.fit_chart.view = "tutorial" if s.true_weights is not None else "partial"
-        self._log(f"# {s.source}: {s.n_train} training samples, {len(s.feature_names)} features, "
-                  f"{s.batches_per_epoch} batches an epoch",
-                  f"# each line's loss: the sum of the epoch's {s.batches_per_epoch} batch losses, as the tutorial logs it"
+        d, batches = len(s.feature_names), s.batches_per_epoch
+        self._log(f"# {s.source}: {s.n_train} training {plural(s.n_train, 'sample')}, {d} {plural(d, 'feature')}, "
+                  f"{batches} {plural(batches, 'batch', 'batches')} an epoch",
+                  f"# each line's loss: the sum of the epoch's {batches} batch {plural(batches, 'loss', 'losses')}, "
+                  "as the tutorial logs it"
                   + (" (on the standardized target)" if self._accepted.data.standardize_target else ""),
                   f"# least squares on the training samples: R² {num(s.ls_r2)}, mse {num(s.ls_mse)} (the best a "
                   "linear fit does)")
@@ -327,7 +329,8 @@ class LinregApp(RaceMode, StepViews, App):
             return
         if message.reason == "continued":
             self._told.discard("not_converged")  # the new end is judged afresh
-            self._log(f"# continued in the same run folder, up to {self.data.target_epochs} epochs")
+            epochs = self.data.target_epochs
+            self._log(f"# continued in the same run folder, up to {epochs} {plural(epochs, 'epoch')}")
         self._reported = (message.state, message.reason)
         if self._awaiting is None:
             self._show_reported()
@@ -382,8 +385,10 @@ class LinregApp(RaceMode, StepViews, App):
             self._tell_diagnosis(before, self.data.diagnosis)
             train = message.summary["metrics"]["train"]
             best = message.summary["least_squares"]["metrics"]
-            self._log(f"# {OUTCOME_WORDS.get(message.status, message.status)} after {message.summary['epochs']} "
-                      f"epochs, {message.summary['steps']} steps: R² {num(train['r2'])} (least squares "
+            epochs, steps = message.summary["epochs"], message.summary["steps"]
+            self._log(f"# {OUTCOME_WORDS.get(message.status, message.status)} after {epochs} "
+                      f"{plural(epochs, 'epoch')}, {steps} {plural(steps, 'step')}: R² {num(train['r2'])} "
+                      "(least squares "
                       f"{num(best['r2'])})")
         self._mark_dirty()
 
@@ -704,7 +709,8 @@ class LinregApp(RaceMode, StepViews, App):
         self._apply(options)
         if len(lanes) > 1 or lanes[0] != folder:  # a race: its lanes come back for R
             self.race_lanes = configs
-            self.notify(f"a race of {len(configs)} lanes: R, then “the last race again”, runs it; the form has "
+            count = f"{len(configs)} {plural(len(configs), 'lane')}"
+            self.notify(f"a race of {count}: R, then “the last race again”, runs it; the form has "
                         "lane 1's settings", title=f"reopened {folder.name}", timeout=8, markup=False)
             return
         self.notify(f"settings of {folder.name}", title="reopened", timeout=5, markup=False)

@@ -17,7 +17,7 @@ from contextlib import nullcontext
 
 from linreg_core.errors import LinregError
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
-from tui.text import diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num, param_names
+from tui.text import diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num, param_names, plural
 
 PROG = "linreg train"
 EXIT_WRITE, EXIT_PIPE = 1, 141
@@ -321,7 +321,7 @@ def _print_summary(s, tty: bool, stream) -> None:
     metric_lines = ([_metrics_line("train (full data)", s.train)]
                     + ([_metrics_line("test", s.test)] if s.test else [])
                     + [_metrics_line("least squares (train)", s.ls_train)])
-    title = f"{s.status} after {s.epochs} epochs, {s.steps} steps"
+    title = f"{s.status} after {s.epochs} {plural(s.epochs, 'epoch')}, {s.steps} {plural(s.steps, 'step')}"
     if s.diagnosis is not None and s.diagnosis.kind != "diverged":  # (a divergence is told on stderr)
         d = s.diagnosis.as_dict()
         metric_lines += [f"diagnosis: {diagnosis_headline(d)}", *(f"  → {c}" for c in diagnosis_lines(d))]

@@ -45,7 +45,7 @@ def lane_options(ns, base_options: dict[str, str]) -> list[dict[str, str]]:
         lengths = {FIELDS[n].flag: len(v) for n, v in lists.items()}
         if len(set(lengths.values())) > 1:
             raise ConfigError({"--zip": "pairs values in order, so its lists must be equally long; got "
-                                      + ", ".join(f"{flag} {k} values" for flag, k in lengths.items())})
+                                      + ", ".join(f"{flag} {k} {plural(k, 'value')}" for flag, k in lengths.items())})
         combos = list(zip(*lists.values()))
     else:
         combos = list(itertools.product(*lists.values()))

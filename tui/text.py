@@ -23,12 +23,14 @@ def num(x: float | None, digits: int = 4) -> str:
 
 
 def divergence_text(div) -> str:
-    """Where a run diverged. div: a Divergence, or its dict (the JSON summary's). The advice comes from the
-    run's diagnosis (diagnosis_lines)."""
-    d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "loss", "lr")}
+    """Where a run diverged, counted as everywhere on screen: steps and batches from 1, epochs from 000 (`diverged
+    at step 6 (batch 6 of epoch 000)` after 5 steps taken: the 6th was not). div: a Divergence, or its dict (the
+    JSON summary's: its step is the steps taken, its batch 0-based). The advice comes from the run's diagnosis
+    (diagnosis_lines)."""
+    d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "step", "loss", "lr")}
     loss = d["loss"] if d["loss"] is not None else math.nan  # strict JSON turned a non-finite loss into null
     what = "became " + str(loss) if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-    return f"diverged at epoch {d['epoch']:03d}, in its batch {d['batch'] + 1}: the loss {what}"
+    return f"diverged at step {d['step'] + 1} (batch {d['batch'] + 1} of epoch {d['epoch']:03d}): the loss {what}"
 
 
 KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "stalled",
@@ -46,7 +48,7 @@ def diagnosis_headline(d: Mapping) -> str:
     if kind == "stalled":
         return f"stalled by epoch {epoch:03d}: the loss stopped improving far from the optimum{way}"
     if kind == "not_converged":
-        return f"not converged after {epoch} epochs{way}"
+        return f"not converged after {epoch} {plural(epoch, 'epoch')}{way}"
     return "diverged"
 
 
@@ -146,6 +148,6 @@ def param_names(feature_names) -> list[str]:
     return [f"w[{n}]" for n in feature_names] + ["b"]
 
 
-def plural(n: int, word: str) -> str:
-    """"lane" or "lanes" for n."""
-    return word if n == 1 else word + "s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"lane" or "lanes" for n; many: the plural where it is not word + "s" ("batch", "batches")."""
+    return word if n == 1 else many or word + "s"

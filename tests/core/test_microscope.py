@@ -28,7 +28,7 @@ def test_before_and_after_are_the_trainers_parameters_exactly(optimizer, options
     w, b = t.training_parameters()
     assert [p["after"] for p in rec["parameters"]] == [*w, b]
     assert [p["before"] for p in rec["parameters"]] == [*before[0], before[1]]
-    assert rec["step"] == 2 and rec["batch"] == 2 and rec["optimizer"] == optimizer
+    assert rec["step"] == 3 and rec["batch"] == 3 and rec["optimizer"] == optimizer  # counted from 1
     dtype = torch.float64 if options.get("dtype") == "float64" else torch.float32
     for p in rec["parameters"]:  # Δp is the step taken; the rule's update is what it subtracted, bit for bit
         assert p["delta"] == p["after"] - p["before"]

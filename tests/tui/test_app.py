@@ -193,7 +193,9 @@ async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_fac
         await pilot.press("space")
         await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
         text = " ".join(log_text(app).split())  # (long lines are wrapped)
-        assert "diverged at epoch 000" in text and "lr 10 is too large" in text and "try lr 0." in text
+        # one count: the status line's step is the last one taken, the next one diverged
+        assert f"diverged at step {app.data.step + 1} (batch {app.data.step + 1} of epoch 000)" in text
+        assert "lr 10 is too large" in text and "try lr 0." in text
         for panel in ("1", "2", "3"):
             await pilot.press(panel)
             await pilot.pause(0.2)

@@ -138,7 +138,7 @@ async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory):
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
         record = app.screen.record
-        assert record["step"] == 1 and record["optimizer"] == "momentum"
+        assert record["step"] == 2 and record["optimizer"] == "momentum"  # the second step: counted from 1
         assert [p["after"] for p in record["parameters"]] == [*app.data.weights, app.data.bias]  # data units
         await pilot.press("escape")
         assert not isinstance(app.screen, MicroscopeScreen)
@@ -158,7 +158,7 @@ async def test_n_inside_the_microscope_takes_the_next_step_and_shows_it(app_fact
         await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
         first = app.screen.record
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.screen.record["step"] == 1, what="the next step in place")
+        await wait_until(pilot, lambda: app.screen.record["step"] == 2, what="the next step in place")
         after = [p["after"] for p in first["parameters"]]
         assert [p["before"] for p in app.screen.record["parameters"]] == after
         assert isinstance(app.screen, MicroscopeScreen)

@@ -29,8 +29,9 @@ starting. The learning rate changes the running run at its next step; any other 
 from the initial parameters on the same data (seed, samples, weights, noise or CSV make new data).
 
 **Microscope** (`m`): the last step in numbers, the batch's rows, the gradients, the rule's own terms
-(velocity, m̂, v̂, denominator), before, after and the step taken, Δp = after − before. **Race** (`R`): lanes of other rates, optimizers, batch sizes… on the same data, one
-chart and a table; a number picks a preset. In the past-runs list, space marks runs and `o` overlays them.
+(velocity, m̂, v̂, denominator), before, after and the step taken, Δp = after − before. **Race** (`R`):
+lanes of other rates, optimizers, batch sizes… on the same data, one chart and a table; a number picks a
+preset. In the past-runs list, space marks runs and `o` overlays them.
 
 **Runs** are kept on disk as they go (one folder each, every finished epoch flushed): `p` lists them and
 reopens one's settings, `s` saves the current settings as a config file (`linreg --config FILE`).

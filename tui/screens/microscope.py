@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.text import num
+from tui.text import num, plural
 
 # the rule's terms as the screen names them, in the order they build the step
 TERM_NAMES = {"v": "v (velocity)", "direction": "grad + 0.9·v", "s": "s", "m": "m", "m_hat": "m̂",
@@ -28,8 +28,9 @@ MAX_PARAMS_SHOWN = 5  # weight columns in the step's table, then b
 def rows_table(record: dict) -> Table:
     d = len(record["rows"][0]["x"]) if record["rows"] else 0
     shown = min(d, MAX_FEATURES_SHOWN)
-    t = Table(box=box.SIMPLE_HEAD, title=Text(f"batch {record['batch'] + 1} of epoch {record['epoch']:03d}: "
-                                              f"{record['rows_shown']} of its {record['batch_rows']} rows"),
+    t = Table(box=box.SIMPLE_HEAD, title=Text(f"batch {record['batch']} of epoch {record['epoch']:03d}: "
+                                              f"{record['rows_shown']} of its {record['batch_rows']} "
+                                              f"{plural(record['batch_rows'], 'row')}"),
               expand=False, pad_edge=False)
     for name in [f"x{j}" for j in range(shown)] + (["…"] if d > shown else []) + ["y", "ŷ", "ŷ − y", "∂loss/∂ŷ"]:
         t.add_column(name, justify="right")
@@ -103,7 +104,7 @@ class MicroscopeScreen(ModalScreen):
     def show(self, record: dict) -> None:
         """Lay out a step (the first one, or the next after n)."""
         self.record = r = record
-        self.query_one("#microscope-title", Static).update(Text(f"step {r['step'] + 1} under the microscope"))
+        self.query_one("#microscope-title", Static).update(Text(f"step {r['step']} under the microscope"))
         self.query_one("#microscope-rows", Static).update(rows_table(r))
         self.query_one("#microscope-params", Static).update(params_table(r))
         self.query_one("#microscope-note", Static).update(Text(explanation(r)))

@@ -111,8 +111,9 @@ class RaceScreen(Screen):
         self.data.apply(progress)
         for i, (was, lane) in enumerate(zip(before, self.data.lanes)):
             if was != "diverged" and lane.now is not None and lane.now.status == "diverged":
-                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at epoch {lane.now.epoch:03d}; the "
-                                "others go on", title="lane diverged", severity="warning", timeout=4, markup=False)
+                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at step {lane.now.steps + 1}, in epoch "
+                                f"{lane.now.epoch:03d}; the others go on", title="lane diverged", severity="warning",
+                                timeout=4, markup=False)
         self._mark_dirty()
         self._fill_table()
 

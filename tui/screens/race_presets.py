@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from linreg_core.presets import PRESETS, preset
 from linreg_core.config import MAX_LANES
+from tui.text import plural
 
 
 class RacePresetsScreen(ModalScreen):
@@ -22,10 +23,13 @@ class RacePresetsScreen(ModalScreen):
         self.config, self.n_train, self.lanes_so_far = config, n_train, lanes_so_far
 
     def compose(self) -> ComposeResult:
-        choices = [(name, f"{what} ({len(preset(name, self.config, self.n_train))} lanes)")
+        def lanes(n: int) -> str:
+            return f"{n} {plural(n, 'lane')}"
+
+        choices = [(name, f"{what} ({lanes(len(preset(name, self.config, self.n_train)))})")
                    for name, (what, _) in PRESETS.items()]
         if self.lanes_so_far:
-            choices.append(("again", f"the last race again ({self.lanes_so_far} lanes)"))
+            choices.append(("again", f"the last race again ({lanes(self.lanes_so_far)})"))
             if self.lanes_so_far < MAX_LANES:
                 choices.append(("add", f"the last race plus the form's settings as lane {self.lanes_so_far + 1}"))
         self.choices = [name for name, _ in choices]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from tui.text import axis_ticks, integer_ticks
+from tui.text import axis_ticks, integer_ticks, plural
 from tui.widgets.chart import Chart, clean
 from tui.widgets.loss_chart import LossChart
 
@@ -31,7 +31,7 @@ class CompareChart(Chart):
         lanes = data.lanes
         if not any(lane.losses for lane in lanes):
             waiting = "the first epoch is under way; each lane's curve starts at its end" if self.running() \
-                else f"{len(lanes)} {self.noun}{'s' if len(lanes) != 1 else ''}: space starts the race"
+                else f"{len(lanes)} {plural(len(lanes), self.noun)}: space starts the race"
             self.set_title(plt, waiting)
             return
         shown, xs_all = [], []
