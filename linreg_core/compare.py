@@ -38,18 +38,29 @@ class LaneResult:
     diagnosis: str | None  # the diagnosis' kind (oscillating, stalled, not_converged, diverged) or None
     epochs: int
     steps: int
-    final_loss: float  # the lane's loss over all training samples, data units (nan: diverged past repair)
+    final_loss: float  # the lane's own loss over all training samples, data units (nan: diverged past repair)
     test_loss: float | None
-    lstsq_gap: float  # max over the parameters of |learned − least squares|
+    lstsq_gap: float  # max over the parameters of |learned − the optimum of the lane's own loss|
     steps_to_near: int | None  # steps until an epoch's mean loss ≤ NEAR_OPTIMUM × the optimum's; None: never
     summary: Summary
+
+    @property
+    def mse(self) -> float:
+        """Full-data MSE in data units: the one metric every lane shares, whatever loss it trains on."""
+        return self.summary.train.mse
+
+    @property
+    def test_mse(self) -> float | None:
+        return None if self.summary.test is None else self.summary.test.mse
 
     def as_dict(self) -> dict:
         """settings as JSON values (numbers as numbers), the rest as they are."""
         typed = {name: FIELDS[name].parse(text) for name, text in self.settings.items()}
         return {"lane": self.lane, "settings": typed, "status": self.status, "diagnosis": self.diagnosis,
                 "epochs": self.epochs, "steps": self.steps, "final_loss": self.final_loss,
-                "test_loss": self.test_loss, "lstsq_gap": self.lstsq_gap, "steps_to_near": self.steps_to_near,
+                "test_loss": self.test_loss, "mse": self.mse, "r2": self.summary.train.r2, "test_mse": self.test_mse,
+                "verdict": self.summary.verdict, "loss": self.summary.optimum.loss,
+                "optimum_gap": self.lstsq_gap, "lstsq_gap": self.lstsq_gap, "steps_to_near": self.steps_to_near,
                 "summary": self.summary.as_dict()}
 
 
@@ -66,7 +77,7 @@ def lane_results(race: Race, histories: dict[int, list[EpochResult]], outcome: s
     out = []
     for i, lane in enumerate(race.lanes):
         s = summarize(lane, outcome if lane.status == "running" and outcome else None)
-        ls_w, ls_b = s.ls_weights, s.ls_bias
+        ls_w, ls_b = s.optimum.weights, s.optimum.bias
         gap = max(abs(a - b) for a, b in zip([*s.weights, s.bias], [*ls_w, ls_b]))
         optimum = lane.data_facts().optimum_loss
         out.append(LaneResult(i + 1, lane_settings(lane.config, varied), s.status,
@@ -77,8 +88,12 @@ def lane_results(race: Race, histories: dict[int, list[EpochResult]], outcome: s
 
 
 def ranked(results: list[LaneResult]) -> list[LaneResult]:
-    """Best first: by final loss, diverged lanes and non-finite losses last (in lane order)."""
+    """Best first: by full-data MSE in data units (the test MSE when every lane has one) — one unit for every
+    lane, whatever loss each trains on; diverged lanes and non-finite values last (in lane order)."""
+    on_test = bool(results) and all(r.test_mse is not None for r in results)
+
     def key(r: LaneResult):
-        bad = r.status == DIVERGED or not math.isfinite(r.final_loss)
-        return (bad, r.final_loss if not bad else 0.0, r.lane)
+        value = r.test_mse if on_test else r.mse
+        bad = r.status == DIVERGED or not math.isfinite(value)
+        return (bad, value if not bad else 0.0, r.lane)
     return sorted(results, key=key)

@@ -1,50 +1,64 @@
-"""Why a run goes wrong, as data: what was seen (diverged, oscillating, stalled, not converged) and the causes
-the data and the settings point to, each with its advice and the numbers behind it.
+"""Why a run goes wrong, as data: what was seen (diverged, oscillating, stalled, not converged) and every cause
+the data and the settings point to, ranked by how much fixing it is predicted to help, each with the setting
+changes that fix it (followable: `linreg train --follow-advice`, the app's `A`) and the numbers behind it.
 
 Everything is measured in training units (the features and the target as the trainer sees them, standardized
 or not), in float64 on the CPU, from the training samples:
 - G = [X 1]ᵀ[X 1]/n, (d+1, d+1): half the Hessian of the MSE loss. Its largest eigenvalue λ sets the largest
-  stable step of gradient descent on MSE (lr < 1/λ); a mini-batch of m rows is sharper, about λ + tr(G)/m.
-- the root mean square of each column of [X 1]: features spanning orders of magnitude make G ill-conditioned
-  (long thin valleys), whatever the learning rate.
-- "travel": how far the least-squares optimum lies from the initial parameters. Adam, AdaGrad and RMSProp
-  move each parameter about lr per step, and MAE's (and Huber's) gradient is bounded too, so with those a
-  run can move at most about lr × steps: an unscaled target (a bias of 65,000) is out of reach.
-- "progress": the share of the way from the best constant prediction's loss to the optimum's that the run
-  has come (1: at the optimum, 0: no better than predicting a constant, below 0: worse).
+  stable step of gradient descent on MSE (lr < 1/λ; a mini-batch of m rows is sharper, about λ + tr(G)/m),
+  its smallest the flattest direction, whose error shrinks by (1 − 2·lr·λ_min) a step.
+- travel: how far each parameter's optimum (of the loss in use) lies from its initial value. A bounded step
+  moves a parameter at most about lr (Adam, AdaGrad, RMSProp) or lr·rms(its column) (MAE's and Huber's
+  gradient is a mean of ±x: SGD on MAE moves a weight of a feature of rms 0.05 by at most 0.05·lr a step).
+- progress: the share of the way from the best constant prediction's loss to the optimum's that the run has
+  come (1: at the optimum, 0: no better than a constant, below 0: worse).
 
-The trainer watches its epoch losses (`Watch`) and asks `diagnose()` when it sees something; the text that
+Each cause is a fix (standardize the features, the target, another lr, a schedule, more epochs) with the
+steps the run would need after it, predicted from G and the travel in the fixed units (standardizing is
+simulated from G's centred block: a column's sd and mean, the correlation matrix): causes are ranked by
+`gain`, the steps needed now over the steps needed after the fix (∞ for a fix that ends a divergence).
+
+The trainer watches its epoch losses (`Watch`) and asks `causes()` when it sees something; the text that
 explains a diagnosis to a person is written by the UI (tui/text.py) from these values.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from . import losses
+from . import losses, schedules
 
 DIVERGED, OSCILLATING, STALLED, NOT_CONVERGED = "diverged", "oscillating", "stalled", "not_converged"
 BOUNDED_STEP_OPTIMIZERS = ("adagrad", "rmsprop", "adam")  # each parameter moves about lr a step
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")  # μ = 0.9: a step up to 1/(1 − μ) = 10 times lr·g
+MOMENTUM = 0.9
 SCALE_SPAN_LIMIT = 100.0  # columns whose rms differ more than this: standardize
 OSCILLATION_WINDOW = 6  # epochs whose losses must alternate up and down ...
 OSCILLATION_FACTOR = 2.0  # ... each by at least this factor
 STALL_EPOCHS = 10  # epochs without the best loss improving by STALL_GAIN of the gap left to the optimum ...
 STALL_GAIN = 0.01
 STALL_PROGRESS = 0.9  # ... while the run has come less than this share of the way
-CONVERGED_PROGRESS = 0.95  # a run that ends below this share of the way did not converge
+CONVERGED_PROGRESS = 0.99  # "finished" means within 1% of the way from a constant prediction to the optimum
+GAIN_LIMIT = 2.0  # a fix predicted to need fewer than half the steps is a cause
+TRAVEL_MARGIN = 2.0  # bounded steps rarely all push the same way: plan for twice the straight-line steps
+PRACTICAL_EPOCHS = 20_000  # beyond this many epochs a fix is out of practical reach (said, not advised)
+PRIORITY = ("feature_scales", "scales", "target_scale", "step_too_large", "step_too_small", "noise_floor",
+            "more_epochs", "ill_conditioned")  # among fixes predicted to reach: data first, then settings
 GRAM_CHUNK = 65_536  # rows per chunk when summing G (memory stays small at 1M rows)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """One reason, the advice it leads to, and its numbers (JSON values)."""
+    """One reason, the setting changes that fix it and its numbers (JSON values)."""
 
-    name: str  # feature_scales | target_scale | step_too_large | step_too_small | more_epochs
-    # (a column named None is the bias' constant column of ones)
-    advice: str  # standardize | standardize_target | lr | epochs
+    name: str  # feature_scales | target_scale | step_too_large | step_too_small | noise_floor | more_epochs
+    # | ill_conditioned (a column named None is the bias' constant column of ones)
+    advice: str  # standardize | standardize_target | lr | schedule | epochs | none (nothing to follow)
     values: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)  # {setting: new value}: what following the advice sets
+    gain: float = 1.0  # steps needed now / steps needed after the fix (inf: the fix ends a divergence)
 
 
 @dataclass(frozen=True)
@@ -52,11 +66,16 @@ class Diagnosis:
     kind: str  # diverged | oscillating | stalled | not_converged
     epoch: int  # the epoch it was seen at (0-based; a run's end: the epochs done)
     progress: float | None  # share of the way from the best constant's loss to the optimum's (1: there)
-    causes: tuple[Cause, ...]
+    causes: tuple[Cause, ...]  # ranked: the first is the advice to follow first
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "epoch": self.epoch, "progress": self.progress,
                 "causes": [asdict(c) for c in self.causes]}
+
+    @property
+    def advice(self) -> Cause | None:
+        """The first cause with changes to follow (None: nothing this lab can set would help)."""
+        return next((c for c in self.causes if c.changes), None)
 
 
 @dataclass(frozen=True)
@@ -67,9 +86,13 @@ class DataFacts:
     curvature: float  # λ_max(G)
     flattest: float  # λ_min(G): the flattest direction (0 for collinear columns)
     trace: float  # tr(G)
-    optimum: tuple[tuple[float, ...], float]  # least-squares (w, b) in training units
+    optimum: tuple[tuple[float, ...], float]  # the loss' optimum (w, b) in training units
     optimum_loss: float  # the run's loss at the optimum, training units
     constant_loss: float  # the run's loss of the best constant prediction (mean for MSE, median otherwise)
+    gram: tuple[tuple[float, ...], ...] = ()  # G itself, (d+1, d+1)
+    target_mean: float = 0.0  # of y, training units
+    target_sd: float = 1.0
+    residual_rms: float = 1.0  # of the optimum's residuals, training units
 
     @property
     def scale_span(self) -> float:
@@ -86,8 +109,8 @@ class DataFacts:
 
 
 def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], float], loss_name: str) -> DataFacts:
-    """X: (n, d), y: (n, 1) in training units (any dtype or device); optimum: least squares in training units.
-    Summed in float64 chunks of rows, so no float64 copy of a large X is made."""
+    """X: (n, d), y: (n, 1) in training units (any dtype or device); optimum: the loss' optimum in training
+    units. Summed in float64 chunks of rows, so no float64 copy of a large X is made."""
     n, d = X.shape
     chunks = [(s, min(s + GRAM_CHUNK, n)) for s in range(0, n, GRAM_CHUNK)]
 
@@ -117,7 +140,10 @@ def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], flo
         column_rms=tuple(torch.diagonal(G).sqrt().tolist()), curvature=float(eig[-1]),
         flattest=max(float(eig[0]), 0.0), trace=float(G.trace()), optimum=(tuple(w), float(b0)),
         optimum_loss=float(loss.value(torch.cat(preds), y64)),
-        constant_loss=float(loss.value(torch.full_like(y64, centre), y64)))
+        constant_loss=float(loss.value(torch.full_like(y64, centre), y64)),
+        gram=tuple(tuple(r) for r in G.tolist()), target_mean=float(y64.mean()),
+        target_sd=float(y64.std(correction=0)) if n > 1 else 0.0,
+        residual_rms=float((torch.cat(preds) - y64).square().mean().sqrt()))
 
 
 def stable_lr(facts: DataFacts, batch_size: int) -> float:
@@ -132,56 +158,260 @@ def round_lr(lr: float) -> float:
     return min(float(f"{lr:.2g}"), LR_MAX)
 
 
-def causes(facts: DataFacts, kind: str, *, lr: float, loss: str, optimizer: str, batch_size: int, steps: int,
-           steps_per_epoch: int,
-           initial: tuple[list[float], float], standardized: bool, target_standardized: bool,
-           feature_names: tuple[str, ...]) -> tuple[Cause, ...]:
-    """The reasons that fit what was seen, most fundamental first. `steps`: the run's whole length in steps."""
-    steps_per_epoch = max(steps_per_epoch, 1)
-    found: list[Cause] = []
-    rms = facts.column_rms
-    if not standardized and facts.scale_span > SCALE_SPAN_LIMIT:
-        names = (*feature_names, None)  # None: the bias' constant column of ones
-        lo = min((i for i in range(len(rms)) if rms[i] > 0), key=lambda i: rms[i])
-        hi = max(range(len(rms)), key=lambda i: rms[i])
-        found.append(Cause("feature_scales", "standardize", {
-            "smallest": rms[lo], "smallest_column": names[lo], "largest": rms[hi], "largest_column": names[hi],
-            "condition": facts.curvature / max(facts.flattest, 1e-16 * facts.curvature)}))
-    bounded = optimizer in BOUNDED_STEP_OPTIMIZERS or loss in ("mae", "huber")
-    w_opt, b_opt = facts.optimum
-    w0, b0 = initial
-    travel = max(abs(a - c) for a, c in zip((*w_opt, b_opt), (*w0, b0)))
-    reach = lr * steps
-    travel_lr = round_lr(2 * travel / max(steps, 1))  # enough to get there in half the run
-    scales_first = bool(found)  # unscaled features explain a bounded run's slowness too: standardize first
-    if bounded and kind != DIVERGED and not scales_first and travel > 0.75 * reach and travel_lr > lr:
-        reachable = 2 * travel / max(steps, 1) <= LR_MAX  # else no accepted lr covers it: only scaling helps
-        found.append(Cause("target_scale", "lr" if target_standardized else "standardize_target", {
-            "travel": travel, "reach": reach, "lr": lr, "suggested_lr": travel_lr if reachable else None,
-            "optimizer": optimizer,
-            "loss": loss}))
-    if loss == "mse" and optimizer not in BOUNDED_STEP_OPTIMIZERS:
-        limit = stable_lr(facts, batch_size)
-        suggested = round_lr(0.5 * limit)
-        if lr > limit or kind in (DIVERGED, OSCILLATING):
-            found.append(Cause("step_too_large", "lr", {"lr": lr, "stable_lr": limit, "suggested_lr": suggested}))
-        elif kind in (STALLED, NOT_CONVERGED):
-            if lr < 0.25 * limit:
-                found.append(Cause("step_too_small", "lr", {"lr": lr, "stable_lr": limit, "suggested_lr": suggested}))
-            # the flattest direction's error shrinks by (1 − 2·lr·λ_min) a step: 100× needs ln(100)/(2·lr·λ_min)
-            rate = 2 * max(lr, suggested) * facts.flattest
-            needed = math.log(100) / rate if rate > 0 else math.inf
-            condition = facts.curvature / max(facts.flattest, 1e-300)
-            if condition > 100 and math.isfinite(needed) and needed > steps:
-                found.append(Cause("more_epochs", "epochs", {
-                    "steps": steps, "steps_needed": needed, "standardized": standardized, "condition": condition,
-                    "epochs_needed": math.ceil(needed / steps_per_epoch)}))
-    elif lr > travel_lr and (kind in (DIVERGED, OSCILLATING)
-                             or (kind in (STALLED, NOT_CONVERGED) and lr > 10 * travel_lr)):
-        found.append(Cause("step_too_large", "lr", {"lr": lr, "suggested_lr": min(travel_lr, round_lr(lr / 10))}))
-    if not found:
-        found.append(Cause("more_epochs", "epochs", {"steps": steps}))
-    return tuple(found)
+@dataclass(frozen=True)
+class Run:
+    """What the causes need to know of a run's settings (training units for `initial`)."""
+
+    lr: float
+    loss: str
+    optimizer: str
+    batch_size: int
+    steps: int  # the run's whole length in steps
+    steps_per_epoch: int
+    initial: tuple[tuple[float, ...], float]
+    standardized: bool
+    target_standardized: bool
+    schedule: str = "constant"
+
+
+@dataclass(frozen=True)
+class _View:
+    """The data as a run in some units would train on them: G's spectrum, each column's rms, the optimum, the
+    initial parameters and the residuals' size at the optimum (rms)."""
+
+    rms: tuple[float, ...]  # per column, the bias' 1.0 last
+    curvature: float
+    flattest: float
+    trace: float
+    optimum: tuple[float, ...]  # (w..., b)
+    initial: tuple[float, ...]
+    residual: float
+    gap: float  # the constant prediction's loss minus the optimum's
+    eigenvalues: tuple[float, ...] = ()  # of G, ascending
+    error: tuple[float, ...] = ()  # (initial − optimum) along each eigenvector
+
+
+def _view(facts: DataFacts, run: Run, standardize: bool, standardize_target: bool) -> _View:
+    """The current units, or those after standardizing the features and/or the target (simulated from G)."""
+    G = torch.tensor(facts.gram, dtype=torch.float64)
+    d = G.shape[0] - 1
+    mu = G[:d, d]
+    w = torch.tensor(facts.optimum[0], dtype=torch.float64)
+    b = facts.optimum[1]
+    residual, gap = facts.residual_rms, facts.constant_loss - facts.optimum_loss
+    if standardize and not run.standardized:
+        C = G[:d, :d] - torch.outer(mu, mu)  # centred: covariance
+        sd = torch.diagonal(C).clamp_min(0).sqrt()
+        sd = torch.where(sd > 0, sd, torch.ones_like(sd))
+        G = torch.zeros_like(G)
+        G[:d, :d] = C / torch.outer(sd, sd)
+        G[d, d] = 1.0
+        b = b + float(w @ mu)
+        w = w * sd
+    if standardize_target and not run.target_standardized:
+        scale = facts.target_sd if facts.target_sd > 0 else 1.0
+        w, b, residual = w / scale, (b - facts.target_mean) / scale, residual / scale
+        gap /= scale * scale if run.loss != "mae" else scale
+    eig, vectors = torch.linalg.eigh(G)
+    optimum, initial = (*w.tolist(), b), (*run.initial[0], run.initial[1])
+    error = vectors.T @ (torch.tensor(initial, dtype=torch.float64) - torch.tensor(optimum, dtype=torch.float64))
+    return _View(tuple(torch.diagonal(G).clamp_min(0).sqrt().tolist()), float(eig[-1]), max(float(eig[0]), 0.0),
+                 float(G.trace()), optimum, initial, residual, max(gap, 1e-300),
+                 tuple(eig.clamp_min(0).tolist()), tuple(error.tolist()))
+
+
+FLOOR_SHARE = 0.01  # SGD on MSE settles lr·tr(G)·σ²/m above the optimum: at most this share of the gap
+
+
+def _curvature_bound(view: _View, run: Run) -> bool:
+    """Steps limited by the curvature (MSE, or Huber while residuals are inside δ) rather than bounded."""
+    if run.optimizer in BOUNDED_STEP_OPTIMIZERS:
+        return False
+    return run.loss == "mse" or (run.loss == "huber" and view.residual < losses.HUBER_DELTA)
+
+
+def _push(run: Run) -> float:
+    return 1 / (1 - MOMENTUM) if run.optimizer in MOMENTUM_OPTIMIZERS else 1.0
+
+
+def _stable(view: _View, run: Run) -> float:
+    """The largest stable lr, about (MSE's Hessian is 2G, Huber's G inside δ). With momentum the step is
+    lr/(1 − μ) once the velocity builds up: mini-batch noise makes that the limit in practice (heavy ball's
+    full-batch (1 + μ) widening does not survive batches of 16)."""
+    plain = 1.0 / (view.curvature + view.trace / max(run.batch_size, 1))
+    plain *= 2.0 if run.loss == "huber" else 1.0
+    return plain / _push(run)
+
+
+def _schedule_factors(run: Run) -> tuple[float, float]:
+    """(the schedule's mean factor over the run, its factor in the last epoch)."""
+    epochs = max(run.steps // max(run.steps_per_epoch, 1), 1)
+    factors = [schedules.factor(run.schedule, e, epochs) for e in range(epochs)]
+    return sum(factors) / epochs, factors[-1]
+
+
+def _terms(view: _View, run: Run) -> tuple[float, float]:
+    """(a, c) with the run's score max(a/lr, c·lr). a/lr: the share of half the run the slowest part needs
+    (bounded steps: the farthest parameter's travel at its top speed; curvature-bound: the flattest
+    direction's error 100× smaller). c·lr: how coarse the last epoch's steps are (bounded: the largest move a
+    step makes in the predictions over the jitter that costs FLOOR_SHARE of the gap, max(√(share·gap·σ),
+    share·gap) (σ: the optimum's residual rms; jitter ε ≪ σ costs about ε²/σ, ε ≫ σ about ε); curvature-bound:
+    SGD's noise floor
+    lr·tr(G)·σ²/m over FLOOR_SHARE of the gap)."""
+    push = _push(run)
+    mean, last = _schedule_factors(run)
+    half = 0.5 * max(run.steps, 1)
+    if _curvature_bound(view, run):
+        a = _descent_time(view, 2.0 if run.loss == "mse" else 1.0) / (push * mean) / half
+        c = push * last * view.trace * view.residual ** 2 / (max(run.batch_size, 1) * FLOOR_SHARE * view.gap)
+        return a, c
+    a = c = 0.0
+    for i, (o, s) in enumerate(zip(view.optimum, view.initial)):
+        speed = push * (1.0 if run.optimizer in BOUNDED_STEP_OPTIMIZERS else view.rms[i])  # × lr: the top move
+        travel = abs(o - s)
+        if travel > 0:
+            a = max(a, math.inf if speed <= 0 else TRAVEL_MARGIN * travel / (speed * mean) / half)
+        tolerance = max(math.sqrt(FLOOR_SHARE * view.gap * view.residual), FLOOR_SHARE * view.gap)
+        if tolerance > 0:
+            c = max(c, last * speed * view.rms[i] / tolerance)
+    return a, c
+
+
+def _descent_time(view: _View, hessian: float) -> float:
+    """τ = lr·steps after which full-batch descent's excess loss Σ λ_k·e_k²·exp(−2·hessian·λ_k·τ) (e_k: the
+    initial error along G's k-th eigenvector) is below half of FLOOR_SHARE of the gap: directions that barely
+    change the loss (collinear columns) need not converge for the fit to."""
+    target = 0.5 * FLOOR_SHARE * view.gap
+    lam = torch.tensor(view.eigenvalues, dtype=torch.float64)
+    err2 = torch.tensor(view.error, dtype=torch.float64) ** 2
+
+    def excess(tau: float) -> float:
+        return float((lam * err2 * torch.exp(-2 * hessian * lam * tau)).sum())
+
+    if excess(0.0) <= target:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    while excess(hi) > target:
+        lo, hi = hi, hi * 4
+        if hi > 1e30:
+            return math.inf
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if excess(mid) > target else (lo, mid)
+    return hi
+
+
+def _score(view: _View, run: Run) -> float:
+    """≤ 1: the run is predicted to reach within 1% of the optimum of its loss; the larger, the further
+    (inf: it diverges)."""
+    if _curvature_bound(view, run) and run.lr > _stable(view, run):
+        return math.inf
+    a, c = _terms(view, run)
+    return max(a / run.lr, c * run.lr)
+
+
+def _best_lr(view: _View, run: Run) -> float:
+    """The lr with the lowest score in these units: the balance √(a/c) of travel and coarseness, never above
+    half the stable limit where the curvature bounds the step (enough to travel twice over when nothing is
+    coarse)."""
+    a, c = _terms(view, run)
+    if not math.isfinite(a):
+        best = run.lr
+    elif c <= 0:
+        best = 2 * a if a > 0 else run.lr
+    else:
+        best = math.sqrt(a / c)
+    if _curvature_bound(view, run):
+        best = min(best, 0.5 * _stable(view, run))
+    return round_lr(best)
+
+
+def _steps_needed(view: _View, run: Run) -> float:
+    return _score(view, run) * 0.5 * max(run.steps, 1)
+
+
+def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]) -> tuple[Cause, ...]:
+    """Every reason that fits what was seen, best fix first. Each candidate fix is scored in the units it
+    trains in (_score; an lr moved into its working range when the fix needs that), and kept when it is
+    predicted to help at least GAIN_LIMIT-fold or to bring the run within reach."""
+    now = _view(facts, run, False, False)
+    score = _score(now, run)
+    names = (*feature_names, None)  # None: the bias' constant column of ones
+    steps, per_epoch = max(run.steps, 1), max(run.steps_per_epoch, 1)
+    found: list[tuple[float, Cause]] = []  # (score after, cause)
+
+    def candidate(name: str, advice: str, changes: dict, view: _View, values: dict, tuned: Run | None = None):
+        """A fix: its changes, with the lr moved to the best for its units when that scores 2× better."""
+        fixed = replace(run, **{k: v for k, v in changes.items() if k in ("schedule",)})
+        after = _score(view, fixed)
+        lr = _best_lr(view, fixed)
+        if "schedule" in changes:  # a schedule settles its steps: at most 10× the lr with it (the model is rough there)
+            lr = min(lr, 10 * run.lr)
+        better = _score(view, replace(fixed, lr=lr))
+        if better * GAIN_LIMIT <= after and lr != run.lr:
+            changes, after = {**changes, "lr": lr}, better
+        gain = score / after if after > 0 else math.inf
+        if math.isinf(score) and math.isfinite(after):
+            gain = math.inf
+        if gain >= GAIN_LIMIT or (score > 1 >= after):
+            values = {**values, "score": score, "score_after": after, "steps_needed": _steps_needed(now, run),
+                      "steps_needed_after": after * 0.5 * steps,
+                      **({"suggested_lr": changes["lr"]} if "lr" in changes else {})}
+            found.append((after, Cause(name, advice, values, changes, gain)))
+
+    rms = now.rms[:-1]
+    if not run.standardized and rms:
+        nonzero = [r for r in rms if r > 0] or [1.0]
+        off = max(max(r, 1 / r) for r in nonzero)  # the column farthest from rms 1
+        if facts.scale_span > SCALE_SPAN_LIMIT or off > 10:
+            lo = min((i for i in range(len(rms)) if rms[i] > 0), key=lambda i: rms[i], default=0)
+            hi = max(range(len(rms)), key=lambda i: rms[i])
+            candidate("feature_scales", "standardize", {"standardize": True}, _view(facts, run, True, False), {
+                "smallest": rms[lo], "smallest_column": names[lo], "largest": rms[hi], "largest_column": names[hi],
+                "condition": now.curvature / max(now.flattest, 1e-16 * now.curvature)})
+            if not run.target_standardized and not _curvature_bound(now, run):
+                candidate("scales", "standardize_both", {"standardize": True, "standardize_target": True},
+                          _view(facts, run, True, True), {
+                              "target_mean": facts.target_mean, "target_sd": facts.target_sd, "smallest": rms[lo],
+                              "smallest_column": names[lo], "largest": rms[hi], "largest_column": names[hi]})
+    if not run.target_standardized and not _curvature_bound(now, run) \
+            and (abs(facts.target_mean) > 10 or facts.target_sd > 10 or 0 < facts.target_sd < 0.1):
+        candidate("target_scale", "standardize_target", {"standardize_target": True},
+                  _view(facts, run, False, True),
+                  {"target_mean": facts.target_mean, "target_sd": facts.target_sd, "optimizer": run.optimizer,
+                   "loss": run.loss})
+    lr = _best_lr(now, run)
+    if lr != run.lr:
+        name = "step_too_large" if lr < run.lr else "step_too_small"
+        values = {"lr": run.lr, "suggested_lr": lr, "bounded": not _curvature_bound(now, run)}
+        if _curvature_bound(now, run):
+            values["stable_lr"] = _stable(now, run)
+        candidate(name, "lr", {"lr": lr}, now, values)
+    if run.schedule == "constant" and kind != DIVERGED:
+        candidate("noise_floor", "schedule", {"schedule": "cosine"}, now, {"lr": run.lr})
+    found.sort(key=lambda sc: (max(sc[0], 1.0), PRIORITY.index(sc[1].name), sc[0]))  # the root cause first
+    best_after = min([score] + [a for a, _ in found])
+    if kind != DIVERGED and math.isfinite(best_after) and best_after > 1:
+        # even the best fix leaves the run short: it needs more epochs (or cannot in practice)
+        # travel-bound runs need score× the steps; coarse-bound ones score²× (a longer run affords a lower lr)
+        epochs_needed = min(math.ceil(max(best_after, best_after ** 2) * steps / per_epoch), 1_000_000)
+        condition = now.curvature / max(now.flattest, 1e-300)
+        values = {"steps": steps, "steps_needed": best_after * 0.5 * steps, "standardized": run.standardized,
+                  "condition": condition, "epochs_needed": epochs_needed}
+        if epochs_needed > PRACTICAL_EPOCHS:
+            found.append((math.inf, Cause("ill_conditioned", "none", values, {}, 1.0)))
+        elif not found:
+            longer = replace(run, steps=epochs_needed * per_epoch)
+            lr = _best_lr(now, longer)
+            changes = {"epochs": epochs_needed, **({"lr": lr} if lr != run.lr else {})}
+            values["suggested_lr"] = lr
+            found.append((1.0, Cause("more_epochs", "epochs", values, changes, best_after)))
+    if not found and kind != DIVERGED:  # the data and settings look fine, yet the run fell short
+        settle = run.schedule == "constant" and not _curvature_bound(now, run)
+        more = min(2 * max(steps // per_epoch, 1), 1_000_000)
+        found.append((1.0, Cause("noise_floor", "schedule", {"lr": run.lr}, {"schedule": "cosine"}, 1.0)
+                      if settle else Cause("more_epochs", "epochs", {"steps": steps}, {"epochs": more}, 1.0)))
+    return tuple(c for _, c in found)
 
 
 class Watch:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .diagnosis import Diagnosis
+from .diagnosis import CONVERGED_PROGRESS, Diagnosis
+from .optimum import Optimum
 from .reference import Metrics, metrics
 from .results import Divergence
 from .trainer import Trainer
@@ -23,6 +24,10 @@ class Summary:
     train: Metrics
     test: Metrics | None
     ls_train: Metrics  # the least-squares optimum's own fit of the training samples: the best MSE and R²
+    optimum: Optimum  # the minimizer of the run's own loss (least squares for MSE)
+    optimum_train: Metrics  # its fit of the training samples: the best loss any linear fit reaches there
+    progress: float  # the share of the way from a constant prediction's loss to the optimum's (1: there)
+    verdict: str  # converged | not converged | diverged | interrupted | stopped (see verdict_of)
     feature_names: tuple[str, ...]
     target_name: str
     config: dict  # Config.to_values(): the settings at the run's end, as JSON values
@@ -39,6 +44,8 @@ class Summary:
             "true_bias": self.true_bias,
             "least_squares": {"weights": list(self.ls_weights), "bias": self.ls_bias,
                               "metrics": self.ls_train.as_dict()},
+            "optimum": {**self.optimum.as_dict(), "metrics": self.optimum_train.as_dict()},
+            "progress": self.progress, "verdict": self.verdict,
             "metrics": {"train": self.train.as_dict(), "test": None if self.test is None else self.test.as_dict()},
             "feature_names": list(self.feature_names), "target_name": self.target_name,
             "divergence": None if self.divergence is None else asdict(self.divergence),
@@ -48,19 +55,37 @@ class Summary:
         }
 
 
+    @property
+    def converged(self) -> bool:
+        return self.verdict == "converged"
+
+
+def verdict_of(status: str, progress: float) -> str:
+    """"converged" only for a run that ended within CONVERGED_PROGRESS (99%) of the way from a constant
+    prediction's loss to its loss' optimum; a run that ended short of it "not converged"."""
+    if status in ("finished", "early_stopped"):
+        return "converged" if progress >= CONVERGED_PROGRESS else "not converged"
+    return status.replace("_", " ")
+
+
 def summarize(trainer: Trainer, status: str | None = None) -> Summary:
     """Everything worth reporting about a trainer's current state; `status` overrides (e.g. interrupted)."""
     split, ds = trainer.split, trainer.experiment.dataset
     ls_w, ls_b = trainer.least_squares()
     loss = trainer.config.train.loss
     weights, bias = trainer.parameters()  # data units: the metrics are computed on the float64 data
+    best = trainer.loss_optimum()
+    status = status or trainer.status
+    progress = trainer.data_facts().progress(trainer.full_loss())
     return Summary(
-        status=status or trainer.status, epochs=trainer.epoch, steps=trainer.steps,
+        status=status, epochs=trainer.epoch, steps=trainer.steps,
         weights=tuple(weights), bias=bias, true_weights=ds.true_weights, true_bias=ds.true_bias,
         ls_weights=tuple(ls_w), ls_bias=ls_b,
         train=metrics(*split.raw_train, weights, bias, loss),
         test=None if split.raw_test is None else metrics(*split.raw_test, weights, bias, loss),
         ls_train=metrics(*split.raw_train, ls_w, ls_b, loss),
+        optimum=best, optimum_train=metrics(*split.raw_train, best.weights, best.bias, loss),
+        progress=progress, verdict=verdict_of(status, progress),
         feature_names=ds.feature_names, target_name=ds.target_name, config=trainer.config.to_values(),
         divergence=trainer.divergence, diagnosis=trainer.diagnosis, notices=tuple(trainer.notices),
     )

@@ -12,6 +12,7 @@ from typing import Iterator
 import torch
 
 from . import diagnosis, landscape, losses, optim, reference, schedules
+from .optimum import Optimum, optimum
 from .batching import Batches, Shuffler, batch_count
 from .config import FIELDS, Config
 from .data import Split, split
@@ -105,12 +106,24 @@ class Trainer:
             cache["least_squares"] = reference.least_squares(*self.split.raw_train)
         return cache["least_squares"]
 
+    def loss_optimum(self) -> Optimum:
+        """The minimizer of this run's loss (unpenalized) on the training samples, in data units (optimum.py):
+        least squares for MSE, least absolute deviations for MAE, Huber's own for Huber (whose δ applies in
+        training units, so a standardized target changes it). Computed once per split and loss."""
+        loss, scale = self.config.train.loss, self.split.standardizer.y_scale
+        key = ("optimum", loss, scale)
+        cache = self.split.cache
+        if key not in cache:
+            cache[key] = optimum(*self.split.raw_train, loss, scale, self.least_squares())
+        return cache[key]
+
     def data_facts(self) -> diagnosis.DataFacts:
         """How hard the training data are to descend for this loss (diagnosis.py); computed once per split."""
         key = ("facts", self.config.train.loss)
         cache = self.split.cache
         if key not in cache:
-            w, b = self.least_squares()
+            best = self.loss_optimum()
+            w, b = list(best.weights), best.bias
             if self.split.standardized:
                 w, b = self.split.standardizer.to_training_units(list(w), b)
             cache[key] = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b), self.config.train.loss)
@@ -119,12 +132,11 @@ class Trainer:
     def _diagnose(self, kind: str, progress: float | None = None) -> diagnosis.Diagnosis:
         """What was seen now, with its causes; a condition already seen keeps the epoch it was first seen at."""
         tc, data = self.config.train, self.config.data
-        causes = diagnosis.causes(
-            self.data_facts(), kind, lr=self.base_lr, loss=tc.loss, optimizer=tc.optimizer,
-            batch_size=self.batch_size, steps=self.batches_per_epoch * self._target_epochs,
-            steps_per_epoch=self.batches_per_epoch,
-            initial=self._initial, standardized=data.standardize, target_standardized=data.standardize_target,
-            feature_names=self.experiment.dataset.feature_names)
+        run = diagnosis.Run(self.base_lr, tc.loss, tc.optimizer, self.batch_size,
+                            self.batches_per_epoch * self._target_epochs, self.batches_per_epoch,
+                            (tuple(self._initial[0]), self._initial[1]), data.standardize, data.standardize_target,
+                            tc.schedule)
+        causes = diagnosis.causes(self.data_facts(), kind, run, self.experiment.dataset.feature_names)
         seen_at = self.diagnosis.epoch if self.diagnosis is not None and self.diagnosis.kind == kind else self.epoch
         return diagnosis.Diagnosis(kind, seen_at, progress, causes)
 

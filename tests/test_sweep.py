@@ -19,10 +19,10 @@ def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
     lanes = summary["lanes"]
     assert sorted(tuple(r["settings"].values()) for r in lanes) == sorted(
         [(0.003, "sgd"), (0.003, "adam"), (0.03, "sgd"), (0.03, "adam")])  # numbers as JSON numbers
-    losses = [r["final_loss"] for r in lanes]
-    assert losses == sorted(losses)  # best first
+    mses = [r["mse"] for r in lanes]
+    assert mses == sorted(mses) and summary["sorted_by"] == "mse"  # best first, in one unit
     table = out.stderr.splitlines()  # the table went to stderr
-    at = table.index("4 lanes, best final loss first")
+    at = table.index("4 lanes, lowest full-data MSE first (every lane's own loss beside it)")
     assert table[at + 1].split()[:3] == ["lane", "lr", "optimizer"]
     # each lane is the config run alone: its final parameters are that run's
     best = lanes[0]
@@ -55,7 +55,7 @@ def test_all_lanes_diverging_exits_3():
 
 def test_one_lane_finishing_is_enough_for_0():
     out = linreg("sweep", "--loss", "mse", "--lr", "0.01,10", "--epochs", "3", "--no-save")
-    assert out.returncode == 0 and "diverged" in out.stdout and "finished" in out.stdout
+    assert out.returncode == 0 and "diverged" in out.stdout and "converged" in out.stdout  # the verdict
 
 
 @pytest.mark.parametrize("args,words", [
@@ -92,7 +92,7 @@ def test_history_to_stdout_keeps_the_history_and_table_in_order(tmp_path):
     assert rc == 0
     lines = target.read_text().splitlines()
     assert lines[0].startswith("lane,lane_lr,epoch") and len([l for l in lines if l[:2] in ("1,", "2,")]) == 4
-    assert lines.index("2 lanes, best final loss first") == 5  # after the history's header and 4 rows
+    assert lines.index("2 lanes, lowest full-data MSE first (every lane's own loss beside it)") == 5  # after the history's header and 4 rows
     with open(target, "w") as f:  # --json keeps stdout for the JSON object: a history there is refused
         out = subprocess.run([*LINREG, "sweep", "--lr", "0.1,0.2", "--history", "/dev/stdout", "--json",
                               "--no-save"], stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
@@ -107,7 +107,7 @@ def test_json_is_all_of_stdout_even_with_the_plot_and_a_diverged_lane():
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(c))
     assert len(summary["lanes"]) == 2 and out.stdout.count("\n") == 1
-    assert "2 lanes, best final loss first" in out.stderr and "final loss against learning rate" in out.stderr
+    assert "2 lanes, lowest full-data MSE first (every lane's own loss beside it)" in out.stderr and "final loss against learning rate" in out.stderr
 
 
 def test_repeated_lanes_are_noted_and_all_diverged_plot_says_why():
@@ -115,3 +115,15 @@ def test_repeated_lanes_are_noted_and_all_diverged_plot_says_why():
     assert out.returncode == 0 and "lane 2 has the same settings as lane 1" in out.stderr
     out = linreg("sweep", "--loss", "mse", "--lr", "5,10", "--plot", "--no-save")
     assert out.returncode == 3 and "every lane diverged" in out.stdout and "nothing to draw" in out.stdout
+
+
+def test_lanes_on_different_losses_are_ranked_in_one_unit_with_their_own_loss_beside(tmp_path):
+    # MAE, MSE and Huber values are in different units: the ranking is by full-data MSE, the same for all
+    out = linreg("sweep", "--loss", "mae,mse,huber", "--epochs", "5", "--json", "--runs-dir", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    lanes = json.loads(out.stdout)["lanes"]
+    assert [r["mse"] for r in lanes] == sorted(r["mse"] for r in lanes)
+    assert {r["loss"] for r in lanes} == {"mae", "mse", "huber"}
+    for r in lanes:  # each lane's MSE is its summary's, its own loss beside it
+        assert r["mse"] == r["summary"]["metrics"]["train"]["mse"] and r["final_loss"] == r["summary"]["metrics"]["train"]["loss"]
+        assert r["verdict"] in ("converged", "not converged")

@@ -30,8 +30,8 @@ from tui.screens.help import HelpScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.terminal import restore_terminal, terminal_attrs
-from tui.text import (KIND_WORDS, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
-                      plural, suggest_lr)
+from tui.text import (KIND_WORDS, changes_text, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line,
+                      num, plural, suggest_lr)
 from tui.widgets.chart import Chart
 from tui.widgets.epoch_log import EpochLog
 from tui.widgets.fit_chart import VIEWS, FitChart
@@ -103,6 +103,7 @@ class LinregApp(RaceMode, StepViews, App):
             ("z", "surface_zoom(2)", "Surface: zoom in"),
             ("Z", "surface_zoom(0.5)", "Surface: zoom out"),
             ("t", "surface_hold", "Surface: others at now/optimum"),
+            ("y", "follow_advice", "Follow the diagnosis' advice"),
             ("w", "retry_save", "Retry save"),
             ("escape", "leave_form", "Back (restores the field)"),
             ("f1", "help_in_field", "Help"),  # ? types into a field: F1 is help there
@@ -366,7 +367,8 @@ class LinregApp(RaceMode, StepViews, App):
             return
         self._told.add(now["kind"])
         headline, causes = diagnosis_headline(now), diagnosis_lines(now, app=True)
-        self._log(f"# ⚠ {headline}", *(f"#   → {c}" for c in causes))
+        follow = ["#   y follows the first advice"] if any(c.get("changes") for c in now.get("causes", ())) else []
+        self._log(f"# ⚠ {headline}", *(f"#   → {c}" for c in causes), *follow)
         self.notify(f"{headline.split(':')[0]}. Why, and what to try: the log (5).", title=KIND_WORDS[now["kind"]],
                     severity="warning", timeout=8, markup=False)
 
@@ -378,7 +380,8 @@ class LinregApp(RaceMode, StepViews, App):
         if message.status == "diverged" and div:
             causes = diagnosis_lines(self.data.diagnosis, app=True) if self.data.diagnosis else []
             text = divergence_text(div)
-            self._log(f"# {text}", *(f"#   → {c}" for c in causes))
+            follow = ["#   y follows the first advice"] if causes else []
+            self._log(f"# {text}", *(f"#   → {c}" for c in causes), *follow)
             self.notify(f"{text}. Why, and what to try: the log (5).", title="diverged", severity="error",
                         timeout=10, markup=False)
         else:
@@ -571,6 +574,23 @@ class LinregApp(RaceMode, StepViews, App):
         self.form.set_value("seed", str(seed))
         self._apply({"seed": str(seed)})
         self._say_set("seed", str(seed), "new data")
+
+    def action_follow_advice(self) -> None:
+        """y: set the fields the diagnosis' first advice names (as --follow-advice does), say what changed; the
+        run starts over on them."""
+        d = self.data.diagnosis
+        advice = next((c for c in d.get("causes", ()) if c.get("changes")), None) if d else None
+        if advice is None:
+            why = "nothing looks wrong" if d is None else "the diagnosis has no setting to change (see the log)"
+            self.notify(f"no advice to follow: {why}", timeout=4, markup=False)
+            return
+        texts = {name: FIELDS[name].format(value) for name, value in advice["changes"].items()}
+        for name, text in texts.items():
+            self.form.set_value(name, text)
+        self._apply(texts)
+        said = changes_text(advice["changes"], app=True)
+        self._log(f"# followed the advice: {said}")
+        self.notify(f"followed the advice: {said} (the run starts over; space trains)", timeout=6, markup=False)
 
     def action_lr_up(self) -> None:
         self._change_lr(self.config.train.lr * 2)

@@ -17,7 +17,8 @@ from contextlib import nullcontext
 
 from linreg_core.errors import LinregError
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
-from tui.text import diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num, param_names, plural
+from tui.text import (LOSS_NAMES, changes_text, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
+                      param_names, plural)
 
 PROG = "linreg train"
 EXIT_WRITE, EXIT_PIPE = 1, 141
@@ -58,17 +59,53 @@ def train_main(argv: list[str]) -> int:
     out = _Output(sys.stdout)
     saving = _SavingReport()
     ctl = RunController(saving.on_event, runs_dir_of(args))
-    try:
-        ctl.load(config)
-    except LinregError as e:
-        return fail(PROG, refusal(e))
-    for notice in ctl.trainer.notices:
-        print(f"{PROG}: note: {notice}", file=sys.stderr)
+    follow = args.follow_advice
+    rounds, epochs, trace, changes, cause = [], [], None, {}, None
+    while True:
+        try:
+            ctl.load(config)
+        except LinregError as e:
+            return fail(PROG, refusal(e))
+        for notice in ctl.trainer.notices:
+            print(f"{PROG}: note: {notice}", file=sys.stderr)
+        if follow is not None:
+            out.text(_round_header(len(rounds) + 1, changes) + "\n")
+        first = not rounds
+        trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace and first else None
+        epochs = _train(ctl, config, out, stop, trace)
+        if ctl.run_open:  # a signal or a closed pipe: the run ends here, on disk too
+            ctl.end("interrupted")
+        if follow is None:
+            break
+        from linreg_core.advice import Round, apply, next_advice
+        from linreg_core.summary import summarize
+
+        summary = ctl.last_summary or summarize(ctl.trainer, "interrupted")
+        rounds.append(Round(len(rounds) + 1, changes, cause, summary))
+        if stop.signum is not None or out.broken:
+            break
+        advice = next_advice(summary.diagnosis, summary.converged)
+        out.text(_round_result(summary, advice if len(rounds) <= follow else None) + "\n")
+        if advice is None or len(rounds) > follow:
+            break
+        try:
+            config, changes, cause = apply(config, advice), dict(advice.changes), advice.name
+        except LinregError as e:  # advice beyond what a setting accepts: said, and the loop ends
+            out.text(f"  the advice cannot be followed: {refusal(e)}\n")
+            break
+    for sig in SIGNALS:  # from here on only printing is left; a late signal changes nothing
+        signal.signal(sig, signal.SIG_IGN)
+    if trace is not None and trace.error:
+        print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
+    status = _report(args, ctl, epochs, out, saving, stop, rounds if follow is not None else None)
+    return status or (EXIT_WRITE if trace is not None and trace.error else 0)
+
+
+def _train(ctl, config, out, stop, trace) -> list:
+    """One run to its end (or a signal, or a closed stdout), printing the epoch log; its EpochResults."""
     epochs = []
-    tty = out.isatty()
-    trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace else None
     ctl.handle("start")
-    with _progress(tty, config.train.epochs) as progress:
+    with _progress(out.isatty(), config.train.epochs) as progress:
         while ctl.wants_steps and stop.signum is None and not out.broken:
             chunk = 1 if trace is not None and trace.wants_more else min(CHUNK, ctl.trainer.batches_per_epoch)
             results = ctl.advance(chunk)
@@ -82,14 +119,25 @@ def train_main(argv: list[str]) -> int:
                     if progress is not None:
                         progress.advance(progress.task_ids[0])
             ctl.flush()  # the controller's progress buffer: nobody here reads it
-    if ctl.run_open:  # a signal or a closed pipe: the run ends here, on disk too
-        ctl.end("interrupted")
-    for sig in SIGNALS:  # from here on only printing is left; a late signal changes nothing
-        signal.signal(sig, signal.SIG_IGN)
-    if trace is not None and trace.error:
-        print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
-    status = _report(args, ctl, epochs, out, saving, stop)
-    return status or (EXIT_WRITE if trace is not None and trace.error else 0)
+    return epochs
+
+
+def _round_header(number: int, changes: dict) -> str:
+    """`round 2: standardize yes, lr 1.1`: what following the advice changed (the first round: as given)."""
+    return f"round {number}: " + (changes_text(changes) if changes else "the settings as given")
+
+
+def _round_result(summary, advice) -> str:
+    """`round 1 ended: not converged, R² 0.0700 (least squares 0.5177), 27% of the way; next: …`"""
+    way = "" if summary.status == "diverged" else f", {max(summary.progress, -9.99):.0%} of the way to the optimum"
+    text = (f"  ended {summary.verdict}: R² {num(summary.train.r2)} (least squares {num(summary.ls_train.r2)}){way}")
+    if advice is not None:
+        return text + f"; following its advice: {changes_text(advice.changes)}"
+    if summary.converged:
+        return text
+    d = summary.diagnosis
+    why = "" if d is None or not d.causes else "; " + diagnosis_lines(d.as_dict())[0]
+    return text + (f"; no advice left to follow{why}" if summary.status != "interrupted" else "")
 
 
 class _Trace:
@@ -133,7 +181,7 @@ class _Trace:
             self.error = e.strerror or str(e)
 
 
-def _report(args, ctl, epochs, out, saving, stop) -> int:
+def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
     from linreg_core.export import dumps, history_csv, is_stdout, params_dict, write_file
     from linreg_core.results import DIVERGED
     from linreg_core.summary import summarize
@@ -167,7 +215,10 @@ def _report(args, ctl, epochs, out, saving, stop) -> int:
             status = status or EXIT_WRITE
     out.summary(summary)
     if args.json:
-        out.text(dumps(summary.as_dict()) + "\n")
+        record = summary.as_dict()
+        if rounds is not None:  # --follow-advice: every round, the last being the one reported above
+            record["rounds"] = [r.as_dict() for r in rounds]
+        out.text(dumps(record) + "\n")
     out.close()
     if stop.signum is not None:
         return stop.exit_status
@@ -191,6 +242,9 @@ def check_outputs(args, config) -> None:
     steps = getattr(args, "trace_steps", None)
     if steps is not None and not 1 <= steps <= 1_000_000:
         raise ConfigError({"--trace-steps": f"expected a whole number from 1 to 1000000, got {steps}"})
+    follow = getattr(args, "follow_advice", None)
+    if follow is not None and not 1 <= follow <= 20:
+        raise ConfigError({"--follow-advice": f"expected a whole number from 1 to 20, got {follow}"})
     if steps is not None and not trace:
         raise ConfigError({"--trace-steps": "only applies with --trace FILE.jsonl"})
     for flag, path in (("--history", args.history), ("--save-params", save_params), ("--trace", trace)):
@@ -300,12 +354,13 @@ def _progress(tty: bool, epochs: int):
 def _table(s) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Header and rows of learned against true (when the data has true values) and least squares."""
     has_true = s.true_weights is not None
-    header = ("parameter", *(("true",) if has_true else ()), "learned", "least squares",
-              *(("|learned − true|",) if has_true else ()), "|learned − lstsq|")
+    best = "least squares" if s.optimum.loss == "mse" else f"{LOSS_NAMES[s.optimum.loss]} optimum"
+    header = ("parameter", *(("true",) if has_true else ()), "learned", best,
+              *(("|learned − true|",) if has_true else ()), "|learned − optimum|")
     true = list(s.true_weights) + [s.true_bias] if has_true else [None] * (len(s.weights) + 1)
     rows = []
     for name, t, l, o in zip(param_names(s.feature_names), true, list(s.weights) + [s.bias],
-                             list(s.ls_weights) + [s.ls_bias]):
+                             list(s.optimum.weights) + [s.optimum.bias]):
         cells = [name, *((num(t),) if has_true else ()), num(l), num(o),
                  *((num(abs(l - t)),) if has_true else ()), num(abs(l - o))]
         rows.append(tuple(cells))
@@ -320,11 +375,17 @@ def _print_summary(s, tty: bool, stream) -> None:
     header, rows = _table(s)
     metric_lines = ([_metrics_line("train (full data)", s.train)]
                     + ([_metrics_line("test", s.test)] if s.test else [])
+                    + ([] if s.optimum.loss == "mse" else
+                       [_metrics_line(f"{LOSS_NAMES[s.optimum.loss]} optimum (train)", s.optimum_train)])
                     + [_metrics_line("least squares (train)", s.ls_train)])
-    title = f"{s.status} after {s.epochs} {plural(s.epochs, 'epoch')}, {s.steps} {plural(s.steps, 'step')}"
+    verdict = s.verdict if s.status in ("finished", "early_stopped") else s.status.replace("_", " ")
+    title = (f"{s.status.replace('_', ' ')} ({verdict}) after {s.epochs} {plural(s.epochs, 'epoch')}, "
+             f"{s.steps} {plural(s.steps, 'step')}" if verdict != s.status else
+             f"{verdict} after {s.epochs} {plural(s.epochs, 'epoch')}, {s.steps} {plural(s.steps, 'step')}")
     if s.diagnosis is not None and s.diagnosis.kind != "diverged":  # (a divergence is told on stderr)
         d = s.diagnosis.as_dict()
-        metric_lines += [f"diagnosis: {diagnosis_headline(d)}", *(f"  → {c}" for c in diagnosis_lines(d))]
+        metric_lines += [f"diagnosis: {diagnosis_headline(d, s.optimum.loss)}",
+                         *(f"  → {c}" for c in diagnosis_lines(d))]
     if tty:
         from rich.console import Console
         from rich.table import Table

@@ -136,6 +136,10 @@ def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.Arg
                          "parameters before and after, the step taken; one JSON object a line")
         out.add_argument("--trace-steps", metavar="N", type=int,
                          help="steps written by --trace (default 32)")
+        out.add_argument("--follow-advice", metavar="N", type=int, nargs="?", const=3, default=None,
+                         help="when the run does not converge, apply its diagnosis' first advice and train again, "
+                              "at most N times (default 3); each round's changes and result are printed, the "
+                              "last round is reported as usual (--json: a `rounds` list)")
     return p
 
 

@@ -1,5 +1,5 @@
 """`linreg sweep`: comma lists of training settings raced headless as one vectorized program (race.py),
-then a table ranked by final loss (rich on a terminal, plain columns piped), optionally JSON, a long-form
+then a table ranked by full-data MSE (one unit for every lane) (rich on a terminal, plain columns piped), optionally JSON, a long-form
 history CSV and the learning-rate range plot. With --json stdout carries the JSON object alone (`| jq` reads
 it); the table and the plot go to stderr.
 
@@ -178,7 +178,7 @@ def _report(args, race, histories, recorder, out, stop) -> int:
     if args.plot:
         shown.text(lr_plot(results, varied, shown.isatty()) + "\n")
     if args.json:
-        out.text(dumps({"varied": varied, "sorted_by": "final_loss", "lanes": [r.as_dict() for r in order]}) + "\n")
+        out.text(dumps({"varied": varied, "sorted_by": "mse", "lanes": [r.as_dict() for r in order]}) + "\n")
     out.close()
     if stop.signum is not None:
         return stop.exit_status
@@ -197,7 +197,7 @@ def table(results, varied: list[str], plain: bool = False) -> tuple[list[str], l
 
 def render_table(results, varied: list[str], tty: bool) -> str:
     header, rows = table(results, varied)
-    title = f"{len(results)} {plural(len(results), 'lane')}, best final loss first"
+    title = f"{len(results)} {plural(len(results), 'lane')}, lowest full-data MSE first (every lane's own loss beside it)"
     if tty:
         from io import StringIO
 

@@ -37,12 +37,13 @@ KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "
               "not_converged": "not converged"}
 OPTIMIZER_NAMES = {"adam": "Adam", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "sgd": "SGD",
                    "momentum": "momentum", "nesterov": "Nesterov"}
+LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
 
 
-def diagnosis_headline(d: Mapping) -> str:
-    """What was seen, in one sentence. d: Diagnosis.as_dict()."""
+def diagnosis_headline(d: Mapping, loss: str | None = None) -> str:
+    """What was seen, in one sentence. d: Diagnosis.as_dict(); loss: the run's, to name its optimum."""
     kind, epoch, progress = d["kind"], d["epoch"], d.get("progress")
-    way = "" if progress is None else _way(progress)
+    way = "" if progress is None else _way(progress, loss)
     if kind == "oscillating":
         return f"oscillating by epoch {epoch:03d}: the loss jumps up and down by large factors{way}"
     if kind == "stalled":
@@ -52,56 +53,91 @@ def diagnosis_headline(d: Mapping) -> str:
     return "diverged"
 
 
-def _way(progress: float) -> str:
+def _way(progress: float, loss: str | None = None) -> str:
     if not math.isfinite(progress) or progress < 0:
         return " (worse than predicting a constant)"
-    return f" ({progress:.0%} of the way from a constant prediction to the least-squares fit)"
+    optimum = f"the {LOSS_NAMES[loss]} optimum" if loss in LOSS_NAMES else "the optimum"
+    return f" ({_share(progress)} of the way from a constant prediction to {optimum}; converged means ≥ 99%)"
+
+
+def _share(progress: float) -> str:
+    """97%, 99.4%: never "100%" for a run short of 99.95%."""
+    return f"{progress:.0%}" if progress < 0.95 else f"{math.floor(progress * 1000) / 10:g}%"
+
+
+def changes_text(changes: Mapping, app: bool = False) -> str:
+    """What following an advice sets: `--standardize --lr 1.1` (the command line's options), or in the app
+    `standardize: yes, learning rate: 1.1` (the form's fields)."""
+    parts = []
+    for name, value in changes.items():
+        f = FIELDS[name]
+        if app:
+            parts.append(f"{f.label}: {f.format(value)}")
+        elif f.kind == "bool":
+            parts.append(f"--{name.replace('_', '-')}" if value else f"--{name.replace('_', '-')} no")
+        else:
+            parts.append(f"--{name.replace('_', '-')} {f.format(value)}")
+    return (", " if app else " ").join(parts)
 
 
 def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
-    """The causes and what to do, one line each (most fundamental first). app: name the form's fields and the
-    app's keys instead of the command line's options."""
-    def option(name: str) -> str:
-        return f"{name.replace('-', ' ')}: yes in the form" if app else f"--{name}"
-
+    """Every cause and what to do, one line each, best fix first (the one `A` or --follow-advice applies).
+    app: name the form's fields and the app's keys instead of the command line's options."""
     lines = []
     for c in d.get("causes", ()):
-        v = c.get("values", {})
-        name = c["name"]
-        if name == "feature_scales":
-            small, large = v.get("smallest_column"), v.get("largest_column")
-            lines.append(f"feature scales span {v['smallest']:.3g} ({small or 'the bias column'}) to "
-                         f"{v['largest']:.3g} ({large or 'the bias column'}): the loss is a long thin valley; "
-                         f"standardize the features ({option('standardize')})")
+        v, name = c.get("values", {}), c["name"]
+        fix = f"{'set' if app else 'try'} {changes_text(c['changes'], app)}" if c.get("changes") else ""
+        predicted = ""
+        if "steps_needed" in v and "steps_needed_after" in v and math.isfinite(v["steps_needed_after"]) \
+                and v["steps_needed_after"] < v["steps_needed"]:
+            before = "never" if not math.isfinite(v["steps_needed"]) else f"~{_count(v['steps_needed'])} steps"
+            predicted = f" (predicted: ~{_count(v['steps_needed_after'])} steps to converge instead of {before})"
+        if name in ("feature_scales", "scales"):
+            lo, hi = v["smallest"], v["largest"]
+            small, large = v.get("smallest_column") or "the bias column", v.get("largest_column") or "the bias column"
+            if hi < 0.1:
+                what = (f"every feature is small (rms {lo:.3g} to {hi:.3g}): a weight must grow large to matter and "
+                        "each step moves it little")
+            elif lo > 10:
+                what = f"every feature is large (rms {lo:.3g} to {hi:.3g}): steps that suit the bias throw the weights far"
+            else:
+                what = f"feature scales span rms {lo:.3g} ({small}) to {hi:.3g} ({large}): the loss is a long thin valley"
+            if name == "scales":
+                what += f", and the target is far from 0 (mean {v['target_mean']:.3g}, sd {v['target_sd']:.3g})"
+                lines.append(f"{what}: standardize both ({fix}){predicted}")
+            else:
+                lines.append(f"{what}: standardize the features ({fix}){predicted}")
         elif name == "target_scale":
             who = (f"{OPTIMIZER_NAMES.get(v['optimizer'], v['optimizer'])} moves each parameter about lr a step"
                    if v["optimizer"] in ("adam", "adagrad", "rmsprop") else
-                   f"{'MAE' if v['loss'] == 'mae' else 'Huber'}'s gradient is bounded, so each step moves a parameter at most about lr")
-            raise_lr = f"raise lr to about {_lr(v['suggested_lr'])}" if v.get("suggested_lr") else \
-                "more epochs (no accepted lr covers it)"
-            fix = (raise_lr if c["advice"] == "lr" else
-                   f"standardize the target ({option('standardize-target')})"
-                   + (f" or {raise_lr}" if v.get("suggested_lr") else ""))
-            lines.append(f"{who}: the whole run reaches about {v['reach']:.3g}, but the optimum lies "
-                         f"{v['travel']:.3g} away (the target's scale): {fix}")
+                   f"{LOSS_NAMES.get(v['loss'], v['loss'])}'s gradient is bounded, so a step moves a parameter at "
+                   "most about lr × its feature's size")
+            lines.append(f"the target is far from 0 (mean {v['target_mean']:.3g}, sd {v['target_sd']:.3g}) and {who}: "
+                         f"standardize the target ({fix}){predicted}")
         elif name == "step_too_large":
-            limit = (f" (the largest stable step for this data's curvature is about {v['stable_lr']:.2g})"
-                     if "stable_lr" in v else "")
-            lines.append(f"lr {_lr(v['lr'])} is too large{limit}: try lr {_lr(v['suggested_lr'])}")
+            why = (f"the largest stable step for this data's curvature is about {v['stable_lr']:.2g}"
+                   if "stable_lr" in v else "each step moves the fit further than the optimum's own residuals")
+            lines.append(f"lr {_lr(v['lr'])} is too large ({why}): {fix}")
         elif name == "step_too_small":
-            lines.append(f"lr {_lr(v['lr'])} is far below the largest stable step (about {v['stable_lr']:.2g}): "
-                         f"try lr {_lr(v['suggested_lr'])}")
+            lines.append(f"lr {_lr(v['lr'])} is too small to reach the optimum in this run: {fix}")
+        elif name == "noise_floor":
+            lines.append(f"constant steps keep the fit bouncing around the optimum: a schedule that lowers lr lets "
+                         f"it settle ({fix}){predicted}")
         elif name == "more_epochs":
-            more = "press c to continue" if app else "raise --epochs"
+            more = "press c to continue, or " if app else ""  # (c: the same lr, more epochs)
             needed = v.get("epochs_needed")
-            if needed:
-                why, fix = (("correlated features", "or leave a correlated feature out, or add an L2 penalty")
-                            if v.get("standardized") else ("correlated or unscaled features", "or standardize"))
-                lines.append(f"the flattest direction needs about {needed:,} epochs (the loss's condition number is "
-                             f"{v['condition']:.2g}: {why}): {more}, {fix}")
-            else:
-                lines.append(f"it needs more steps than {v['steps']:,}: {more}")
+            about = f"about {needed:,} epochs" if needed else "more steps than it has"
+            lines.append(f"it needs {about}: {more}{fix or 'train longer'}")
+        elif name == "ill_conditioned":
+            why = "correlated features" if v.get("standardized") else "correlated or unscaled features"
+            lines.append(f"the fit needs about {v['epochs_needed']:,} epochs (the loss's condition number is "
+                         f"{v['condition']:.2g}: {why}), beyond practical training: leave a correlated feature "
+                         "out, or add an L2 penalty")
     return lines
+
+
+def _count(x: float) -> str:
+    return f"{float(f'{x:.2g}'):,.0f}"
 
 
 def _lr(x: float) -> str:

@@ -77,33 +77,52 @@ def test_following_the_advice_standardize_both_fits_the_wide_data(wide_csv):
     assert t.diagnosis is None and s.train.r2 == pytest.approx(s.ls_train.r2, abs=1e-3)
 
 
-def test_mae_on_unscaled_features_oscillates_instead_of_finishing_quietly(wide_csv):
-    t = _finish({"csv": wide_csv, "batch_size": "64", "lr": "0.03"})
-    assert t.status == "finished" and t.diagnosis.kind == "oscillating"
-    assert _names(t)[0] == "feature_scales"
-    assert summarize(t).as_dict()["diagnosis"]["kind"] == "oscillating"
+def _follow(options: dict, cause) -> Trainer:
+    """The same run with the cause's changes applied (as --follow-advice and the app's A do)."""
+    return _finish({**options, **{k: _text(k, v) for k, v in cause.changes.items()}})
+
+
+def _text(name, value) -> str:
+    from linreg_core.config import FIELDS
+    return FIELDS[name].format(value)
+
+
+def _progress(t: Trainer) -> float:
+    return t.data_facts().progress(t.full_loss()) if t.status != "diverged" else -math.inf
+
+
+def test_mae_on_unscaled_features_names_the_scales_first_and_standardizing_converges(wide_csv):
+    options = {"csv": wide_csv, "batch_size": "64", "lr": "0.03"}
+    t = _finish(options)
+    assert t.status == "finished" and t.diagnosis.kind in ("oscillating", "not_converged", "stalled")
+    first = t.diagnosis.advice
+    assert first.name in ("feature_scales", "scales") and first.changes["standardize"] is True
+    assert summarize(t).as_dict()["diagnosis"]["kind"] == t.diagnosis.kind
+    followed = _follow(options, first)
+    assert _progress(followed) >= diagnosis.CONVERGED_PROGRESS and summarize(followed).converged
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_an_unscaled_target_with_bounded_steps_says_standardize_the_target(offset_csv, optimizer):
+def test_an_unscaled_target_with_bounded_steps_says_standardize_the_target_and_that_converges(offset_csv, optimizer):
     # Adam moves each parameter about lr a step; MAE's gradient is bounded: 65,000 is out of reach
-    t = _finish({"csv": offset_csv, "optimizer": optimizer, "lr": "0.01"})
+    options = {"csv": offset_csv, "optimizer": optimizer, "lr": "0.01"}
+    t = _finish(options)
     assert t.diagnosis.kind in ("stalled", "not_converged")
     target = next(c for c in t.diagnosis.causes if c.name == "target_scale")
-    assert target.advice == "standardize_target" and target.values["travel"] > 60_000
-    assert target.values["reach"] == pytest.approx(0.01 * t.steps)
-    fixed = _finish({"csv": offset_csv, "optimizer": optimizer, "lr": "0.01", "standardize_target": "yes",
-                     "epochs": "100"})
-    s = summarize(fixed)
-    assert fixed.diagnosis is None and s.train.r2 > s.ls_train.r2 - 0.01
+    assert target.advice == "standardize_target" and target.values["target_mean"] == pytest.approx(65_000, rel=1e-3)
+    followed = _follow(options, t.diagnosis.advice)
+    assert t.diagnosis.advice.changes.get("standardize_target") is True
+    assert summarize(followed).converged
 
 
-def test_a_too_large_mae_step_stalls_and_the_suggested_rate_converges():
+def test_a_too_large_mae_step_gets_advice_that_brings_the_run_closer():
     t = _finish({"lr": "5"})
-    assert t.diagnosis.kind == "stalled" and _names(t) == ["step_too_large"]
-    suggested = t.diagnosis.causes[0].values["suggested_lr"]
-    assert suggested < 0.5
-    assert _finish({"lr": str(suggested)}).diagnosis is None
+    assert t.diagnosis is not None and not summarize(t).converged
+    advice = t.diagnosis.advice
+    assert advice.name in ("step_too_large", "noise_floor")
+    assert advice.changes.get("lr", 5) < 5 or advice.changes.get("schedule") == "cosine"
+    followed = _follow({"lr": "5"}, advice)
+    assert summarize(followed).converged and _progress(followed) > _progress(t)
 
 
 def test_a_too_small_mse_step_is_not_converged_with_a_rate_to_try():
@@ -168,6 +187,5 @@ def test_no_advice_asks_for_a_rate_beyond_what_lr_accepts(tmp_path):
     X = torch.randn(100, 2, generator=g).double()
     y = X @ torch.tensor([2.0, 3.0], dtype=torch.float64) + 1e6
     t = _finish({"csv": _write_csv(tmp_path / "big.csv", X, y, ["a", "b", "y"])})
-    target = next(c for c in t.diagnosis.causes if c.name == "target_scale")
-    assert target.advice == "standardize_target" and target.values["suggested_lr"] is None
-    assert all((c.values.get("suggested_lr") or 0) <= 1000 for c in t.diagnosis.causes)
+    assert t.diagnosis.advice.changes.get("standardize_target") is True
+    assert all(c.changes.get("lr", 0) <= 1000 for c in t.diagnosis.causes)

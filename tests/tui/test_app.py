@@ -195,7 +195,7 @@ async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_fac
         text = " ".join(log_text(app).split())  # (long lines are wrapped)
         # one count: the status line's step is the last one taken, the next one diverged
         assert f"diverged at step {app.data.step + 1} (batch {app.data.step + 1} of epoch 000)" in text
-        assert "lr 10 is too large" in text and "try lr 0." in text
+        assert "lr 10 is too large" in text and "set learning rate: 0." in text and "y follows the first advice" in text
         for panel in ("1", "2", "3"):
             await pilot.press(panel)
             await pilot.pause(0.2)
@@ -341,7 +341,7 @@ async def test_a_stalled_run_is_named_in_the_status_the_log_and_a_notice(app_fac
         await pilot.pause(0.3)
         assert "FINISHED · stalled" in str(app.query_one("#status").render())
         text = " ".join(log_text(app).split())
-        assert "⚠ stalled by epoch" in text and "lr 5 is too large: try lr" in text
+        assert "⚠ stalled by epoch" in text and "y follows the first advice" in text and "learning rate: " in text
         assert any(n.title == "stalled" for n in app._notifications)
 
 
@@ -427,3 +427,19 @@ async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys
         await wait_until(pilot, lambda: surface.view.held == "optimum", what="others at the optimum")
         await pilot.press("1")  # hidden: the engine is told to stop
         await wait_until(pilot, lambda: app._surface_sent is None, what="the request withdrawn")
+
+
+async def test_y_follows_the_advice_shown_and_the_run_then_trains(app_factory):
+    app = app_factory(loss="mse", lr=10, epochs=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
+        advice = next(c for c in app.data.diagnosis["causes"] if c["changes"])
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.config.train.lr == advice["changes"]["lr"], what="the advised lr set")
+        assert "followed the advice: learning rate: " in " ".join(log_text(app).split())
+        await wait_until(pilot, lambda: app.run_state in ("idle", "diverged"), what="the engine's answer")
+        await pilot.press("space")  # a new run on the advised settings
+        await wait_until(pilot, lambda: app.run_state == "finished", what="the advised run's end")
+        assert app.data.summary["config"]["lr"] == advice["changes"]["lr"]

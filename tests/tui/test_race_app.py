@@ -32,7 +32,7 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
         await wait_until(pilot, lambda: race.data.results is not None, what="the lanes' results")
         rows = table_rows(race)
         header = [str(c.label) for c in race.query_one(DataTable).columns.values()]
-        assert header[:4] == ["#", "lr", "status", "final loss"]
+        assert header[:5] == ["#", "lr", "status", "MSE", "R²"]
         assert [r[0] for r in rows] == list("1234567") and all(r[2] == "finished" or "not conv" in r[2] for r in rows)
         assert all(len(lane.losses) == 5 for lane in race.data.lanes)  # every lane's every epoch on the chart
         assert "RACE FINISHED" in str(race.query_one("#race-status").render())

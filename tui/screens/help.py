@@ -16,6 +16,11 @@ the loss curve (`g` log scale), parameters converging to their true values, lear
 squares, the tutorial's epoch log, and the loss surface over two parameters with the run's path (`a`/`A`
 the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` least squares, `T` true).
 
+**When a run goes wrong** the status line says so (oscillating, stalled, not converged, diverged) and the log
+(5) lists every cause, best fix first; `y` follows the first: it sets the fields it names and says what
+changed. "Converged" means within 1% of the way from a constant prediction to the optimum of the run's own
+loss (least squares for MSE, least absolute deviations for MAE, Huber's minimizer for Huber).
+
 **Run states**: IDLE (step 0) → space → RUNNING ⇄ PAUSED (space; `n` one step, `N` to the end of the
 epoch) → FINISHED, STOPPED (`x`) or DIVERGED. After any of these three, space (or `n`/`N`) starts a **new**
 run from the initial parameters in a new run folder; `c` continues a finished or stopped run in its own

@@ -25,7 +25,7 @@ CHART_HZ = 4
 WORDS = {"finished": "finished", "early_stopped": "stopped early", "diverged": "DIVERGED", "running": "running",
          "interrupted": "interrupted", "stopped": "stopped"}
 KIND = {"oscillating": "oscillating", "stalled": "stalled", "not_converged": "not converged"}
-SHORT = {"lane": "#", "max |Δlstsq|": "|Δlstsq|", "steps to 2×opt": "2×opt at", "final loss": "final loss"}
+SHORT = {"lane": "#", "max |Δopt|": "|Δopt|", "steps to 2×opt": "2×opt at", "own loss": "own loss"}
 
 
 class RaceScreen(Screen):
@@ -133,8 +133,8 @@ class RaceScreen(Screen):
     def on_ended(self, outcome: str, results: list) -> None:
         self.data.end(outcome, results)
         self._build_table()
-        best = min((r for r in results if r["status"] != "diverged" and math.isfinite(r["final_loss"])),
-                   key=lambda r: r["final_loss"], default=None)
+        best = min((r for r in results if r["status"] != "diverged" and math.isfinite(r["mse"])),
+                   key=lambda r: r["mse"], default=None)  # full-data MSE: one unit whatever each lane's loss
         if best is not None:
             label = self.data.lanes[best["lane"] - 1].setup.label
             self.note = f"best: lane {lane_mark(best['lane'] - 1)} ({label})"
