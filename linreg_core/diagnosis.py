@@ -148,7 +148,12 @@ def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], flo
 
 def stable_lr(facts: DataFacts, batch_size: int) -> float:
     """The largest step plain gradient descent on MSE takes without diverging, about: 1/λ of a batch's G."""
-    return 1.0 / (facts.curvature + facts.trace / max(batch_size, 1))
+    return _plain_limit(facts.curvature, facts.trace, batch_size)
+
+
+def _plain_limit(curvature: float, trace: float, batch_size: int) -> float:
+    """1/λ of a batch of m rows' G, about λ_max + tr(G)/m (MSE's Hessian is 2G)."""
+    return 1.0 / (curvature + trace / max(batch_size, 1))
 
 
 LR_MAX = 1000.0  # the largest --lr accepted (config.py): never suggest more
@@ -238,8 +243,7 @@ def _stable(view: _View, run: Run) -> float:
     """The largest stable lr, about (MSE's Hessian is 2G, Huber's G inside δ). With momentum the step is
     lr/(1 − μ) once the velocity builds up: mini-batch noise makes that the limit in practice (heavy ball's
     full-batch (1 + μ) widening does not survive batches of 16)."""
-    plain = 1.0 / (view.curvature + view.trace / max(run.batch_size, 1))
-    plain *= 2.0 if run.loss == "huber" else 1.0
+    plain = _plain_limit(view.curvature, view.trace, run.batch_size) * (2.0 if run.loss == "huber" else 1.0)
     return plain / _push(run)
 
 

@@ -189,3 +189,15 @@ def test_no_advice_asks_for_a_rate_beyond_what_lr_accepts(tmp_path):
     t = _finish({"csv": _write_csv(tmp_path / "big.csv", X, y, ["a", "b", "y"])})
     assert t.diagnosis.advice.changes.get("standardize_target") is True
     assert all(c.changes.get("lr", 0) <= 1000 for c in t.diagnosis.causes)
+
+
+@pytest.mark.parametrize("seed", ["0", "3"])
+def test_full_batch_descent_converges_below_the_stable_rate_and_diverges_above_it(seed):
+    # the claim, by training on both sides of it: 0.9× the limit converges, 1.1× diverges (full batch, MSE)
+    options = {"loss": "mse", "batch_size": "500", "dtype": "float64", "epochs": "200", "seed": seed}
+    t = Trainer(Config.from_options(options))
+    limit = diagnosis.stable_lr(t.data_facts(), 500)
+    below = _finish({**options, "lr": repr(0.9 * limit)})
+    above = _finish({**options, "lr": repr(1.1 * limit)})
+    assert below.status == "finished" and summarize(below).converged
+    assert above.status == "diverged"
