@@ -23,7 +23,7 @@ import tomllib
 from typing import Any
 
 from .config import DATA_NAMES, TRAIN_NAMES, FIELDS, Config, format_number
-from .csvdata import read_text
+from .files import read_text
 from .errors import ConfigError, DataError
 
 SECTIONS = {

@@ -7,16 +7,15 @@ from __future__ import annotations
 import csv
 import math
 import os
-import stat
 from array import array
 from dataclasses import dataclass
 from typing import Callable
 
 from .errors import DataError
+from .files import Lines, open_regular
 from .parse import parse_number
 
 MAX_FIELD = 1000  # characters; a number never needs more
-MAX_BYTES = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -39,59 +38,6 @@ class Table:
         return list(zip(*self.columns))
 
 
-def read_bytes(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
-    """Expand ~, refuse anything but a readable regular file of at most max_bytes (by its size, before
-    reading a byte). Returns (resolved path, contents)."""
-    resolved, f = open_regular(path, expected, max_bytes)
-    with f:
-        try:
-            return resolved, f.read()
-        except OSError as e:
-            raise DataError(f"cannot be read ({e.strerror})", str(path)) from None
-
-
-def open_regular(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES):
-    """Expand ~, refuse anything but a readable regular file of at most max_bytes (by its size, before
-    reading a byte). Returns (resolved path, the file opened for reading in binary)."""
-    shown = path
-    path = os.path.expanduser(str(path))
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DataError("no such file", shown) from None
-    except OSError as e:
-        raise DataError(f"cannot be read ({e.strerror})", shown) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"is a directory; expected {expected}", shown)
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"is not a regular file (a pipe or device?); expected {expected}", shown)
-    if st.st_size > max_bytes:
-        raise DataError(f"is {_size(st.st_size)}; at most {_size(max_bytes)} is read for {expected}", shown)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise DataError(f"cannot be read ({e.strerror})", shown) from None
-    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced between the check and the open
-        f.close()
-        raise DataError(f"is not a regular file (a pipe or device?); expected {expected}", shown)
-    return path, f
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n:,} bytes"
-
-
-def read_text(path: str, expected: str = "a CSV file", max_bytes: int = MAX_BYTES) -> tuple[str, str]:
-    """read_bytes, decoded as UTF-8 (a byte-order mark is dropped). Returns (resolved path, text)."""
-    shown = path
-    path, raw = read_bytes(path, expected, max_bytes)
-    try:
-        return path, raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataError(f"is not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8", shown, line) from None
-
-
 def read_csv(path: str, choose: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
              check_rows: Callable[[int, int], None] | None = None) -> Table:
     """Parse a comma-separated file with a header row into a Table of finite floats, streaming it (the file
@@ -103,7 +49,7 @@ def read_csv(path: str, choose: Callable[[tuple[str, ...]], tuple[str, ...]] | N
     resolved, raw = open_regular(path)
     size = os.fstat(raw.fileno()).st_size
     old_limit = csv.field_size_limit(10 * MAX_FIELD)
-    lines = _Lines(raw, shown)
+    lines = Lines(raw, shown, MAX_LINE, "not a CSV file of numbers")
     reader = csv.reader(lines, strict=True)
     record_start = 1
     try:
@@ -147,30 +93,6 @@ MAX_LINE = 1 << 20  # bytes in one line; longer is not a CSV of numbers (a file 
 def _projected(rows: int, read: int, size: int) -> int:
     """The rows a file of `size` bytes will hold, from `rows` in its first `read` bytes."""
     return rows if read <= 0 or read >= size else int(rows * size / read) + 1
-
-
-class _Lines:
-    """A binary file's lines, decoded as UTF-8 (a byte-order mark is dropped) for csv.reader: each at most
-    MAX_LINE bytes, counted, and a decoding error refused naming its line."""
-
-    def __init__(self, raw, shown: str):
-        self.raw, self.shown, self.count = raw, shown, 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        line = self.raw.readline(MAX_LINE + 1)
-        if not line:
-            raise StopIteration
-        self.count += 1
-        if len(line) > MAX_LINE:
-            raise DataError(f"is longer than {MAX_LINE:,} bytes: not a CSV file of numbers", self.shown, self.count)
-        try:
-            return line.decode("utf-8-sig" if self.count == 1 else "utf-8")
-        except UnicodeDecodeError as e:
-            raise DataError(f"is not UTF-8 text (byte 0x{line[e.start]:02x}); save it as UTF-8",
-                            self.shown, self.count) from None
 
 
 def _header(reader, shown: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import re
 import zipfile
 from typing import Any
 
-from .csvdata import read_bytes
+from .files import read_bytes
 from .errors import DataError
 
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6

@@ -17,17 +17,19 @@ from __future__ import annotations
 import csv
 import io
 from collections import deque
-import json
 import os
 import re
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from . import configfile
 from .config import Config
+from .errors import DataError
 from .export import dumps, history_header, history_row, params_dict, safe_cell, write_atomic
+from .files import MAX_HISTORY_BYTES, Lines, open_regular, read_json
 from .results import EpochResult
 
 CONFIG, HISTORY, PARAMS, SUMMARY = "config.toml", "history.csv", "params.json", "summary.json"
@@ -193,51 +195,98 @@ class RunInfo:
     status: str  # finished, diverged, … from summary.json; "cut off" when there is none
     epochs: int  # rows in history.csv
     last_loss: float | None  # the last row's loss_mean
+    damaged: str = ""  # why a file of the folder could not be read ("" when nothing is wrong)
 
 
 def list_runs(runs_dir: str | os.PathLike, limit: int = 500) -> list[RunInfo]:
-    """Past runs, newest first. Folders without a config.toml are skipped; nothing here raises OSError."""
+    """Past runs, newest first: every folder with a config.toml (of any kind: one that is not a regular file
+    is listed as damaged). Nothing here raises OSError or blocks; a damaged file is read as far as it can be
+    and its reason kept in `damaged`."""
     root = Path(os.path.expanduser(str(runs_dir)))
     try:
-        entries = [p for p in root.iterdir() if (p / CONFIG).is_file()]
+        entries = [p for p in root.iterdir() if os.path.lexists(p / CONFIG)]
     except OSError:
         return []
-    infos = []
-    for folder in sorted(entries, key=lambda p: p.name, reverse=True)[:limit]:
-        infos.append(_info(folder))
-    return infos
+    return [_info(folder) for folder in sorted(entries, key=lambda p: p.name, reverse=True)[:limit]]
 
 
 def _info(folder: Path) -> RunInfo:
+    problems: list[str] = []
     try:
-        started = (folder / CONFIG).stat().st_mtime
-    except OSError:
+        st = os.stat(folder / CONFIG)  # stat never opens: a FIFO here cannot block
+        started = st.st_mtime
+        if not S_ISREG(st.st_mode):
+            problems.append(f"{CONFIG} is not a regular file")
+    except OSError as e:
         started = 0.0
-    status = "cut off"
-    if (folder / LANES).is_file() or any(folder.glob("*-lane*")):
-        lanes = sum(1 for p in folder.iterdir() if p.is_dir())
-        done = "" if (folder / LANES).is_file() else ", cut off"
-        return RunInfo(folder, folder.name, started, f"race of {lanes} lane{'s' if lanes != 1 else ''}{done}", 0, None)
+        problems.append(f"{CONFIG}: {e.strerror or e}")
+    lanes = race_lanes(folder)
+    if lanes or os.path.lexists(folder / LANES):
+        done = "" if os.path.lexists(folder / LANES) else ", cut off"
+        status = f"race of {len(lanes)} lane{'s' if len(lanes) != 1 else ''}{done}"
+        return RunInfo(folder, folder.name, started, status, 0, None, "; ".join(problems))
+    summary, problem = read_summary(folder)
+    if problem:
+        problems.append(problem)
+    status = summary.get("status", "cut off") if summary is not None else "cut off"
+    epochs, last_loss, problem = _history_tail(folder / HISTORY)
+    if problem:
+        problems.append(problem)
+    return RunInfo(folder, folder.name, started, status, epochs, last_loss, "; ".join(problems))
+
+
+def _history_tail(path: Path) -> tuple[int, float | None, str]:
+    """(rows in history.csv, the last row's loss_mean, why it could not be read: "" when it could). A long
+    run's history can be 100 MB: its lines are counted in 1 MiB chunks and only its tail is parsed."""
     try:
-        with open(folder / SUMMARY, encoding="utf-8") as f:
-            status = str(json.load(f).get("status", status))
-    except (OSError, ValueError, AttributeError):
-        pass
-    epochs, last_loss = 0, None
-    try:  # a long run's history can be 100 MB: count its lines and read only its tail
-        with open(folder / HISTORY, "rb") as f:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-            epochs = max(0, lines - 1)  # whole lines after the header
+        _, f = open_regular(str(path), "a run's history", MAX_HISTORY_BYTES)
+    except DataError as e:
+        return 0, None, "" if e.message == "no such file" else f"{HISTORY} {e.message}"
+    with f:
+        try:
+            header = f.readline(1 << 16)
+            if not (header.startswith(b"epoch,") and header.endswith(b"\n")):
+                return 0, None, f"{HISTORY} has no history header"
+            rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))  # whole rows
             f.seek(max(0, f.tell() - 65536))
             tail = f.read().split(b"\n")
-        last = tail[-2] if len(tail) >= 2 and epochs else b""  # the last whole line
+        except OSError as e:
+            return 0, None, f"{HISTORY} cannot be read ({e.strerror or e})"
+    last = tail[-2] if len(tail) >= 2 and rows else b""  # the last whole line
+    try:
         cells = next(csv.reader([last.decode("utf-8")])) if last else []
-        if len(cells) > 2 and cells[2]:
-            last_loss = float(cells[2])
-    except (OSError, ValueError, csv.Error, StopIteration):
-        pass
-    return RunInfo(folder, folder.name, started, status, epochs, last_loss)
+        return rows, float(cells[2]) if len(cells) > 2 and cells[2] else None, ""
+    except (ValueError, csv.Error):
+        return rows, None, f"{HISTORY}: its last row is not a history row"
 
+
+def read_summary(folder: Path) -> tuple[dict | None, str]:
+    """(summary.json's object with its status checked, why it could not be read: "" when it could). None and
+    "" when there is none (a run cut off before its end)."""
+    try:
+        summary = read_json(str(folder / SUMMARY), "a run summary")
+    except DataError as e:
+        return None, "" if e.message == "no such file" else f"{SUMMARY} {e.message}"
+    if not isinstance(summary, dict):
+        return None, f"{SUMMARY} is not a JSON object"
+    if not isinstance(summary.get("status", ""), str):
+        return {k: v for k, v in summary.items() if k != "status"}, f"{SUMMARY}: its status is not text"
+    return summary, ""
+
+
+def race_lanes(folder: Path) -> list[Path]:
+    """A race folder's lane folders (…-lane01, …) in lane order: real folders with a config.toml. A link is
+    never a lane (a `lane03 -> .` would make the race its own lane)."""
+    def lane_number(p: Path) -> tuple[int, str]:
+        number = re.search(r"-lane(\d+)$", p.name)  # RaceRecorder names them …-lane01, …-lane02
+        return (int(number.group(1)), p.name)
+
+    try:
+        found = [p for p in folder.iterdir() if re.search(r"-lane\d+$", p.name)
+                 and not p.is_symlink() and p.is_dir() and os.path.lexists(p / CONFIG)]
+    except OSError:
+        return []
+    return sorted(found, key=lane_number)
 
 class RaceRecorder:
     """A race's folder in the runs folder:
@@ -291,48 +340,52 @@ class PastRun:
     epochs: list[int]
     steps: list[int]
     losses: list[float]  # each epoch's mean batch loss (the loss_mean column)
-    summary: dict | None  # summary.json (None: cut off before its end)
+    summary: dict | None  # summary.json (None: cut off before its end, or unreadable)
+    damaged: str = ""  # why a file could not be read ("" when nothing is wrong)
+
+
+MAX_POINTS_READ = 20_000  # epochs kept per past run (every other one dropped past it): memory stays flat
 
 
 def lane_folders(folder: Path) -> list[Path]:
     """A race folder's lane folders in lane order; a run folder is its own only lane."""
-    def lane_number(p: Path) -> tuple[int, str]:
-        number = re.search(r"-lane(\d+)", p.name)  # RaceRecorder names them …-lane01, …-lane02
-        return (int(number.group(1)) if number else 1 << 30, p.name)
-
-    try:
-        lanes = sorted((p for p in folder.iterdir() if p.is_dir() and (p / CONFIG).is_file()), key=lane_number)
-    except OSError:
-        lanes = []
-    return lanes or [folder]
+    return race_lanes(folder) or [folder]
 
 
 def read_run(folder: Path) -> PastRun:
-    """Never raises for a missing or damaged file: what can be read is returned."""
+    """Never raises or blocks for a missing or damaged file: what can be read is returned, with the reason."""
+    problems: list[str] = []
     settings: dict = {}
     try:
         settings = configfile.load(str(folder / CONFIG)).to_values()
-    except Exception:  # noqa: BLE001 - a damaged config.toml leaves the settings unknown, nothing more
-        pass
-    epochs, steps, losses = [], [], []
+    except Exception as e:  # noqa: BLE001 - a damaged config.toml leaves the settings unknown, nothing more
+        problems.append(f"{CONFIG}: {getattr(e, 'message', None) or e}")
+    epochs, losses = [], []
     try:
-        with open(folder / HISTORY, encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
+        _, raw = open_regular(str(folder / HISTORY), "a run's history", MAX_HISTORY_BYTES)
+        with raw:
+            for row in csv.DictReader(Lines(raw, str(folder / HISTORY), 1 << 16, "not a history row")):
                 try:
                     epochs.append(int(row["epoch"]))
                     losses.append(float(row["loss_mean"]) if row.get("loss_mean") else float("nan"))
                 except (KeyError, TypeError, ValueError):
                     continue
-    except (OSError, csv.Error, UnicodeDecodeError):
-        pass
-    summary = None
-    try:
-        with open(folder / SUMMARY, encoding="utf-8") as f:
-            summary = json.load(f)
-        if not isinstance(summary, dict):
-            summary = None
-    except (OSError, ValueError):
-        pass
-    per_epoch = (summary or {}).get("steps", 0) / max(1, (summary or {}).get("epochs", 0) or 1)
+                if len(epochs) > MAX_POINTS_READ:
+                    epochs, losses = epochs[::2], losses[::2]
+    except DataError as e:
+        if e.message != "no such file":
+            problems.append(f"{HISTORY} {e.message}")
+    except (OSError, csv.Error) as e:
+        problems.append(f"{HISTORY} could not be read to its end ({e})")
+    summary, problem = read_summary(folder)
+    if problem:
+        problems.append(problem)
+    counts = [_whole((summary or {}).get(k)) for k in ("steps", "epochs")]
+    per_epoch = counts[0] / counts[1] if counts[0] and counts[1] else 0
     steps = [round((e + 1) * per_epoch) for e in epochs] if per_epoch else list(epochs)
-    return PastRun(folder, folder.name, settings, epochs, steps, losses, summary)
+    return PastRun(folder, folder.name, settings, epochs, steps, losses, summary, "; ".join(problems))
+
+
+def _whole(value) -> int:
+    """A count from a summary: a non-negative whole number, or 0 for anything else (a damaged file)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62 else 0

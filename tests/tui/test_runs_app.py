@@ -123,3 +123,43 @@ async def test_shift_p_saves_the_screen_as_svg_in_the_runs_folder(app_factory, t
         [svg] = (tmp_path / "screenshots").glob("linreg-*.svg")
         text = svg.read_text()
         assert text.startswith("<svg") and "IDLE" in text.replace("&#160;", " ")
+
+
+async def test_damaged_past_runs_are_listed_as_damaged_and_stop_nothing(app_factory, tmp_path):
+    """A FIFO where config.toml should be, a summary of the wrong types, a history linked to /dev/zero: the
+    list says which is damaged and why, the overlay opens over them, reopening the FIFO's run is refused in
+    a notice, and a double Enter closes the list once (no crash)."""
+    import os
+
+    from tests.core.test_damaged_runs import good_run
+    from tui.screens.overlay import OverlayScreen
+
+    runs = tmp_path / "runs"
+    fifo_run, typed_run, zero_run = (runs / f"20261130-12000{i}-mae-sgd-seed{i}" for i in (3, 2, 1))
+    for folder in (fifo_run, typed_run, zero_run):
+        good_run(folder)
+    (fifo_run / "config.toml").unlink()
+    os.mkfifo(fifo_run / "config.toml")
+    (typed_run / "summary.json").write_text('{"status": {"a": 1}, "steps": "x", "metrics": "none"}')
+    (zero_run / "history.csv").unlink()
+    (zero_run / "history.csv").symlink_to("/dev/zero")
+    app = app_factory(runs_dir=str(runs))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the list")
+        options = app.screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(prompts) == 3 and all("damaged" in p for p in prompts)
+        assert "config.toml is not a regular file" in prompts[0]
+        assert "summary.json: its status is not text" in prompts[1]
+        assert "history.csv is not a regular file" in prompts[2]
+        await pilot.press("space", "down", "space", "down", "space", "o")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverlayScreen), what="the overlay")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the list again")
+        await pilot.press("home", "enter", "enter")  # the FIFO run: refused, said in a notice
+        await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="the list to close")
+        await wait_until(pilot, lambda: any("could not reopen" in (n.title or "") for n in app._notifications),
+                         what="the refusal")  # (Textual keeps no public list of notices; issue 21 moves this)
+        assert app.is_running and app.config == Config()

@@ -29,8 +29,10 @@ class _Curves:
 
 def row(i: int, run) -> list[str]:
     s, summary = run.settings, run.summary or {}
-    train = (summary.get("metrics") or {}).get("train") or {}
-    status = summary.get("status", "cut off")
+    metrics = summary.get("metrics")
+    train = metrics.get("train") if isinstance(metrics, dict) else None
+    train = train if isinstance(train, dict) else {}  # a damaged summary shows "—", never stops the table
+    status = "damaged" if run.damaged else summary.get("status", "cut off")
     data = "csv" if s.get("csv") else "synthetic"
     return [lane_mark(i), run.name[16:] if run.name[:8].isdigit() else run.name, data,
             *(str(s.get(k, "?")) for k in SHOWN_SETTINGS), status, str(len(run.epochs)),

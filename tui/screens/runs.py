@@ -18,6 +18,8 @@ def describe(run: RunInfo) -> str:
     when = time.strftime("%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
     loss = "" if run.last_loss is None else f"loss {run.last_loss:.3g}"
     what = run.name[16:] if run.name[:8].isdigit() else run.name  # the name after its time stamp (has the year)
+    if run.damaged:  # what could be read is kept for reopening; the reason says what could not
+        return f"{when}  {'damaged':<11} {what}: {run.damaged}"
     if run.status.startswith("race"):  # its lanes have their own epochs and losses (o overlays them)
         return f"{when}  {run.status:<31} {what}"
     return f"{when}  {run.status:<11} {run.epochs:>6} ep  {loss:<12} {what}"
@@ -52,7 +54,8 @@ class RunsScreen(ModalScreen):
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.runs[int(event.option.id)].folder)
+        if self.is_current:  # two Enters typed fast select twice: the second arrives while this screen closes
+            self.dismiss(self.runs[int(event.option.id)].folder)
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted run (a ✓ before it)."""
