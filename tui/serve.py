@@ -2,13 +2,14 @@
 
 Every browser tab gets its own app process (and so its own engine); closing the tab ends both. The options
 are the app's, checked here before serving (exit 2 with the usual one-line message), then handed to each
-tab's `linreg tui` as given.
+tab's `linreg tui` as given. Who may open a tab (the token, Origin and Host, the tab limit) is serve_guard's.
 """
 from __future__ import annotations
 
 import errno
-import logging
 import os
+import re
+import secrets
 import shlex
 import socket
 import sys
@@ -18,47 +19,73 @@ from tui.options import EXIT_OK, build_parser, fail, parse_config, refusal
 
 PROG = "linreg serve"
 LOCAL = ("127.0.0.1", "localhost", "::1")
+SERVER_OPTIONS = ("--host", "--port", "--token", "--max-tabs")
+TOKEN_ENV = "LINREG_SERVE_TOKEN"
+MAX_TABS = 8  # each tab is an app and a training process: a room's worth on one machine
 
 
-def split_serve_args(argv: list[str]) -> tuple[str, int, list[str]]:
-    """(--host, --port, the app's own options) from the command line."""
-    host, port, rest, i = "127.0.0.1", 8000, [], 0
+def split_serve_args(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The server's own options ({"--host": ..., "--port": ..., "--token": ..., "--max-tabs": ...}, as given)
+    and the app's options, from the command line."""
+    given, rest, i = {}, [], 0
     while i < len(argv):
         arg = argv[i]
         name, eq, value = arg.partition("=")
-        if name in ("--host", "--port"):
+        if name in SERVER_OPTIONS:
             if not eq:
                 if i + 1 >= len(argv):
                     raise ValueError(f"{name} needs a value")
                 value, i = argv[i + 1], i + 1
-            if name == "--host":
-                host = value.strip()
-                if not host:
-                    raise ValueError("--host is empty; expected an address such as 127.0.0.1")
-            else:
-                if not value.isdigit() or not 1 <= int(value) <= 65535:
-                    raise ValueError(f"--port: expected a whole number from 1 to 65535, got {value!r}")
-                port = int(value)
+            given[name] = value
         else:
             rest.append(arg)
         i += 1
-    return host, port, rest
+    return given, rest
+
+
+def server_settings(given: dict[str, str]) -> tuple[str, int, str, int]:
+    """(host, port, token, max_tabs), each checked; ValueError names the option. The token comes from --token,
+    else LINREG_SERVE_TOKEN, else a fresh random one: there is no way to serve without one."""
+    host = given.get("--host", "127.0.0.1").strip()
+    if not host:
+        raise ValueError("--host is empty; expected an address such as 127.0.0.1")
+    port = whole(given.get("--port", "8000"), "--port", 1, 65535)
+    max_tabs = whole(given.get("--max-tabs", str(MAX_TABS)), "--max-tabs", 1, 1000)
+    token = given.get("--token", os.environ.pop(TOKEN_ENV, None))  # popped: the tabs' apps need not carry it
+    if token is None:
+        token = secrets.token_urlsafe(32)
+    elif not re.fullmatch(r"[A-Za-z0-9._~-]{16,256}", token):
+        source = "--token" if "--token" in given else TOKEN_ENV
+        raise ValueError(f"{source}: expected 16 to 256 characters from A-Z a-z 0-9 . _ ~ - (got {len(token)} "
+                         "characters); python -c 'import secrets; print(secrets.token_urlsafe())' makes one")
+    return host, port, token, max_tabs
+
+
+def whole(value: str, name: str, low: int, high: int) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"{name}: expected a whole number from {low} to {high}, got {value!r}")
+    return int(value)
 
 
 def serve_main(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         try:
-            print(f"usage: {PROG} [--host ADDRESS] [--port PORT] [linreg options]\n\n"
-                  "Serve the app to a browser: every tab gets its own app and training process.\n"
+            print(f"usage: {PROG} [--host ADDRESS] [--port PORT] [--token TOKEN] [--max-tabs N] [linreg options]\n\n"
+                  "Serve the app to a browser: every tab gets its own app and training process, which reads and\n"
+                  "writes files as you. Only the printed link (it carries a random token) opens it.\n"
                   "  --host ADDRESS   default 127.0.0.1 (this machine only); another address lets others in\n"
                   "  --port PORT      default 8000\n"
+                  f"  --token TOKEN    the link's token (16+ characters of A-Z a-z 0-9 . _ ~ -), also from\n"
+                  f"                   {TOKEN_ENV} (not shown to other users by ps); default random\n"
+                  f"  --max-tabs N     tabs open at once, default {MAX_TABS}; past it the page says so\n"
                   "The linreg options (see linreg --help) set up each tab's experiment.", flush=True)
         except BrokenPipeError:  # `linreg serve --help | head -1`: the reader went away
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 141
         return EXIT_OK
     try:
-        host, port, rest = split_serve_args(argv)
+        given, rest = split_serve_args(argv)
+        host, port, token, max_tabs = server_settings(given)
     except ValueError as e:
         return fail(PROG, str(e))
     ns = build_parser(PROG, headless=False).parse_args(rest)
@@ -73,19 +100,15 @@ def serve_main(argv: list[str]) -> int:
     if problem:
         return fail(PROG, problem)
     if host not in LOCAL:
-        print(f"{PROG}: warning: serving on {host}: anyone who can reach port {port} there gets a linreg that "
-              "reads and writes files as you (CSV paths, the runs folder); use 127.0.0.1 (the default) "
-              "unless you mean it", file=sys.stderr)
-    from textual_serve.server import Server
-
-    class QuietServer(Server):
-        def initialize_logging(self) -> None:
-            super().initialize_logging()  # textual-serve's own lines stay; every request's line goes
-            logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+        print(f"{PROG}: warning: serving on {host}: anyone who can reach port {port} there and has the link gets "
+              "a linreg that reads and writes files as you (CSV paths, the runs folder), and plain http shows the "
+              "link's token to the network; use 127.0.0.1 (the default) unless you mean it", file=sys.stderr)
+    from tui.serve_guard import WILDCARD, GuardedServer
 
     command = shlex.join([sys.executable, "-m", "tui", "tui", *rest])
-    print(f"{PROG}: open http://{host}:{port} (Ctrl+C stops serving)", file=sys.stderr, flush=True)
-    QuietServer(command, host=host, port=port, title="linreg").serve()
+    shown = "127.0.0.1" if host in WILDCARD else host  # other machines: this machine's address instead
+    print(f"{PROG}: open http://{shown}:{port}/?token={token} (Ctrl+C stops serving)", file=sys.stderr, flush=True)
+    GuardedServer(command, host=host, port=port, token=token, max_tabs=max_tabs, title="linreg").serve()
     return EXIT_OK
 
 
