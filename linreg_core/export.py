@@ -5,8 +5,8 @@
 - CSV text cells that a spreadsheet would run as a formula (=, +, -, @ and tab/CR first) get a leading '.
 - Files are written to a temporary file beside the target and renamed over it, so a failure (full disk,
   read-only folder) never leaves a torn file; the caller keeps everything in memory to retry.
-- A path the user names (write_file) is never replaced when it is not a regular file: a symlink is written
-  through (the link stays), a FIFO or a device is written in place.
+- A path the user names (write_file) is checked by outputs.py: a FIFO, a device, a hard link or another
+  user's file is refused; standard output and /dev/null are written in place.
 """
 from __future__ import annotations
 
@@ -54,32 +54,67 @@ def safe_cell(text: str) -> str:
 
 
 def write_file(path: str, text: str) -> str:
-    """Write text to a path a user named. A regular file (or a new one) is replaced atomically, keeping its
-    permissions; through a symlink the target is written (the link stays); a FIFO or a character device is
-    written in place, by the name given (/dev/stdout on a pipe resolves to no openable path); a FIFO without
-    a reader is refused at once rather than waited on; a folder is refused. Returns the expanded path;
-    raises OSError."""
+    """Write text to a path a user named, which outputs.check_outputs has accepted (checked again here, as
+    the file may have changed since): a regular file (or a new one) is replaced atomically, keeping its
+    permissions (through a symlink the target is replaced, the link stays); standard output/error and
+    /dev/null are written in place. Returns the expanded path; raises OSError (its strerror says why)."""
+    from .outputs import output_problem, written_through
+
     shown = os.path.expanduser(path)
+    problem = output_problem(path)
+    if problem:
+        raise OSError(errno.EINVAL, problem.removeprefix(f"{path} ").removeprefix(f"{path}: "), shown)
+    if written_through(path):
+        with open(shown, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return shown
     try:
-        st = os.stat(shown)  # follows links: what the name finally is
+        mode = stat.S_IMODE(os.stat(shown).st_mode)
     except FileNotFoundError:
-        write_atomic(os.path.realpath(shown), text)  # a new file (through a dangling link: at its target)
-        return shown
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a folder", shown)
-    if stat.S_ISREG(st.st_mode):
-        write_atomic(os.path.realpath(shown), text, mode=stat.S_IMODE(st.st_mode))
-        return shown
-    try:  # FIFO, device: in place
-        fd = os.open(shown, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as e:
-        if e.errno == errno.ENXIO:
-            raise OSError(errno.ENXIO, "a pipe with no reader", shown) from None
-        raise
-    os.set_blocking(fd, True)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
+        mode = None  # a new file (through a dangling link: at its target)
+    write_atomic(os.path.realpath(shown), text, mode=mode)
     return shown
+
+
+class AtomicFile:
+    """A file written line by line to a temporary file beside its target, which replaces the target only
+    on commit() (at the end, or when the program is interrupted: what was written is whole lines); abort()
+    leaves the target as it was. For outputs written as they go (--trace)."""
+
+    def __init__(self, path: str):
+        self.path = os.path.realpath(os.path.expanduser(path))
+        try:
+            self.mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        except FileNotFoundError:
+            self.mode = 0o666 & ~_umask()
+        fd, self.tmp = tempfile.mkstemp(prefix=".linreg-", suffix=".tmp", dir=os.path.dirname(self.path))
+        os.fchmod(fd, self.mode)
+        self.file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def write(self, text: str) -> None:
+        self.file.write(text)
+
+    def commit(self) -> None:
+        if self.file.closed:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
 
 
 def write_atomic(path: str, text: str, mode: int | None = None) -> str:
@@ -141,22 +176,3 @@ def params_dict(weights, bias, feature_names, target_name) -> dict:
     }
 
 
-def is_stdout(path: str) -> bool:
-    """Whether a path names this process's standard output (`--history /dev/stdout`, or the file stdout was
-    redirected to): such output must go through the stdout stream, in order, not replace the file."""
-    import sys
-
-    try:
-        st, out = os.stat(os.path.expanduser(path)), os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        return False
-    return (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino)
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two paths name the same file (through ~, links and relative parts)."""
-    a, b = os.path.expanduser(a), os.path.expanduser(b)
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)

@@ -243,40 +243,56 @@ def test_negative_values_after_an_option():
     assert summary["true_weights"] == [-1.0, 2.0] and summary["true_bias"] == -0.03
 
 
-def test_output_paths_are_written_through_links_and_in_place_never_replaced(tmp_path):
+def test_output_paths_are_written_through_links_and_what_is_not_the_users_is_refused_before_training(tmp_path):
+    """A symlink is written through (the link stays); a FIFO, a device, a hard link, another user's file and
+    a link loop are refused with one line before any training (exit 2, nothing written, no wait)."""
     import os
-    import threading
 
     target = tmp_path / "real.csv"
     target.write_text("old\n")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    fifo = tmp_path / "pipe.json"
-    os.mkfifo(fifo)
-    got = {}
-
-    def read_fifo():
-        with open(fifo) as f:  # a reader waiting on the pipe, as `tail -f` or a script would
-            got["text"] = f.read()
-
-    reader = threading.Thread(target=read_fifo)
-    reader.start()
-    out = linreg("train", "--epochs", "2", "--history", str(link), "--save-params", str(fifo), "--no-save")
-    reader.join(30)
+    out = linreg("train", "--epochs", "2", "--history", str(link), "--no-save")
     assert out.returncode == 0, out.stderr
     assert link.is_symlink() and target.read_text().startswith("epoch,loss_sum")  # through the link
-    assert fifo.is_fifo() and json.loads(got["text"])["format"] == "linreg-params"  # in place, still a FIFO
 
-
-def test_a_full_device_or_a_pipe_without_reader_is_a_clean_exit_1(tmp_path):
-    import os
-
-    fifo = tmp_path / "nobody.csv"
+    fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
-    out = linreg("train", "--epochs", "1", "--history", "/dev/full", "--save-params", str(fifo), "--no-save")
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "could not write /dev/full" in out.stderr and "no reader" in out.stderr
-    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")  # still the device
+    kept = tmp_path / "kept.json"
+    kept.write_text("mine\n")
+    os.link(kept, tmp_path / "other-name.json")
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop.name)
+    refused = {str(fifo): "is a pipe (FIFO), not a file", "/dev/full": "is a device, not a file",
+               str(kept): "has 2 names (a hard link)", str(loop): "a link that loops back on itself"}
+    if os.geteuid() == 0:  # (another user's file can only be made here as root)
+        theirs = tmp_path / "theirs.json"
+        theirs.write_text("theirs\n")
+        os.chown(theirs, 65534, 65534)
+        refused[str(theirs)] = "belongs to another user (uid 65534)"
+    for path, words in refused.items():
+        out = linreg("train", "--epochs", "2", "--save-params", path, "--no-save")
+        assert out.returncode == 2 and words in out.stderr and out.stderr.count("\n") == 1, (path, out.stderr)
+        assert out.stdout == ""  # refused before the first epoch
+    assert kept.read_text() == "mine\n" and fifo.is_fifo()
+
+
+def test_a_full_disk_on_an_output_file_is_a_clean_exit_1(tmp_path):
+    """The file-size limit (RLIMIT_FSIZE) makes the history's write fail as a full disk does: one line, exit
+    1, the old file untouched (the write was to a temporary file)."""
+    import resource
+
+    history = tmp_path / "h.csv"
+    history.write_text("old\n")
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    out = subprocess.run([*LINREG, "train", "--epochs", "100", "--history", str(history), "--no-save"],
+                         capture_output=True, text=True, timeout=120, preexec_fn=small_files)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert f"could not write {history}: File too large" in out.stderr
+    assert history.read_text() == "old\n" and not list(tmp_path.glob(".linreg-*"))
 
 
 def test_json_to_a_full_disk_says_so_and_exits_1(tmp_path):

@@ -118,3 +118,47 @@ def test_the_apps_training_process_under_signals(case, tmp_path):
         runs = tmp_path / f"runs{i}"
         _engine_trial(runs, PAIRS[case], delay, gap)
         check_runs(runs)
+
+
+def _blocked_in_a_write(proc, timeout: float = 60.0) -> bool:
+    """Whether the process waits in a pipe write (its reader stopped reading), within timeout."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        with open(f"/proc/{proc.pid}/wchan") as f:
+            if "pipe_write" in f.read():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_ends_the_run_while_stdout_is_full(sig, tmp_path):
+    """`linreg train | reader-that-never-reads`: the log fills the pipe and the write blocks. A signal ends
+    the process anyway (the write is abandoned after a quarter second), with the run's end on disk."""
+    if not os.path.exists("/proc/self/wchan"):
+        pytest.skip("needs Linux's /proc/PID/wchan to see the write block")
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([*LINREG, *TRAIN, "--samples", "16", "--batch-size", "16", "--runs-dir", str(runs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # stdout never read
+    try:
+        assert _blocked_in_a_write(proc), "the run never filled its stdout pipe"
+        start = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(30)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig and took < 3.0, (proc.returncode, took)  # measured: 0.6 s
+    assert b"Traceback" not in proc.stderr.read()
+    check_runs(runs)
+
+
+@pytest.mark.parametrize("option", ["--csv", "--config", "--init-params", "--history", "--trace", "--save-params"])
+def test_a_fifo_as_input_or_output_is_refused_at_once_never_waited_on(option, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    out = subprocess.run([*LINREG, "train", option, str(fifo), "--no-save"], capture_output=True, text=True,
+                         timeout=60)  # a wait on the FIFO would run into the timeout
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stdout == ""
+    assert str(fifo) in out.stderr and ("pipe" in out.stderr or "not a regular file" in out.stderr), out.stderr

@@ -2,12 +2,13 @@
 the race folder, exit statuses and refusals."""
 import csv
 import json
+import subprocess
 
 import pytest
 
 from linreg_core.config import Config
 from linreg_core.trainer import Trainer
-from tests.test_cli import linreg
+from tests.test_cli import LINREG, linreg
 
 
 def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
@@ -127,3 +128,31 @@ def test_lanes_on_different_losses_are_ranked_in_one_unit_with_their_own_loss_be
     for r in lanes:  # each lane's MSE is its summary's, its own loss beside it
         assert r["mse"] == r["summary"]["metrics"]["train"]["mse"] and r["final_loss"] == r["summary"]["metrics"]["train"]["loss"]
         assert r["verdict"] in ("converged", "not converged")
+
+
+def test_lanes_are_counted_from_the_lists_before_any_is_made():
+    """300 × 300 × 300 values: refused from the lists' lengths at once (it used to build 27 million lanes
+    and die of memory)."""
+    many = ",".join(str(i) for i in range(1, 301))
+    out = linreg("sweep", "--batch-size", many, "--epochs", many, "--patience", many, "--no-save")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "= 27,000,000 lanes; a sweep runs at most 256" in out.stderr
+
+
+def test_every_lanes_input_is_protected_from_every_output(tmp_path):
+    kept = []
+    for name in ("p1.json", "p2.json"):
+        (tmp_path / name).write_text('{"weights": [0, 0, 0, 0], "bias": 0}')
+        kept.append((tmp_path / name).read_text())
+    out = linreg("sweep", "--init-params", f"{tmp_path / 'p1.json'},{tmp_path / 'p2.json'}",
+                 "--history", str(tmp_path / "p2.json"), "--epochs", "1", "--no-save")
+    assert out.returncode == 2 and "is the --init-params input file" in out.stderr
+    assert [(tmp_path / n).read_text() for n in ("p1.json", "p2.json")] == kept
+
+
+def test_a_full_disk_under_stdout_is_exit_1_with_one_line():
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([*LINREG, "sweep", "--lr", "0.01,0.02", "--epochs", "2", "--json", "--no-save"],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert out.returncode == 1 and "could not write the output: No space left on device" in out.stderr
+    assert "Traceback" not in out.stderr

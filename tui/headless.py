@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from linreg_core.errors import LinregError
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
@@ -27,17 +27,56 @@ CHUNK = 1024  # steps between two looks at the signal flag (about 20 ms on the t
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+WRITE_GRACE_S = 0.25  # after a signal, how long a write to a reader that stopped reading may still wait
+
+
+class Interrupted(Exception):
+    """A signal arrived while the program waited (in a write to a reader that stopped reading, or loading
+    torch): what it waited on is abandoned, and the program ends with the signal's status."""
+
+
 class StopFlag:
-    """The first of SIGINT/SIGTERM/SIGHUP asks the run to stop; later ones are absorbed."""
+    """The first of SIGINT/SIGTERM/SIGHUP asks the run to stop (the loop looks at `signum` between chunks, so
+    the run's end is written whole); later ones only keep it asked. No signal is ever ignored: inside
+    `waiting(grace)` (a write to a reader that may stop reading, loading torch) a signal ends the wait after
+    at most `grace` seconds (an interval timer's SIGALRM raises Interrupted; Python does not retry the system
+    call a raising handler interrupted, PEP 475). A write that completes within the grace is not cut."""
 
     def __init__(self):
         self.signum: int | None = None
+        self._grace: float | None = None  # inside waiting(): how long a signal lets the wait go on
         for sig in SIGNALS:
             signal.signal(sig, self._note)
+        signal.signal(signal.SIGALRM, self._overdue)
 
     def _note(self, signum, _frame) -> None:
         if self.signum is None:
             self.signum = signum
+        if self._grace is not None:
+            self._arm()
+
+    def _overdue(self, _signum, _frame) -> None:
+        if self._grace is not None:
+            raise Interrupted(self.signum)
+
+    def _arm(self) -> None:
+        if self._grace <= 0:
+            raise Interrupted(self.signum)
+        if signal.getitimer(signal.ITIMER_REAL)[0] == 0:  # a second signal does not push the deadline back
+            signal.setitimer(signal.ITIMER_REAL, self._grace)
+
+    @contextmanager
+    def waiting(self, grace: float = WRITE_GRACE_S):
+        """A stretch that may block for as long as someone else likes: after a signal (before or during
+        it), it may go on for `grace` seconds more, then raises Interrupted."""
+        self._grace = grace
+        try:
+            if self.signum is not None:
+                self._arm()
+            yield
+        finally:
+            self._grace = None
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     @property
     def exit_status(self) -> int:
@@ -49,14 +88,15 @@ def train_main(argv: list[str]) -> int:
     stop = StopFlag()
     try:
         config = parse_config(args)
-        check_outputs(args, config)
+        check_outputs(args, [config])
     except LinregError as e:
         return fail(PROG, refusal(e))
-    from linreg_core.controller import RunController  # imports torch: a second or two
-
-    if stop.signum is not None:
+    try:
+        with stop.waiting(grace=0):
+            from linreg_core.controller import RunController  # imports torch: a second or two
+    except Interrupted:
         return stop.exit_status
-    out = _Output(sys.stdout)
+    out = _Output(sys.stdout, stop)
     saving = _SavingReport()
     ctl = RunController(saving.on_event, runs_dir_of(args))
     follow = args.follow_advice
@@ -93,10 +133,10 @@ def train_main(argv: list[str]) -> int:
         except LinregError as e:  # advice beyond what a setting accepts: said, and the loop ends
             out.text(f"  the advice cannot be followed: {refusal(e)}\n")
             break
-    for sig in SIGNALS:  # from here on only printing is left; a late signal changes nothing
-        signal.signal(sig, signal.SIG_IGN)
-    if trace is not None and trace.error:
-        print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
+    if trace is not None:
+        trace.finish()
+        if trace.error:
+            print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
     status = _report(args, ctl, epochs, out, saving, stop, rounds if follow is not None else None)
     return status or (EXIT_WRITE if trace is not None and trace.error else 0)
 
@@ -142,17 +182,19 @@ def _round_result(summary, advice) -> str:
 
 class _Trace:
     """--trace FILE.jsonl: the first `steps` steps under the microscope (linreg_core/microscope.py), one strict
-    JSON object a line, written as each step is taken (to stdout in order when the file is stdout)."""
+    JSON object a line, written as each step is taken: to stdout in order when the file is stdout, else to a
+    temporary file that replaces FILE at the end (finish(), also after a signal): never a torn file."""
 
     def __init__(self, path: str, steps: int, out):
-        from linreg_core.export import is_stdout
+        from linreg_core.export import AtomicFile
+        from linreg_core.outputs import written_through
 
         self.steps, self.written, self.error = steps, 0, None
-        self.out = out if is_stdout(path) else None
+        self.out = out if written_through(path) else None
         self.file = None
         if self.out is None:
             try:
-                self.file = open(os.path.expanduser(path), "w", encoding="utf-8")
+                self.file = AtomicFile(path)
             except OSError as e:
                 self.error = e.strerror or str(e)
 
@@ -174,15 +216,25 @@ class _Trace:
             return
         try:
             self.file.write(line)
-            self.file.flush()
             if not self.wants_more:
-                self.file.close()
+                self.finish()
+        except OSError as e:
+            self.error = e.strerror or str(e)
+            self.file.abort()
+
+    def finish(self) -> None:
+        """Put what was traced in place (the run ended, or was interrupted, before `steps` steps)."""
+        if self.file is None or self.error is not None:
+            return
+        try:
+            self.file.commit()
         except OSError as e:
             self.error = e.strerror or str(e)
 
 
 def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
-    from linreg_core.export import dumps, history_csv, is_stdout, params_dict, write_file
+    from linreg_core.export import dumps, history_csv, params_dict, write_file
+    from linreg_core.outputs import is_stdout
     from linreg_core.results import DIVERGED
     from linreg_core.summary import summarize
 
@@ -230,13 +282,12 @@ def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
     return status
 
 
-def check_outputs(args, config) -> None:
-    """Refuse before training what would only fail after it: an empty name, a folder, a missing folder, and
-    an output file that is one of the run's inputs (it would be overwritten)."""
+def check_outputs(args, configs) -> None:
+    """Refuse before training what would only fail after it, or write over what is not the user's output
+    (linreg_core/outputs.py): every output against every lane's inputs and every other output."""
     from linreg_core.errors import ConfigError
-    from linreg_core.export import same_file
+    from linreg_core.outputs import check_outputs as check_paths
 
-    inputs = {"--csv": config.data.csv, "--init-params": config.init_params, "--config": args.config}
     save_params = getattr(args, "save_params", None)  # (linreg sweep has none)
     trace = getattr(args, "trace", None)
     steps = getattr(args, "trace_steps", None)
@@ -247,25 +298,13 @@ def check_outputs(args, config) -> None:
         raise ConfigError({"--follow-advice": f"expected a whole number from 1 to 20, got {follow}"})
     if steps is not None and not trace:
         raise ConfigError({"--trace-steps": "only applies with --trace FILE.jsonl"})
-    for flag, path in (("--history", args.history), ("--save-params", save_params), ("--trace", trace)):
-        if path is None:
-            continue
-        full = os.path.expanduser(path)
-        if not path.strip():
-            raise ConfigError({flag: "is empty; expected a file name"})
-        if os.path.isdir(full):
-            raise ConfigError({flag: f"{path} is a folder; expected a file name"})
-        folder = os.path.dirname(os.path.abspath(full))
-        if os.path.exists(folder) and not os.path.isdir(folder):
-            raise ConfigError({flag: f"{path}: {folder} is a file, not a folder"})
-        if not os.path.isdir(folder):
-            raise ConfigError({flag: f"{path}: the folder {folder} does not exist"})
-        for in_flag, in_path in inputs.items():
-            if path and in_path and same_file(path, in_path):
-                raise ConfigError({flag: f"{path} is the {in_flag} input file; writing it would overwrite "
-                                         "it: choose another file"})
-    if args.history and save_params and same_file(args.history, save_params):
-        raise ConfigError({"--save-params": "is the same file as --history; choose another file"})
+    outputs = [("--history", args.history), ("--save-params", save_params), ("--trace", trace)]
+    check_paths(outputs, [("--config", args.config), *inputs_of(configs)])
+
+
+def inputs_of(configs) -> list[tuple[str, str | None]]:
+    """Every file any lane reads: its CSV and its initial parameters."""
+    return [pair for c in configs for pair in (("--csv", c.data.csv), ("--init-params", c.init_params))]
 
 
 class _SavingReport:
@@ -289,9 +328,9 @@ class _Output:
     """stdout that survives its reader: a closed pipe (`| head -1`) or a full disk stops the output, never
     the run's end on disk, and never becomes a traceback."""
 
-    def __init__(self, stream):
-        self.stream = stream
-        self.broken = False  # the reader went away
+    def __init__(self, stream, stop: StopFlag | None = None):
+        self.stream, self.stop = stream, stop
+        self.broken = False  # the reader went away (or stopped reading, and a signal came)
         self.error: str | None = None  # another write error (a full disk)
 
     def isatty(self) -> bool:
@@ -323,8 +362,9 @@ class _Output:
         if self.broken or self.error is not None:
             return
         try:
-            write()
-        except BrokenPipeError:
+            with self.stop.waiting() if self.stop is not None else nullcontext():
+                write()
+        except (BrokenPipeError, Interrupted):
             self.broken = True
             self._silence()
         except OSError as e:

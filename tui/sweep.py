@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import signal
 import sys
 
 from linreg_core.config import FIELDS, LABELS, LANE_FIELDS
 from linreg_core.errors import ConfigError, LinregError
-from tui.headless import SIGNALS, StopFlag, _Output, check_outputs
+from tui.headless import Interrupted, StopFlag, _Output, check_outputs
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
 from linreg_core.compare_table import lanes_table
 from tui.text import num, plural
@@ -25,7 +24,7 @@ EXIT_WRITE, EXIT_PIPE = 1, 141
 TICKS = 256  # ticks between two looks at the signal flag
 
 
-def lane_options(ns, base_options: dict[str, str]) -> list[dict[str, str]]:
+def lane_options(ns, base_options: dict[str, str], max_lanes: int) -> list[dict[str, str]]:
     """{setting: text} per lane: the product of the comma lists (or, with --zip, their values in order).
     Raises ConfigError naming the option for a list where a sweep takes none or lists of unequal length."""
     lists: dict[str, list[str]] = {}
@@ -41,14 +40,15 @@ def lane_options(ns, base_options: dict[str, str]) -> list[dict[str, str]]:
         if any(not v for v in values):
             raise ConfigError({name: f"has an empty value in the list {text!r}"}, LABELS)
         lists[name] = values
-    if ns.zip and lists:
-        lengths = {FIELDS[n].flag: len(v) for n, v in lists.items()}
-        if len(set(lengths.values())) > 1:
-            raise ConfigError({"--zip": "pairs values in order, so its lists must be equally long; got "
-                                      + ", ".join(f"{flag} {k} {plural(k, 'value')}" for flag, k in lengths.items())})
-        combos = list(zip(*lists.values()))
-    else:
-        combos = list(itertools.product(*lists.values()))
+    lengths = {FIELDS[n].flag: len(v) for n, v in lists.items()}
+    if ns.zip and lists and len(set(lengths.values())) > 1:
+        raise ConfigError({"--zip": "pairs values in order, so its lists must be equally long; got "
+                                  + ", ".join(f"{flag} {k} {plural(k, 'value')}" for flag, k in lengths.items())})
+    count = (max(lengths.values(), default=1) if ns.zip else math.prod(lengths.values()))
+    if count > max_lanes:  # counted from the lists' lengths: 300×300×300 is refused before any lane is made
+        made = " × ".join(f"{k} ({flag})" for flag, k in lengths.items())
+        raise ConfigError({"lanes": f"the lists make {made} = {count:,} lanes; a sweep runs at most {max_lanes}"})
+    combos = list(zip(*lists.values())) if ns.zip else list(itertools.product(*lists.values()))
     return [{**base_options, **dict(zip(lists, combo))} for combo in combos]
 
 
@@ -61,9 +61,7 @@ def build_configs(ns):
     if ns.config:
         from linreg_core import configfile
         base = configfile.load(ns.config)
-    lanes = lane_options(ns, options_from(ns))
-    if len(lanes) > SWEEP_MAX_LANES:
-        raise ConfigError({"lanes": f"the lists make {len(lanes)} lanes; a sweep runs at most {SWEEP_MAX_LANES}"})
+    lanes = lane_options(ns, options_from(ns), SWEEP_MAX_LANES)
     return [Config.from_options(options, base=base) for options in lanes]
 
 
@@ -85,13 +83,14 @@ def sweep_main(argv: list[str]) -> int:
     stop = StopFlag()
     try:
         configs = build_configs(args)
-        check_outputs(args, configs[0])
+        check_outputs(args, configs)
         check_json(args)
     except LinregError as e:
         return fail(PROG, refusal(e))
-    from linreg_core.race import SWEEP_MAX_LANES, Race  # imports torch: a second or two
-
-    if stop.signum is not None:
+    try:
+        with stop.waiting(grace=0):
+            from linreg_core.race import SWEEP_MAX_LANES, Race  # imports torch: a second or two
+    except Interrupted:
         return stop.exit_status
     try:
         race = Race(configs, max_lanes=SWEEP_MAX_LANES)
@@ -103,16 +102,14 @@ def sweep_main(argv: list[str]) -> int:
         print(f"{PROG}: note: lane {again} has the same settings as lane {first} (a repeated value in a list)",
               file=sys.stderr)
     recorder = _recorder(args, race)
-    out = _Output(sys.stdout)
+    out = _Output(sys.stdout, stop)
     histories = _run(race, recorder, stop, out)
-    for sig in SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
     return _report(args, race, histories, recorder, out, stop)
 
 
 def check_json(args) -> None:
     """--json keeps stdout for its one JSON object: a history written there would come before it."""
-    from linreg_core.export import is_stdout
+    from linreg_core.outputs import is_stdout
 
     if args.json and args.history and is_stdout(args.history):
         raise ConfigError({"--history": f"{args.history} is standard output, which --json keeps for its JSON "
@@ -148,7 +145,8 @@ def _run(race, recorder, stop, out) -> dict[int, list]:
 
 def _report(args, race, histories, recorder, out, stop) -> int:
     from linreg_core.compare import lane_results, ranked, varied_fields
-    from linreg_core.export import dumps, is_stdout, write_file
+    from linreg_core.export import dumps, write_file
+    from linreg_core.outputs import is_stdout
 
     outcome = "interrupted" if stop.signum is not None else None
     results = lane_results(race, histories, outcome)
@@ -173,17 +171,21 @@ def _report(args, race, histories, recorder, out, stop) -> int:
             print(f"{PROG}: could not write {args.history}: {e.strerror or e}", file=sys.stderr)
             status = status or EXIT_WRITE
     order = ranked(results)
-    shown = _Output(sys.stderr) if args.json else out  # --json: stdout holds the JSON object alone
+    shown = _Output(sys.stderr, stop) if args.json else out  # --json: stdout holds the JSON object alone
     shown.text(render_table(order, varied, shown.isatty()))
     if args.plot:
         shown.text(lr_plot(results, varied, shown.isatty()) + "\n")
     if args.json:
         out.text(dumps({"varied": varied, "sorted_by": "mse", "lanes": [r.as_dict() for r in order]}) + "\n")
     out.close()
+    shown.close()
     if stop.signum is not None:
         return stop.exit_status
     if out.broken:
         return EXIT_PIPE
+    if out.error is not None or shown.error is not None:  # a full disk under stdout (or stderr)
+        print(f"{PROG}: could not write the output: {out.error or shown.error}", file=sys.stderr)
+        return EXIT_WRITE
     if all(r.status == "diverged" for r in results):
         print(f"{PROG}: every lane diverged", file=sys.stderr)
         return EXIT_DIVERGED

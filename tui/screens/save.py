@@ -10,7 +10,8 @@ from textual.widgets import Input, Label
 
 from linreg_core import configfile
 from linreg_core.config import Config
-from linreg_core.export import same_file, write_file
+from linreg_core.export import write_file
+from linreg_core.outputs import same_file
 
 DEFAULT_NAME = "linreg.toml"
 
