@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Mapping
 
@@ -307,19 +308,78 @@ TRAIN_NAMES = {f.name for f in fields(TrainConfig)}
 
 
 def memory_limit_bytes() -> int:
-    """Half the machine's memory: what one experiment may take."""
+    """What one experiment may take: half the machine's memory, or less where this process may use less:
+    the headroom under its address-space and data limits (ulimit -v, ulimit -d: torch alone maps a GiB or
+    two of address space) and under its cgroup's limit (a container's, a systemd slice's)."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        limits = [os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2]
     except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
+        limits = [8 * 2**30]
+    limits += _rlimit_headroom() + _cgroup_headroom()
+    return max(0, min(limits))
+
+
+TORCH_ADDRESS_SPACE = 2**30  # what importing torch (CPU) adds to a process's address space: 0.6 GiB measured
+UNLIMITED = 2**60  # limits at or above this are "none" (cgroup v1 writes 2^63 rounded to a page)
+
+
+def _rlimit_headroom() -> list[int]:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return []
+    used = _proc_bytes()
+    if "torch" not in sys.modules:  # checked before torch loads: leave room for the address space it maps
+        used = {k: v + TORCH_ADDRESS_SPACE for k, v in used.items()}
+    out = []
+    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
+        soft, _ = resource.getrlimit(getattr(resource, name))
+        if soft != resource.RLIM_INFINITY and soft < UNLIMITED:
+            headroom = soft - used.get(name, 0)
+            # the address space runs above the resident peak the estimate measures (allocators reserve):
+            # under ulimit -v 9000000, 25M × 4 trains and 30M × 4 fails, where 3/4 of the room says 22M
+            out.append(headroom * 3 // 4 if name == "RLIMIT_AS" else headroom)
+    return out
+
+
+def _proc_bytes() -> dict[str, int]:
+    """This process's address space (VmSize) and data segment (VmData) now, from /proc (Linux)."""
+    fields_ = {"VmSize:": "RLIMIT_AS", "VmData:": "RLIMIT_DATA"}
+    out = {}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                parts = line.split()  # "VmSize:\t  14004 kB"
+                if parts and parts[0] in fields_:
+                    out[fields_[parts[0]]] = int(parts[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def _cgroup_headroom() -> list[int]:
+    """The cgroup's memory limit less what it uses now (v2: memory.max; v1: memory.limit_in_bytes)."""
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as f:
+                text = f.read().strip()
+            if text == "max" or int(text) >= UNLIMITED:
+                return []
+            with open(usage_file) as f:
+                return [int(text) - int(f.read().strip())]
+        except (OSError, ValueError):
+            continue
+    return []
 
 
 # Peak bytes per cell (samples × (features + 1)) of an experiment, measured with benchmarks/memory_peak.py
-# at 1M × 16 (data built, one epoch, the summary's least squares and metrics; above a tiny experiment's
-# peak): synthetic float32 31, float64 27, float32 standardized with a test split 35; CSV float32 31,
-# float64 35. The estimate takes 40 for all: above every measured peak. (It used to count 12 for float32,
-# 2.5x below the peak, so experiments it let start could run the machine out of memory.)
-PEAK_BYTES_PER_CELL = 40
+# at 1M × 16 (data built, one epoch, the summary's least squares, its loss's optimum and metrics; above a
+# tiny experiment's peak). Since the optimum of the loss in use (optimum.py: a float64 copy of the design
+# for MAE's reweighting) the peaks are: synthetic float32 46, float64 43, float32 standardized with a test
+# split 47; CSV float32 46, float64 50. The estimate takes 56 for all: above every measured peak.
+PEAK_BYTES_PER_CELL = 56
 
 
 def estimate_bytes(samples: int, features: int, dtype: str, from_csv: bool = False) -> int:

@@ -377,3 +377,38 @@ def test_follow_advice_trains_again_with_the_advice_and_reports_every_round():
     assert record["verdict"] == "converged" and record == {**rounds[-1]["summary"], "rounds": rounds}
     assert record["metrics"]["train"]["r2"] > record["least_squares"]["metrics"]["r2"] - 0.01
     assert linreg("train", "--follow-advice", "0").returncode == 2
+
+
+def test_the_memory_check_sees_the_address_space_limit():
+    """Under `ulimit -v` (4 GiB) an experiment that physical memory would allow is refused before it
+    allocates, naming the field and what fits; one that fits trains."""
+    import resource
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    big = subprocess.run([*LINREG, "train", "--samples", "20000000", "--epochs", "1", "--no-save"],
+                         capture_output=True, text=True, timeout=120, preexec_fn=limited)
+    assert big.returncode == 2 and "Traceback" not in big.stderr
+    assert "samples (--samples): 20,000,000 samples × 4 features need about" in big.stderr and "fit here" in big.stderr
+    fits = int(big.stderr.split("at most about ")[1].split()[0].replace(",", ""))
+    small = subprocess.run([*LINREG, "train", "--samples", str(fits // 4), "--epochs", "1", "--no-save"],
+                           capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert small.returncode == 0, small.stderr[-500:]
+
+
+def test_running_out_of_memory_anyway_is_one_line(monkeypatch, capsys):
+    """Past the check (another process took the memory meanwhile), torch's allocation failure is one line
+    and exit 1, never a traceback."""
+    import tui.headless
+    from tui.cli import main
+
+    def exhausted(argv):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                           "memory: you tried to allocate 1600000000 bytes. Error code 12")
+
+    monkeypatch.setattr(tui.headless, "train_main", exhausted)
+    assert main(["train"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("linreg: ran out of memory (asked for 1600000000 bytes); try fewer --samples or features, "
+                   "or --dtype float32\n")

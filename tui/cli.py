@@ -13,6 +13,26 @@ from tui.options import EXIT_OK, build_parser, fail, parse_config, refusal, runs
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The entry point. Running out of memory past the size check (another process took it meanwhile, a
+    limit the check cannot see) is one line and exit 1, never a traceback."""
+    try:
+        return _main(argv)
+    except MemoryError:
+        return _out_of_memory("")
+    except RuntimeError as e:  # torch's allocator says so in a RuntimeError
+        if "can't allocate memory" in str(e) or "out of memory" in str(e).lower():
+            return _out_of_memory(str(e).split("you tried to allocate")[-1].split(".")[0].strip())
+        raise
+
+
+def _out_of_memory(what: str) -> int:
+    asked = f" (asked for {what.removesuffix(' bytes')} bytes)" if what[:1].isdigit() else ""
+    print(f"linreg: ran out of memory{asked}; try fewer --samples or features, or --dtype float32",
+          file=sys.stderr)
+    return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
         if getattr(sys, name) is None:  # started with that descriptor closed (cron, a daemon): read/write nothing
