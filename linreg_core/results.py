@@ -35,7 +35,9 @@ class StepResult(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Divergence:
-    """Why and where a run stopped diverging. The trainer keeps the last finite parameters."""
+    """Why and where a run stopped diverging. The trainer keeps the last finite parameters. Counted as on
+    screen and in every file: `step` is the step whose loss diverged, from 1 (step - 1 steps were taken);
+    `batch` is its batch within the epoch, from 1; `epoch` from 0."""
 
     epoch: int
     batch: int

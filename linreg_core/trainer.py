@@ -342,7 +342,8 @@ class Trainer:
 
     def _diverge(self, loss: float) -> StepResult:
         reason = "non-finite" if not math.isfinite(loss) else "exploding"
-        self.divergence = Divergence(self.epoch, self.batch, self.steps, loss, reason, self._lr)
+        # the step being taken is steps + 1, the batch being read batch + 1 (counters count what is done)
+        self.divergence = Divergence(self.epoch, self.batch + 1, self.steps + 1, loss, reason, self._lr)
         self.status = DIVERGED
         finite = bool(torch.isfinite(self._w).all()) and math.isfinite(self._b.item())
         if not finite:  # keep the last parameters that were finite

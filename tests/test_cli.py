@@ -60,6 +60,8 @@ def test_divergence_exits_3_and_says_where_and_what_to_try():
     assert "lr 10 is too large" in out.stderr and "try --lr 0." in out.stderr
     summary = json.loads(out.stdout.splitlines()[-1])
     assert summary["status"] == "diverged" and all(isinstance(w, float) for w in summary["weights"])
+    div = summary["divergence"]  # counted as the screen counts: the diverging step and its batch from 1
+    assert div["step"] == summary["steps"] + 1 and f"diverged at step {div['step']} (batch {div['batch']} " in out.stderr
 
 
 def test_pipe_into_head_ends_without_a_traceback():

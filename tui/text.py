@@ -25,12 +25,11 @@ def num(x: float | None, digits: int = 4) -> str:
 def divergence_text(div) -> str:
     """Where a run diverged, counted as everywhere on screen: steps and batches from 1, epochs from 000 (`diverged
     at step 6 (batch 6 of epoch 000)` after 5 steps taken: the 6th was not). div: a Divergence, or its dict (the
-    JSON summary's: its step is the steps taken, its batch 0-based). The advice comes from the run's diagnosis
-    (diagnosis_lines)."""
+    JSON summary's, counted the same way). The advice comes from the run's diagnosis (diagnosis_lines)."""
     d = div if isinstance(div, Mapping) else {k: getattr(div, k) for k in ("epoch", "batch", "step", "loss", "lr")}
     loss = d["loss"] if d["loss"] is not None else math.nan  # strict JSON turned a non-finite loss into null
     what = "became " + str(loss) if not math.isfinite(loss) else f"exploded to {loss:.3g}"
-    return f"diverged at step {d['step'] + 1} (batch {d['batch'] + 1} of epoch {d['epoch']:03d}): the loss {what}"
+    return f"diverged at step {d['step']} (batch {d['batch']} of epoch {d['epoch']:03d}): the loss {what}"
 
 
 KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "stalled",

@@ -84,7 +84,7 @@ def test_divergence_is_data_with_last_finite_parameters_and_history_kept():
         history.add(r)
     assert trainer.status == "diverged"
     div = trainer.divergence
-    assert div.step == trainer.steps and div.reason in ("non-finite", "exploding")
+    assert div.step == trainer.steps + 1 and div.reason in ("non-finite", "exploding")
     w, b = trainer.parameters()
     assert all(math.isfinite(v) for v in (*w, b))
     assert history.losses and all(math.isfinite(x) for x in history.losses[:-1])

@@ -8,8 +8,8 @@ from tui.text import axis_ticks, divergence_text
 
 
 def test_divergence_reads_the_same_from_the_trainer_and_from_the_json_summary():
-    div = Divergence(epoch=0, batch=3, step=3, loss=3.89e9, reason="exploding", lr=10.0)
-    as_json = {"epoch": 0, "batch": 3, "step": 3, "loss": 3.89e9, "lr": 10.0}
+    div = Divergence(epoch=0, batch=4, step=4, loss=3.89e9, reason="exploding", lr=10.0)
+    as_json = {"epoch": 0, "batch": 4, "step": 4, "loss": 3.89e9, "lr": 10.0}
     assert divergence_text(div) == divergence_text(as_json)
     # 3 steps taken; the 4th (the 4th batch of epoch 000) diverged: counted from 1, as the status line counts
     assert divergence_text(div).startswith("diverged at step 4 (batch 4 of epoch 000): the loss exploded to 3.89e+09")
