@@ -99,45 +99,47 @@ def train_main(argv: list[str]) -> int:
     out = _Output(sys.stdout, stop)
     saving = _SavingReport()
     ctl = RunController(saving.on_event, runs_dir_of(args))
-    follow = args.follow_advice
-    rounds, epochs, trace, changes, cause = [], [], None, {}, None
-    while True:
-        try:
-            ctl.load(config)
-        except LinregError as e:
-            return fail(PROG, refusal(e))
+    from linreg_core.advice import follow
+    from linreg_core.summary import summarize
+
+    following = args.follow_advice is not None
+    trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace else None  # round 1's
+    epochs: list = []
+    number = 0  # the round being trained
+
+    def train(config):
+        nonlocal epochs, number
+        number += 1
+        ctl.load(config)  # a LinregError: refused below, exit 2
         for notice in ctl.trainer.notices:
             print(f"{PROG}: note: {notice}", file=sys.stderr)
-        if follow is not None:
-            out.text(_round_header(len(rounds) + 1, changes) + "\n")
-        first = not rounds
-        trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace and first else None
-        epochs = _train(ctl, config, out, stop, trace)
+        epochs = _train(ctl, config, out, stop, trace if number == 1 and trace is not None else None)
         if ctl.run_open:  # a signal or a closed pipe: the run ends here, on disk too
             ctl.end("interrupted")
-        if follow is None:
-            break
-        from linreg_core.advice import Round, apply, next_advice
-        from linreg_core.summary import summarize
+        return ctl.last_summary or summarize(ctl.trainer, "interrupted")
 
-        summary = ctl.last_summary or summarize(ctl.trainer, "interrupted")
-        rounds.append(Round(len(rounds) + 1, changes, cause, summary))
-        if stop.signum is not None or out.broken:
-            break
-        advice = next_advice(summary.diagnosis, summary.converged)
-        out.text(_round_result(summary, advice if len(rounds) <= follow else None) + "\n")
-        if advice is None or len(rounds) > follow:
-            break
-        try:
-            config, changes, cause = apply(config, advice), dict(advice.changes), advice.name
-        except LinregError as e:  # advice beyond what a setting accepts: said, and the loop ends
-            out.text(f"  the advice cannot be followed: {refusal(e)}\n")
-            break
+    def on_start(round_number, changes):
+        if following:
+            out.text(_round_header(round_number, changes) + "\n")
+
+    def on_end(done, advice, refused):
+        if following:
+            out.text(_round_result(done.summary, advice) + "\n")
+            if refused is not None:
+                out.text(f"  the advice cannot be followed: {refusal(refused)}\n")
+
+    try:
+        rounds = follow(config, args.follow_advice or 0, train, on_start, on_end,
+                        stopped=lambda: stop.signum is not None or out.broken)
+    except LinregError as e:
+        if trace is not None:
+            trace.abandon()  # nothing was traced: the file stays as it was
+        return fail(PROG, refusal(e))
     if trace is not None:
         trace.finish()
         if trace.error:
             print(f"{PROG}: could not write {args.trace}: {trace.error}", file=sys.stderr)
-    status = _report(args, ctl, epochs, out, saving, stop, rounds if follow is not None else None)
+    status = _report(args, ctl, epochs, out, saving, stop, rounds if following else None)
     return status or (EXIT_WRITE if trace is not None and trace.error else 0)
 
 
@@ -220,6 +222,10 @@ class _Trace:
                 self.finish()
         except OSError as e:
             self.error = e.strerror or str(e)
+            self.file.abort()
+
+    def abandon(self) -> None:
+        if self.file is not None:
             self.file.abort()
 
     def finish(self) -> None:
