@@ -251,9 +251,11 @@ def experiment_setup(t) -> Setup:
     ls_w, ls_b = t.least_squares()
     best = metrics(*t.split.raw_train, ls_w, ls_b, "mse")
     w, b = t.parameters()
+    opt = t.loss_optimum()
     return Setup(ds.feature_names, ds.target_name, ds.true_weights, ds.true_bias, ls_w, ls_b,
                  ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
-                 t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse)
+                 t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse,
+                 tuple(opt.weights), opt.bias)
 
 
 def data_key(config) -> tuple:

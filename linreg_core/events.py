@@ -36,6 +36,8 @@ class Setup:
     source: str
     ls_r2: float = float("nan")  # the least-squares optimum's R² and MSE on the training samples: the best
     ls_mse: float = float("nan")  # any linear fit does there
+    optimum_weights: tuple[float, ...] = ()  # the minimizer of the run's own loss (optimum.py), data units:
+    optimum_bias: float = float("nan")  # least squares for MSE, LAD for MAE, Huber's own for Huber
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class LandscapeView:
     loss: tuple[tuple[float, ...], ...]  # (len(ys), len(xs))
     path: tuple[tuple[float, float], ...]  # the run's points, oldest first, thinned
     current: tuple[float, float]
-    optimum: tuple[float, float]  # least squares
+    optimum: tuple[float, float]  # the optimum of the run's loss (least squares for MSE)
     true: tuple[float, float] | None  # the true parameters (synthetic data)
     held: str  # the other parameters: "current" or "optimum"
     loss_name: str

@@ -209,9 +209,12 @@ def thin_to_cells(points: list[tuple[float, float]], x_range, y_range, nx: int, 
 def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: int = 60, ny: int = 30,
          others: list | None = None):
     """What the surface panel draws for a trainer: the grid of parameters i and j (d: the bias) around its
-    path, its current point, the least-squares optimum and the true parameters, the others held at their
-    current values or at the optimum. Plain values (events.LandscapeView)."""
+    path, its current point, the optimum of its loss (least squares for MSE, LAD for MAE, Huber's own) and
+    the true parameters, the others held at their current values or at that optimum. Plain values
+    (events.LandscapeView). The window holds the optimum and every run that has not diverged: a diverged
+    run's leap would shrink the rest to a dot, so it is left out (the widget marks it at the window's edge)."""
     from .events import LandscapeView
+    from .results import DIVERGED
 
     d = trainer.split.X_train.shape[1]
     i, j = i % (d + 1), j % (d + 1)
@@ -222,9 +225,10 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
         cache[key] = Landscape(trainer.split.X_train, trainer.split.y_train, trainer.config.train.loss)
     land = cache[key]
     std = trainer.split.standardizer
-    ls_w, ls_b = trainer.least_squares()
-    optimum = [*std.to_training_units(list(ls_w), ls_b)[0], std.to_training_units(list(ls_w), ls_b)[1]] \
-        if trainer.split.standardized else [*ls_w, ls_b]
+    best = trainer.loss_optimum()  # data units
+    ow, ob = (std.to_training_units(list(best.weights), best.bias) if trainer.split.standardized
+              else (list(best.weights), best.bias))
+    optimum = [*ow, ob]
     w, b = trainer.training_parameters()
     now = [*w, b]
     true = None
@@ -234,17 +238,21 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
                   else (list(ds.true_weights), ds.true_bias))
         true = (([*tw, tb])[i], ([*tw, tb])[j])
     path = [(p[i], p[j]) for p in trainer.path.points()]
-    anchors = [(now[i], now[j]), (optimum[i], optimum[j]), *path]
+    anchors = [(optimum[i], optimum[j])]
+    if trainer.status != DIVERGED:
+        anchors += [(now[i], now[j]), *path]
+    elif path:
+        anchors.append(path[0])  # where it started: the run's way in stays on screen
     lanes = []  # a race: (lane number, path, now) of every lane on the same training data and loss
     for number, lane in others or []:
         if lane.split is trainer.split and lane.config.train.loss == trainer.config.train.loss:
             lw, lb = lane.training_parameters()
             lane_now = ([*lw, lb][i], [*lw, lb][j])
             lane_path = [(p[i], p[j]) for p in lane.path.points()]
-            finite = [q for q in (*lane_path, lane_now) if all(map(math.isfinite, q))]
-            anchors += [q for q in finite if max(abs(q[0]), abs(q[1])) < 1e12]  # not a diverged lane's last leap
+            if lane.status != DIVERGED:
+                anchors += [q for q in (*lane_path, lane_now) if all(map(math.isfinite, q))]
             lanes.append((number, lane_path, lane_now))
-    x_range, y_range = window(anchors, zoom, focus=(now[i], now[j]))  # zoomed in: about the current point
+    x_range, y_range = window(anchors, zoom, focus=(now[i], now[j]) if trainer.status != DIVERGED else None)
     center = now if held == "current" else optimum
     grid = land.grid(i, j, center, x_range, y_range, nx, ny)
     names = [f"w[{n}]" for n in ds.feature_names] + ["b"]

@@ -130,3 +130,44 @@ def test_the_controller_sends_the_surface_while_asked_and_the_path_grows():
 def test_zooming_in_keeps_the_current_point_in_the_middle():
     (x0, x1), (y0, y1) = window([(0, 0), (10, 1), (8, 0.5)], zoom=8, focus=(8, 0.5))
     assert x0 < 8 < x1 and y0 < 0.5 < y1 and abs((x0 + x1) / 2 - 8) < 1e-9
+
+
+def _surface(config, chunks: int = 10_000):
+    """The last surface a controller sends for a run of `config` trained to its end."""
+    from linreg_core.controller import RunController
+
+    events = []
+    ctl = RunController(events.append)
+    ctl.load(config)
+    ctl.handle("landscape", {"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 40, "ny": 16})
+    ctl.handle("toggle")
+    while ctl.wants_steps and chunks:
+        ctl.advance(32)
+        chunks -= 1
+    ctl.flush(force=True)
+    return ctl.trainer, [e[1] for e in events if e[0] == "landscape"][-1]
+
+
+def test_the_surfaces_o_is_the_optimum_of_the_runs_loss():
+    """MAE on data with outliers: O is the least-absolute-deviations fit (an independent LP solver agrees
+    in tests/core/test_optimum.py), not least squares."""
+    from linreg_core.config import Config
+    from linreg_core.optimum import optimum
+
+    trainer, view = _surface(Config().replace(epochs=2, noise=5.0, samples=60))
+    X, y = trainer.split.raw_train
+    lad = optimum(X, y, "mae", 1.0, trainer.least_squares())
+    ls_w, ls_b = trainer.least_squares()
+    assert view.optimum == (lad.weights[0], lad.bias)
+    assert abs(view.optimum[0] - ls_w[0]) > 1e-6  # (the two differ here: the test can tell them apart)
+
+
+def test_a_diverged_run_leaves_the_window_to_the_optimum_and_its_start_and_is_marked_at_the_edge():
+    from linreg_core.config import Config
+
+    trainer, view = _surface(Config().replace(loss="mse", lr=10.0, epochs=5))
+    assert trainer.status == "diverged"
+    xs, ys = view.xs, view.ys
+    inside = lambda p: xs[0] <= p[0] <= xs[-1] and ys[0] <= p[1] <= ys[-1]  # noqa: E731
+    assert inside(view.optimum) and inside(view.path[0]) and not inside(view.current)
+    assert xs[-1] - xs[0] < 100  # the optimum (8.1, 1.1) and the start (0, 0), not the leap of ~1e3 or more

@@ -366,7 +366,7 @@ async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path)
         await pilot.pause(0.5)
         table = app.query_one(ParamsTable)
         labels = [str(c.label) for c in table.columns.values()]
-        assert "true" not in labels and "|Δlstsq|" in labels
+        assert "true" not in labels and "|Δopt|" in labels
 
 
 async def test_f_hides_the_form_and_the_page_keys_scroll_the_log(app_factory):

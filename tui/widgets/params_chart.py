@@ -1,8 +1,8 @@
 """Parameters over time, per epoch (and now).
 
-Few parameters on one scale (the tutorial's four weights and b): their values, with the true (or
-least-squares) values as flat lines. Many parameters, or scales far apart (real data: a bias of -399 beside
-weights of 0.001): each parameter's error against the least-squares optimum as its effect on the prediction,
+Few parameters on one scale (the tutorial's four weights and b): their values, with the true values (or,
+for CSV data, the optimum of the run's loss) as flat lines. Many parameters, or scales far apart (real data:
+a bias of -399 beside weights of 0.001): each parameter's error against that optimum as its effect on the prediction,
 in standard deviations of y: (w_j − w*_j)·sd(x_j)/sd(y) for a weight, and for the bias the error of the
 prediction at the mean sample, ((b − b*) + Σ_j (w_j − w*_j)·mean(x_j))/sd(y). Every parameter is on the one
 scale that matters (how far it moves ŷ), and convergence reads as every line reaching 0; only the ones
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tui.text import axis_ticks, integer_ticks, param_names
 from tui.widgets.chart import MARKERS, Chart, clean, pick
+from tui.widgets.params_table import optimum_of
 
 MAX_VALUE_SERIES = 5  # up to this many parameters are drawn as values ...
 SCALE_SPAN = 50.0  # ... when their target values are within this factor of each other
@@ -24,7 +25,7 @@ class ParamsChart(Chart):
         if setup is None:
             return
         names = param_names(setup.feature_names)
-        optimum = list(setup.ls_weights) + [setup.ls_bias]
+        optimum = optimum_of(setup)
         truth = list(setup.true_weights) + [setup.true_bias] if setup.true_weights is not None else optimum
         start = list(setup.weights) + [setup.bias]
         now = list(data.weights) + [data.bias] if data.weights else start
@@ -58,9 +59,9 @@ class ParamsChart(Chart):
             plt.hline(0.0)
             plotted.append(0.0)
             more = f", the {len(shown)} farthest of {len(names)}" if len(shown) < len(names) else ""
-            self.set_title(plt, f"errors' effect on the fit, in sd(y); 0: least squares{more}")
+            self.set_title(plt, f"errors' effect on the fit, in sd(y); 0: the optimum{more}")
         else:
-            target = "true" if setup.true_weights is not None else "least-squares"
+            target = "true" if setup.true_weights is not None else "optimum"
             self.set_title(plt, f"parameters; flat lines: {target}")
         plt.yticks(*axis_ticks(plotted))  # short labels, and 0 never written -0.0
         plt.xticks(*integer_ticks(0, max(xs)))  # epochs are whole numbers

@@ -1,4 +1,5 @@
-"""Learned against true: true, learned and least-squares values of every parameter, and the errors."""
+"""Learned against true: true, learned and the optimum of the run's loss (least squares for MSE, LAD for MAE,
+Huber's own) for every parameter, and the errors."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -20,8 +21,8 @@ class ParamsTable(DataTable):
         if with_true == self._with_true:
             return
         self.clear(columns=True)
-        names = ("param", "true", "learned", "lstsq", "|Δtrue|", "|Δlstsq|") if with_true else \
-            ("param", "learned", "lstsq", "|Δlstsq|")
+        names = ("param", "true", "learned", "opt", "|Δtrue|", "|Δopt|") if with_true else \
+            ("param", "learned", "opt", "|Δopt|")
         self._columns = self.add_columns(*names)
         self._with_true = with_true
 
@@ -31,7 +32,7 @@ class ParamsTable(DataTable):
             return
         names = param_names(setup.feature_names)[:MAX_ROWS]
         learned = list(data.weights) + [data.bias]
-        ls = list(setup.ls_weights) + [setup.ls_bias]
+        ls = optimum_of(setup)
         with_true = setup.true_weights is not None
         true = list(setup.true_weights) + [setup.true_bias] if with_true else [None] * len(ls)
         if with_true:
@@ -55,6 +56,13 @@ class ParamsTable(DataTable):
             for column in changing:
                 self.update_cell(str(i), self._columns[column], Text(cells[column - 1], justify="right"),
                                  update_width=True)
+
+
+def optimum_of(setup) -> list[float]:
+    """The optimum of the run's loss, [w..., b] (least squares where a setup carries no other)."""
+    if setup.optimum_weights:
+        return list(setup.optimum_weights) + [setup.optimum_bias]
+    return list(setup.ls_weights) + [setup.ls_bias]
 
 
 def _err(x: float | None) -> str:

@@ -1,6 +1,8 @@
 """The loss surface over two parameters as contour bands of characters (they read without colour; colour adds
-to them), with the run's path, its current point, the least-squares optimum and the true parameters. The
-engine computes the grid (linreg_core/landscape.py) at this widget's size; this only lays it out."""
+to them), with the run's path, its current point, the optimum of its loss and the true parameters. The
+engine computes the grid (linreg_core/landscape.py) at this widget's size; this only lays it out. A point
+outside the window (a diverged run's last parameters: the engine leaves them out of it) is drawn at the
+window's edge, in the direction it lies."""
 from __future__ import annotations
 
 import math
@@ -70,11 +72,20 @@ class SurfaceView(Static):
         colours = [[BAND_COLOURS[band_of(x, lo, hi)] for x in row] for row in v.loss]
         (x0, x1), (y0, y1) = (v.xs[0], v.xs[-1]), (v.ys[0], v.ys[-1])
 
-        def cell(x: float, y: float):
-            if not (math.isfinite(x) and math.isfinite(y)) or not (x0 <= x <= x1 and y0 <= y <= y1):
+        off_window = []  # what was drawn at the edge
+
+        def cell(x: float, y: float, at_edge: str = ""):
+            """(row, column) of a point; None outside the window, unless at_edge names it: then it is drawn
+            at the nearest edge cell (an infinite coordinate: at that side)."""
+            if math.isnan(x) or math.isnan(y):
                 return None
-            c = round((x - x0) / ((x1 - x0) or 1) * (nx - 1))
-            r = round((y - y0) / ((y1 - y0) or 1) * (ny - 1))
+            inside = x0 <= x <= x1 and y0 <= y <= y1
+            if not inside and not at_edge:
+                return None
+            if not inside:
+                off_window.append(at_edge)
+            c = round((min(max(x, x0), x1) - x0) / ((x1 - x0) or 1) * (nx - 1))
+            r = round((min(max(y, y0), y1) - y0) / ((y1 - y0) or 1) * (ny - 1))
             return r, c
 
         marks: dict[tuple[int, int], str] = {}
@@ -88,7 +99,7 @@ class SurfaceView(Static):
                 if point is not None and (rc := cell(*point)) is not None:
                     marks[rc] = MARKS[name]
             for number, path, now in v.lanes:
-                if (rc := cell(*now)) is not None:
+                if (rc := cell(*now, at_edge=lane_mark(number))) is not None:
                     marks[rc] = lane_mark(number)
                     now_cells.add(rc)
         else:
@@ -96,16 +107,18 @@ class SurfaceView(Static):
                 rc = cell(*point)
                 if rc is not None:
                     marks[rc] = MARKS["path"]
-            for name, point in (("true", v.true), ("optimum", v.optimum), ("current", v.current)):
+            for name, point in (("true", v.true), ("optimum", v.optimum)):
                 if point is not None and (rc := cell(*point)) is not None:
                     marks[rc] = MARKS[name]
-            if (rc := cell(*v.current)) is not None:
+            if (rc := cell(*v.current, at_edge=MARKS["current"])) is not None:
+                marks[rc] = MARKS["current"]
                 now_cells.add(rc)
         text = Text()
-        held = "now" if v.held == "current" else "lstsq"
+        held = "now" if v.held == "current" else "optimum"
         now_mark = "lane numbers: paths, now reversed" if v.lanes else "@ now  • path"
-        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O lstsq"
-                 + ("  T true" if v.true is not None else "") + f"  {now_mark}")
+        edge = f"  {','.join(dict.fromkeys(off_window))} off the window (at its edge)" if off_window else ""
+        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O optimum"
+                 + ("  T true" if v.true is not None else "") + f"  {now_mark}{edge}")
         text.append(title[:width] + "\n", style="bold")
         for r in range(ny - 1, -1, -1):  # the largest y at the top
             label = short(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
