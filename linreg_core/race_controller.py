@@ -154,10 +154,13 @@ class RaceController(StateCommands):
             self.budget = max(0, self.budget - ticks)
         for e in events:
             if e.epoch_result is not None:
-                self._epochs.append((e.lane, e.epoch_result))
-                self.histories[e.lane].append(e.epoch_result)
+                result = e.epoch_result
+                if self._common_mse is not None:  # lanes of different losses: each epoch in one unit too
+                    result = result._replace(mse=self._common_mse(result.weights, result.bias))
+                self._epochs.append((e.lane, result))
+                self.histories[e.lane].append(result)
                 if self.recorder is not None:
-                    self.recorder.lanes[e.lane].add_epoch(e.epoch_result)
+                    self.recorder.lanes[e.lane].add_epoch(result)
         if race.done:
             self.budget = 0
             all_diverged = all(lane.status == "diverged" for lane in race.lanes)
@@ -239,6 +242,12 @@ class RaceController(StateCommands):
     # ---------------------------------------------------------------- state and values
     def _reset_buffers(self) -> None:
         self._epochs: list = []
+        self._common_mse = None  # reference.FullDataMSE when the lanes' losses differ
+        if self.race is not None and len({lane.config.train.loss for lane in self.race.lanes}) > 1:
+            from .reference import FullDataMSE
+
+            first = self.race.lanes[0]
+            self._common_mse = FullDataMSE(*first.split.raw_train, *first.least_squares())
         self.histories = {i: [] for i in range(len(self.race.lanes))} if self.race is not None else {}
         self._t_flush = time.perf_counter()
         self._done_lane_steps, self._tick_s = 0, 5e-5

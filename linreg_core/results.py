@@ -19,6 +19,7 @@ class EpochResult(NamedTuple):
     weights: tuple[float, ...]
     bias: float
     steps: int  # steps done in the whole run so far
+    mse: float | None = None  # full-data MSE in data units (set where lanes of different losses are compared)
 
 
 class StepResult(NamedTuple):

@@ -12,6 +12,7 @@ class LaneData:
     epochs: list[int] = field(default_factory=list)  # 0-based epoch index of each point
     steps: list[int] = field(default_factory=list)  # steps done at that epoch's end
     losses: list[float] = field(default_factory=list)  # that epoch's mean batch loss (training units)
+    mses: list[float] = field(default_factory=list)  # full-data MSE, data units (when the lanes' losses differ)
     results: list = field(default_factory=list)  # the EpochResults themselves (parameters by epoch)
     now: object = None  # LaneNow: status, epoch, steps, lr, weights, bias, diagnosis
 
@@ -24,11 +25,13 @@ class RaceData:
     rate: float = 0.0  # lane-steps a second
     outcome: str | None = None
     results: list | None = None  # the lanes' results (dicts) once the race ended
+    common_metric: bool = False  # epochs carry full-data MSE: the lanes' losses differ, so the chart uses it
 
     def start(self, setup) -> None:
         self.setup = setup
         self.lanes = [LaneData(lane) for lane in setup.lanes]
         self.epoch, self.rate, self.outcome, self.results = 0, 0.0, None, None
+        self.common_metric = False
 
     def apply(self, p) -> list:
         """Fold a RaceProgress in; returns its [(lane, EpochResult)] (for the log)."""
@@ -37,9 +40,13 @@ class RaceData:
             d.epochs.append(e.epoch)
             d.steps.append(e.steps)
             d.losses.append(e.loss_mean)
+            d.mses.append(e.mse if e.mse is not None else float("nan"))
             d.results.append(e)
             if len(d.epochs) > MAX_EPOCHS_KEPT:
                 d.epochs, d.steps, d.losses, d.results = d.epochs[::2], d.steps[::2], d.losses[::2], d.results[::2]
+                d.mses = d.mses[::2]
+            if e.mse is not None:
+                self.common_metric = True
         for d, now in zip(self.lanes, p.lanes):
             d.now = now
         self.epoch, self.rate = p.epoch, p.lane_steps_per_s

@@ -89,3 +89,26 @@ def test_presets_make_the_lanes_they_say():
     assert [c.train.batch_size for c in preset("batch", SMALL, n_train=64)] == [1, 16, 64]
     assert [c.data.standardize for c in preset("standardize", SMALL)] == [False, True]
     assert len({c.train.optimizer for c in preset("optimizers", SMALL)}) == 6
+
+
+def test_lanes_of_different_losses_carry_each_epochs_full_data_mse_equal_to_a_pass_over_the_rows():
+    """The race chart's common unit: each epoch's MSE (from the moments, O(d²)) equals the MSE computed over
+    every training row with the epoch's parameters; lanes of one loss carry none (their own loss is one unit)."""
+    from linreg_core.reference import metrics
+
+    ctl, events = controller()
+    ctl.handle("configure", [SMALL.replace(loss=loss, lr=0.05) for loss in ("mae", "mse", "huber")])
+    ctl.handle("toggle")
+    run_to_end(ctl)
+    X, y = ctl.race.lanes[0].split.raw_train
+    seen = [(lane, e) for p in (e[1] for e in events if e[0] == "race_progress") for lane, e in p.epochs]
+    assert len(seen) == 3 * SMALL.train.epochs
+    for lane, e in seen:
+        direct = metrics(X, y, e.weights, e.bias, "mse").mse
+        assert abs(e.mse - direct) <= 1e-9 * max(direct, 1e-12), (lane, e.epoch, e.mse, direct)
+
+    ctl, events = controller()
+    ctl.handle("configure", [SMALL.replace(lr=lr) for lr in (0.01, 0.05)])
+    ctl.handle("toggle")
+    run_to_end(ctl)
+    assert all(e.mse is None for p in (e[1] for e in events if e[0] == "race_progress") for _, e in p.epochs)

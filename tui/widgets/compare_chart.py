@@ -1,7 +1,9 @@
 """Every lane's loss curve on one chart: the epoch's mean batch loss against epochs (every lane has then seen
-the same samples, whatever its batch size) or against steps (updates), log scale by default. Each lane is
-drawn with its own number as the marker, so the chart reads without colour and without a legend (the
-lanes table beside it names them)."""
+the same samples, whatever its batch size) or against steps (updates), log scale by default. When the lanes
+train different losses (MAE beside MSE: numbers in different units), every lane's full-data MSE at each
+epoch's end instead, the one unit they share, and the title says so. Each lane is drawn with its own number
+as the marker, so the chart reads without colour and without a legend (the lanes table beside it names
+them)."""
 from __future__ import annotations
 
 import math
@@ -29,6 +31,8 @@ class CompareChart(Chart):
 
     def draw(self, plt, data, points: int) -> None:
         lanes = data.lanes
+        common = getattr(data, "common_metric", False)  # (past runs' overlay: each run's own loss)
+        curve = (lambda lane: lane.mses) if common else (lambda lane: lane.losses)
         if not any(lane.losses for lane in lanes):
             waiting = "the first epoch is under way; each lane's curve starts at its end" if self.running() \
                 else f"{len(lanes)} {plural(len(lanes), self.noun)}: space starts the race"
@@ -38,11 +42,11 @@ class CompareChart(Chart):
         per_lane = max(8, points // 2)
         # the lanes highest now are drawn last: they run along the top of the bundle, where every lane
         # starts, and would otherwise be hidden under the others' first epochs
-        order = sorted(range(len(lanes)), key=lambda k: _last(lanes[k].losses))
+        order = sorted(range(len(lanes)), key=lambda k: _last(curve(lanes[k])))
         for i in order:
             lane = lanes[i]
             x = [e + 1 for e in lane.epochs] if self.x_axis == "epochs" else lane.steps
-            cx, cy = clean(x, self._y(lane.losses), per_lane)
+            cx, cy = clean(x, self._y(curve(lane)), per_lane)
             if cx:
                 plt.plot(cx, cy, marker=lane_mark(i))
                 shown += cy
@@ -53,7 +57,11 @@ class CompareChart(Chart):
         plt.yticks(*axis_ticks(shown))
         plt.xticks(*integer_ticks(min(xs_all), max(xs_all)))
         scale = "log10 " if self.log_scale else ""
-        self.set_title(plt, f"{scale}epoch mean loss per {self.noun} (marker: {self.noun} number)")
+        if common:
+            self.set_title(plt, f"{scale}full-data MSE per {self.noun}: their losses differ, MSE is the one unit "
+                                f"(marker: {self.noun} number)")
+        else:
+            self.set_title(plt, f"{scale}epoch mean loss per {self.noun} (marker: {self.noun} number)")
         plt.xlabel(self.x_note if self.x_axis == "epochs" else "steps (updates)")
 
 
