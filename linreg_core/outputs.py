@@ -27,16 +27,23 @@ def is_stdout(path: str) -> bool:
     redirected to): such output must go through the stdout stream, in order, not replace the file."""
     import sys
 
+    return _is_stream(path, sys.stdout)
+
+
+def _is_stream(path: str, stream) -> bool:
     try:
-        st, out = os.stat(os.path.expanduser(path)), os.fstat(sys.stdout.fileno())
+        st, out = os.stat(os.path.expanduser(path)), os.fstat(stream.fileno())
     except (OSError, ValueError, AttributeError):
         return False
     return (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino)
 
 
 def written_through(path: str) -> bool:
-    """An output written through in place, never replaced: standard output or error, or /dev/null."""
-    return os.path.expanduser(path) in SINKS or is_stdout(path)
+    """An output written through in place, never replaced: standard output or error (by any name: /dev/stdout,
+    /proc/self/fd/2, the file either is redirected to), or /dev/null."""
+    import sys
+
+    return os.path.expanduser(path) in SINKS or is_stdout(path) or _is_stream(path, sys.stderr)
 
 
 def same_file(a: str, b: str) -> bool:
@@ -52,6 +59,8 @@ def output_problem(path: str) -> str | None:
     """Why path cannot be one of our outputs (one line, without the option's name), or None."""
     if not path.strip():
         return "is empty; expected a file name"
+    if path.endswith(("/", os.sep)):
+        return f"{path} names a folder (it ends with {path[-1]}); expected a file name"
     if written_through(path):
         return None
     full = os.path.expanduser(path)

@@ -266,7 +266,8 @@ def test_output_paths_are_written_through_links_and_what_is_not_the_users_is_ref
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop.name)
     refused = {str(fifo): "is a pipe (FIFO), not a file", "/dev/full": "is a device, not a file",
-               str(kept): "has 2 names (a hard link)", str(loop): "a link that loops back on itself"}
+               str(kept): "has 2 names (a hard link)", str(loop): "a link that loops back on itself",
+               f"{tmp_path}/new/": "names a folder (it ends with /)"}
     if os.geteuid() == 0:  # (another user's file can only be made here as root)
         theirs = tmp_path / "theirs.json"
         theirs.write_text("theirs\n")
