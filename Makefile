@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +16,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# For editing: the engine and the text (no app, no subprocesses, no browser), without the slow exploring
+# and corpus tests. About a minute here; `make test` is the whole suite, as CI runs it.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" tests/core tests/tui/test_text.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/engine_speed.py

@@ -20,6 +20,8 @@ from linreg_core.config import Config
 from linreg_core.summary import summarize
 from linreg_core.trainer import Trainer
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
+
 PUBLIC = Path(__file__).parent.parent / "data" / "public"
 TABLES = sorted(p.stem for p in PUBLIC.glob("*.csv"))
 KNOWN_SHORT = set([('ccard', 'mse', 'adam'), ('longley', 'mae', 'sgd'), ('longley', 'mae', 'momentum'), ('longley', 'mae', 'adam'), ('longley', 'mse', 'adam'), ('longley', 'huber', 'momentum'), ('stackloss', 'mae', 'adam'), ('statecrime', 'mse', 'adam'), ('statecrime', 'huber', 'sgd'), ('statecrime', 'huber', 'adam')])

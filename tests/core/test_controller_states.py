@@ -17,6 +17,8 @@ from linreg_core.config import Config
 from linreg_core.controller import RunController
 from linreg_core.runs import HISTORY, SUMMARY
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
+
 SMALL = Config().replace(weights=(1.5, -2.0), bias=0.5, samples=40, batch_size=8, epochs=3)  # 5 steps an epoch
 CONFIGS = [
     SMALL,

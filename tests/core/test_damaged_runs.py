@@ -54,7 +54,8 @@ def good_run(folder: Path) -> None:
 def damage(folder: Path, kind: str, how: str) -> None:
     path = folder / kind
     if how == "lane_link_to_itself":  # a race folder whose "lane" is the race itself (the file stays)
-        (folder / f"{folder.name}-lane03").symlink_to(".")
+        if not os.path.lexists(folder / f"{folder.name}-lane03"):
+            (folder / f"{folder.name}-lane03").symlink_to(".")
         if not (folder / f"{folder.name}-lane01").exists():
             good_run(folder / f"{folder.name}-lane01")
         return
