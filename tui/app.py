@@ -27,6 +27,7 @@ from tui.app_modes import RaceMode, StepViews
 from tui.guards import unless_closing
 from tui.run_data import RunData
 from tui.screens.help import HelpScreen
+from tui.screens.palette import CommandPalette
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.terminal import restore_terminal, terminal_attrs
@@ -37,6 +38,7 @@ from tui.widgets.epoch_log import EpochLog
 from tui.widgets.fit_chart import VIEWS, FitChart
 from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
+from tui.widgets.option_list import fix_option_list_paging
 from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from tui.widgets.status import StatusLine
@@ -58,9 +60,13 @@ RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop"
 OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
                  "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
 EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
-RACE_APP_ACTIONS = {"help", "quit", "speed", "screenshot"}  # the app's keys that work on the race screen
+# the app's keys that work on the race screen, and pop_screen: the help screen's Escape over the race (without
+# it, help opened from the race could not be closed)
+RACE_APP_ACTIONS = {"help", "quit", "speed", "screenshot", "pop_screen"}
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
+fix_option_list_paging()  # Page Up/Down in a list with no room (a tiny terminal) raised KeyError: see the module
+
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
 
@@ -225,7 +231,9 @@ class LinregApp(RaceMode, StepViews, App):
         self.call_after_refresh(self._surface_request)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is not None and event.tab.id:
+        # Only the tab active now: an older activation (keys 1 2 1 typed faster than they are handled) would set
+        # the tabs back, and the activation that posts would set them forward again, back and forth forever.
+        if event.tab is not None and event.tab.id and event.tab.id == self.tabs.active:
             name = event.tab.id.removeprefix("tab-")
             if name != self._panel:
                 self._show_panel(name)
@@ -435,7 +443,7 @@ class LinregApp(RaceMode, StepViews, App):
         """Restart the engine on the same settings once; if it fails on them again, stay up without one
         until a setting changes (a failure that repeats would otherwise restart it forever)."""
         if self.racing is not None:
-            self.racing.dismiss(None)  # back to the single run, on the restarted engine
+            self.racing.dismiss_covered(None)  # back to the single run, on the restarted engine
         self._stop_engine()
         self._log(f"# training failed: {message.message}")
         self._keep_log = True
@@ -649,12 +657,19 @@ class LinregApp(RaceMode, StepViews, App):
         self.set_focus(None)
 
     def _editing(self) -> bool:
-        focused = self.focused if self.screen is self.main_screen else None
-        return focused is not None and focused in self.form.query(Input)
+        return self.screen is self.main_screen and self._is_field(self.focused)
+
+    def _is_field(self, widget) -> bool:
+        """One of the form's fields (its Inputs are its children). Not `in self.form.query(Input)`: check_action
+        asks for every binding at every key, and walking the form's widgets each time took 12% of the app's
+        time in a key storm."""
+        return isinstance(widget, Input) and widget.parent is self.form
 
     def on_descendant_focus(self, event) -> None:
         """Tab (or a click) put the keys in a field: say so, once each time the form is entered."""
-        if self.screen is not self.main_screen or not isinstance(event.widget, Input):
+        # The field's own parent, not the screen on top now: the focus of a dialog's field (the save dialog's
+        # path) reaches the app after its Escape closed the dialog, when the main screen is on top again.
+        if not self._is_field(event.widget):
             return
         if not self._in_form:
             self._in_form = True
@@ -664,7 +679,7 @@ class LinregApp(RaceMode, StepViews, App):
         self.refresh_bindings()
 
     def on_descendant_blur(self, event) -> None:
-        if self.screen is self.main_screen and isinstance(event.widget, Input):
+        if self._is_field(event.widget):
             self.call_after_refresh(self._after_blur)
 
     def _after_blur(self) -> None:
@@ -743,6 +758,11 @@ class LinregApp(RaceMode, StepViews, App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(key_table(self.BINDINGS)))
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: as Textual's, with a palette that ignores the keys typed while it closes."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette"))
 
     async def action_quit(self) -> None:
         self._stop_engine()

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from linreg_core import states
 from linreg_core.compare_table import lanes_table
 from tui.race_data import RaceData, lane_view
+from tui.screens.on_top import ClosesOnlyItself
 from tui.text import num, plural
 from tui.widgets.compare_chart import CompareChart, lane_mark
 from tui.widgets.fit_chart import FitChart
@@ -28,7 +29,7 @@ KIND = {"oscillating": "oscillating", "stalled": "stalled", "not_converged": "no
 SHORT = {"lane": "#", "max |Δopt|": "|Δopt|", "steps to 2×opt": "2×opt at", "own loss": "own loss"}
 
 
-class RaceScreen(Screen):
+class RaceScreen(ClosesOnlyItself, Screen):
     own_keys = True  # the app's run keys do not act under this screen (LinregApp.check_action)
     BINDINGS = [
         Binding("question_mark", "app.help", "Help"),
@@ -141,7 +142,7 @@ class RaceScreen(Screen):
 
     def on_refused(self, message: str) -> None:
         self.app.notify(message, title="race refused", severity="error", timeout=8, markup=False)
-        self.dismiss(None)
+        self.dismiss_covered(None)
 
     # ----------------------------------------------------------- drawing
     def _mark_dirty(self) -> None:

@@ -11,10 +11,11 @@ from textual.widgets.option_list import Option
 
 from linreg_core.presets import PRESETS, preset
 from linreg_core.config import MAX_LANES
+from tui.screens.on_top import ClosesOnlyItself
 from tui.text import plural
 
 
-class RacePresetsScreen(ModalScreen):
+class RacePresetsScreen(ClosesOnlyItself, ModalScreen):
     BINDINGS = [("escape,q", "dismiss_none", "Close"),
                 *[(str(i), f"choose({i})", f"Race {i}") for i in range(1, 8)]]
 

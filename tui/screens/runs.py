@@ -11,6 +11,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from linreg_core.runs import RunInfo, list_runs
+from tui.screens.on_top import ClosesOnlyItself
 
 
 def describe(run: RunInfo) -> str:
@@ -25,7 +26,7 @@ def describe(run: RunInfo) -> str:
     return f"{when}  {run.status:<11} {run.epochs:>6} ep  {loss:<12} {what}"
 
 
-class RunsScreen(ModalScreen):
+class RunsScreen(ClosesOnlyItself, ModalScreen):
     """Dismisses with the chosen run's folder (a Path), or None. Marked runs (space) open the overlay (o)
     over the list."""
 
@@ -54,8 +55,8 @@ class RunsScreen(ModalScreen):
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if self.is_current:  # two Enters typed fast select twice: the second arrives while this screen closes
-            self.dismiss(self.runs[int(event.option.id)].folder)
+        # (two Enters typed fast select twice: the second arrives while this screen closes, and dismisses nothing)
+        self.dismiss(self.runs[int(event.option.id)].folder)
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted run (a ✓ before it)."""

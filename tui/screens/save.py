@@ -12,11 +12,12 @@ from linreg_core import configfile
 from linreg_core.config import Config
 from linreg_core.export import write_file
 from linreg_core.outputs import same_file
+from tui.screens.on_top import ClosesOnlyItself
 
 DEFAULT_NAME = "linreg.toml"
 
 
-class SaveConfigScreen(ModalScreen):
+class SaveConfigScreen(ClosesOnlyItself, ModalScreen):
     """Writes the file when Enter is pressed; a failed write says why and stays open to retry.
     Dismisses with the written path, or None."""
 
@@ -38,6 +39,8 @@ class SaveConfigScreen(ModalScreen):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not self.on_top:  # Enter, then a screen opened over this one (Ctrl+P): nothing is written unseen
+            return
         path = event.value.strip()
         error = self.query_one("#save-error", Label)
         if not path:
