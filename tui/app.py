@@ -310,6 +310,9 @@ class LinregApp(RaceMode, StepViews, App):
             self._frozen = True
         self._accepted = self._sent
         self.data.start(message.setup)
+        if self.surface["zoom"] != 1.0:  # a new run's window holds its path and optimum again
+            self.surface["zoom"] = 1.0
+            self.call_after_refresh(self._surface_request)
         self._told.clear()
         if not self._keep_log:  # a new experiment starts a new log; a restart after a failure keeps it
             self.log_view.clear()

@@ -69,6 +69,9 @@ class RaceScreen(ClosesOnlyItself, Screen):
         self._columns: list[str] = []
         self._view = "compare"
         self.note = ""  # the last thing the race said (a lane removed, the best lane): on the status line
+        # the race's own surface settings: its window starts whole for every race and never leaks back to
+        # the main screen's (or from it)
+        self.surface_settings = {"i": 0, "j": -1, "held": "current", "zoom": 1.0}
 
     def compose(self) -> ComposeResult:
         yield Static("RACE · preparing the lanes…", id="race-status")
@@ -82,6 +85,8 @@ class RaceScreen(ClosesOnlyItself, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.app.return_code is not None:  # R, Enter, q typed fast: the app quit while this screen was being
+            return  # made, and took its widgets with it (querying them raised NoMatches on the way out)
         self.status = self.query_one("#race-status", Static)
         self.chart = self.query_one(CompareChart)
         self.chart.running = lambda: self.state == "running"
@@ -99,6 +104,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
     # ----------------------------------------------------------- engine events (routed here by the app)
     def on_ready(self, setup) -> None:
         self._surface_sent = None  # a new race: ask again (its controller may be new)
+        self.surface_settings["zoom"] = 1.0  # a new race's window holds every lane again
         self.call_after_refresh(self._surface_request)
         if self.data.setup is not None:
             self.note = ""  # a new race (reset, a lane removed): what was said of the last one is gone
@@ -268,7 +274,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
         want = None
         if self.surface.display and self.data.setup is not None:
             nx, ny = self.surface.grid_size()
-            want = {**self.app.surface, "nx": nx, "ny": ny, "lane": self._chosen()}
+            want = {**self.surface_settings, "nx": nx, "ny": ny, "lane": self._chosen()}
         if want != self._surface_sent:
             self._surface_sent = want
             self.app.race_send("landscape", want)
@@ -279,18 +285,18 @@ class RaceScreen(ClosesOnlyItself, Screen):
     def action_surface_axis(self, which: int) -> None:
         d = len(self.data.setup.setup.feature_names) + 1 if self.data.setup is not None else 2
         key, other = ("i", "j") if which == 0 else ("j", "i")
-        value = (self.app.surface[key] % d + 1) % d
-        if value == self.app.surface[other] % d:
+        value = (self.surface_settings[key] % d + 1) % d
+        if value == self.surface_settings[other] % d:
             value = (value + 1) % d
-        self.app.surface[key] = value
+        self.surface_settings[key] = value
         self._surface_request()
 
     def action_surface_zoom(self, factor: float) -> None:
-        self.app.surface["zoom"] = max(0.05, min(1000.0, self.app.surface["zoom"] * factor))
+        self.surface_settings["zoom"] = max(0.05, min(1000.0, self.surface_settings["zoom"] * factor))
         self._surface_request()
 
     def action_surface_hold(self) -> None:
-        self.app.surface["held"] = "optimum" if self.app.surface["held"] == "current" else "current"
+        self.surface_settings["held"] = "optimum" if self.surface_settings["held"] == "current" else "current"
         self._surface_request()
 
     def on_resize(self, _event) -> None:
