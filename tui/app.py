@@ -9,7 +9,7 @@ import signal
 import time
 from collections import deque
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -649,8 +649,11 @@ class LinregApp(RaceMode, StepViews, App):
         chart.dirty = True
 
     def action_edit(self) -> None:
+        """Into the form's first field, at once: keys typed in the same burst as `e` (a Tab, a value) are
+        already queued, and must reach the field, not the app (Widget.focus() would move the focus only
+        after them)."""
         self.form.display = True
-        self.form.focus_first()
+        self.set_focus(self.form.first_field())
 
     def action_leave_form(self) -> None:
         """Escape: the field gets back the value it had when it was entered, and the keys go back to the app."""
@@ -667,6 +670,24 @@ class LinregApp(RaceMode, StepViews, App):
         asks for every binding at every key, and walking the form's widgets each time took 12% of the app's
         time in a key storm."""
         return isinstance(widget, Input) and widget.parent is self.form
+
+    async def on_event(self, event) -> None:
+        """A character meant for a form field is typed into it, even when it was routed elsewhere. Textual
+        routes each key by the focus when the app first sees it, then handles bindings when it comes back:
+        in a burst (a fast typist over SSH, keys sent together) `e`, Tab and `0.1` are all routed before `e`
+        has moved the focus, so the characters went to the screen, were not typed anywhere and came back
+        here unused. A character that comes back unused while a field has the focus is typed there, in the
+        order the keys came (an Input stops every character it receives, so none is typed twice)."""
+        if (isinstance(event, events.Key) and event.is_forwarded and event.is_printable
+                and event.character is not None and self.screen is self.main_screen
+                and self._is_field(self.focused)):
+            field = self.focused
+            if field.selection.is_empty:
+                field.insert_text_at_cursor(event.character)
+            else:
+                field.replace(event.character, *field.selection)
+            return
+        await super().on_event(event)
 
     def on_descendant_focus(self, event) -> None:
         """Tab (or a click) put the keys in a field: say so, once each time the form is entered."""

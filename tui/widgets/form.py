@@ -158,3 +158,6 @@ class ParameterForm(VerticalScroll):
 
     def focus_first(self) -> None:
         self.query_one(Input).focus()
+
+    def first_field(self) -> Input:
+        return self.query_one(Input)
