@@ -788,6 +788,12 @@ class LinregApp(RaceMode, StepViews, App):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette"))
 
+    def search_themes(self) -> None:
+        """The palette's "Change theme": as Textual's, in the same palette (its own failed as Ctrl+P's did)."""
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
     async def action_quit(self) -> None:
         self._stop_engine()
         self.exit()

@@ -72,30 +72,26 @@ class RaceScreen(ClosesOnlyItself, Screen):
         # the race's own surface settings: its window starts whole for every race and never leaks back to
         # the main screen's (or from it)
         self.surface_settings = {"i": 0, "j": -1, "held": "current", "zoom": 1.0}
+        # Made here, not looked up on mount: the keys typed with R and its preset (R 1 3) reach this screen's
+        # actions before it is composed (AttributeError: no chart), and with R, Enter, q typed fast on_mount
+        # ran before the charts inside were mounted (NoMatches as the app quit).
+        self.status = Static("RACE · preparing the lanes…", id="race-status")
+        self.chart, self.fit = CompareChart(id="race-compare"), FitChart(id="race-fit")
+        self.params, self.surface = ParamsChart(id="race-params"), SurfaceView(id="race-surface")
+        self.table = DataTable(id="race-lanes", cursor_type="row", zebra_stripes=False)
+        self._surface_sent = None
 
     def compose(self) -> ComposeResult:
-        yield Static("RACE · preparing the lanes…", id="race-status")
+        yield self.status
         with Container(id="race-body"):
             with Horizontal(id="race-charts"):
-                yield CompareChart(id="race-compare")
-                yield FitChart(id="race-fit")
-                yield ParamsChart(id="race-params")
-                yield SurfaceView(id="race-surface")
-            yield DataTable(id="race-lanes", cursor_type="row", zebra_stripes=False)
+                yield from (self.chart, self.fit, self.params, self.surface)
+            yield self.table
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.app.return_code is not None:  # R, Enter, q typed fast: the app quit while this screen was being
-            return  # made, and took its widgets with it (querying them raised NoMatches on the way out)
-        self.status = self.query_one("#race-status", Static)
-        self.chart = self.query_one(CompareChart)
         self.chart.running = lambda: self.state == "running"
-        self.fit = self.query_one(FitChart)
-        self.params = self.query_one(ParamsChart)
-        self.surface = self.query_one(SurfaceView)
         self.surface.on_size = lambda: self.call_after_refresh(self._surface_request)
-        self._surface_sent = None
-        self.table = self.query_one(DataTable)
         self._show_view("compare")
         self.set_interval(1 / CHART_HZ, self._tick)
         self.app.race_send("race", self.configs)

@@ -38,6 +38,10 @@ class RunsScreen(ClosesOnlyItself, ModalScreen):
         self.runs_dir = runs_dir
         self.runs = list_runs(runs_dir) if runs_dir else []
         self.marked: list[int] = []
+        # made here, not in compose: p, then space or o typed in the same burst reach action_mark before the
+        # screen is composed (a query for the list raised NoMatches)
+        self.options = OptionList(*[Option(Text("  " + describe(r)), id=str(i)) for i, r in enumerate(self.runs)],
+                                  id="runs-list")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs"):
@@ -48,11 +52,10 @@ class RunsScreen(ClosesOnlyItself, ModalScreen):
             else:
                 yield Label(f"Past runs in {self.runs_dir}: Enter reopens a run's settings; space marks runs "
                             "and o overlays their loss curves; Escape closes.", id="runs-title", markup=False)
-            yield OptionList(*[Option(Text("  " + describe(r)), id=str(i)) for i, r in enumerate(self.runs)],
-                             id="runs-list")
+            yield self.options
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self.options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         # (two Enters typed fast select twice: the second arrives while this screen closes, and dismisses nothing)
@@ -60,7 +63,7 @@ class RunsScreen(ClosesOnlyItself, ModalScreen):
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted run (a ✓ before it)."""
-        options = self.query_one(OptionList)
+        options = self.options
         i = options.highlighted
         if i is None or not self.runs:
             return
