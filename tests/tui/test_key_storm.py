@@ -30,7 +30,9 @@ from tests.tui.test_app import ready
 from tui.app import LinregApp, make_app
 from tui.messages import EngineFailed
 from tui.screens.palette import CommandPalette
+from tui.screens.overlay import OverlayScreen
 from tui.screens.race import RaceScreen
+from tui.screens.race_presets import RacePresetsScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 
@@ -375,6 +377,9 @@ async def test_a_screens_keys_act_before_it_is_composed(app_factory, tmp_path):
                        "toggle_log", "toggle_x", "remove_lane"):
             await race.run_action(action)
         await RunsScreen(str(tmp_path)).run_action("mark")
+        for action in ("toggle_log", "toggle_x"):
+            await OverlayScreen([]).run_action(action)
+        await RacePresetsScreen(Config(), None, 0).run_action("choose(2)")
         await pilot.pause()
         assert app.is_running and app.return_code is None
 

@@ -48,17 +48,18 @@ class OverlayScreen(Screen):
     def __init__(self, runs: list):
         super().__init__()
         self.runs = runs[:16]
+        # made here, not on mount: g or v typed with the o that opens this screen reach its actions before then
+        self.chart = CompareChart(id="overlay-chart")
+        self.curves = _Curves([_Curve(r.epochs, r.steps, r.losses) for r in self.runs])
 
     def compose(self) -> ComposeResult:
         yield Static(f"{len(self.runs)} past runs: each one's epoch mean loss, on its own data and loss",
                      id="race-status", markup=False)
-        yield CompareChart(id="overlay-chart")
+        yield self.chart
         yield DataTable(id="race-lanes", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.chart = self.query_one(CompareChart)
-        self.curves = _Curves([_Curve(r.epochs, r.steps, r.losses) for r in self.runs])
         t = self.query_one(DataTable)
         t.add_columns("#", "run", "data", "lr", "optimizer", "loss", "batch", "status", "epochs", "final loss", "R²")
         for i, run in enumerate(self.runs):

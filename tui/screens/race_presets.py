@@ -23,18 +23,22 @@ class RacePresetsScreen(ClosesOnlyItself, ModalScreen):
         super().__init__()
         self.config, self.n_train, self.lanes_so_far = config, n_train, lanes_so_far
 
-    def compose(self) -> ComposeResult:
         def lanes(n: int) -> str:
             return f"{n} {plural(n, 'lane')}"
 
-        choices = [(name, f"{what} ({lanes(len(preset(name, self.config, self.n_train)))})")
+        # made here, not in compose: a number typed with the R that opens this screen reaches action_choose first
+        choices = [(name, f"{what} ({lanes(len(preset(name, config, n_train)))})")
                    for name, (what, _) in PRESETS.items()]
-        if self.lanes_so_far:
-            choices.append(("again", f"the last race again ({lanes(self.lanes_so_far)})"))
-            if self.lanes_so_far < MAX_LANES:
-                choices.append(("add", f"the last race plus the form's settings as lane {self.lanes_so_far + 1}"))
+        if lanes_so_far:
+            choices.append(("again", f"the last race again ({lanes(lanes_so_far)})"))
+            if lanes_so_far < MAX_LANES:
+                choices.append(("add", f"the last race plus the form's settings as lane {lanes_so_far + 1}"))
         self.choices = [name for name, _ in choices]
-        options = [Option(Text(f"{i}  {text}"), id=name) for i, (name, text) in enumerate(choices, start=1)]
+        self.texts = [text for _, text in choices]
+
+    def compose(self) -> ComposeResult:
+        options = [Option(Text(f"{i}  {text}"), id=name)
+                   for i, (name, text) in enumerate(zip(self.choices, self.texts), start=1)]
         with Vertical(id="race-presets"):
             yield Label("Race lanes on the same data and shuffles: a number or Enter chooses, Escape closes.",
                         id="race-presets-title")
