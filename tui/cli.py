@@ -38,14 +38,15 @@ def _main(argv: list[str] | None = None) -> int:
         if getattr(sys, name) is None:  # started with that descriptor closed (cron, a daemon): read/write nothing
             setattr(sys, name, open(os.devnull, mode))
     if argv[:1] == ["train"]:
-        from tui.headless import train_main
-        return train_main(argv[1:])
+        from tui.headless import finished, train_main
+        return finished(train_main(argv[1:]))
     if argv[:1] == ["serve"]:
         from tui.serve import serve_main
         return serve_main(argv[1:])
     if argv[:1] == ["sweep"]:
+        from tui.headless import finished
         from tui.sweep import sweep_main
-        return sweep_main(argv[1:])
+        return finished(sweep_main(argv[1:]))
     if argv[:1] == ["tui"]:
         argv = argv[1:]
     return app_main(argv)

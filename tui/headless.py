@@ -83,6 +83,15 @@ class StopFlag:
         return 128 + self.signum
 
 
+def finished(status: int) -> int:
+    """Everything is written and the exit status decided: a signal from here on changes nothing. (While
+    Python shuts down it puts the default handlers back, and a second signal of a pair, TERM after HUP,
+    would kill the process by its default action, exit status -15, instead of the first one's 129.)"""
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    return status
+
+
 def train_main(argv: list[str]) -> int:
     args = build_parser(PROG, headless=True).parse_args(argv)
     stop = StopFlag()
