@@ -9,6 +9,7 @@ as a regression test. The keys are the seed's; the engine's timing is not (it tr
 replay of the last steps alone may need a few runs, or the storm's seed and key count again."""
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import time
@@ -186,8 +187,17 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
             # The end: Ctrl+Q quits for real. Escape first: Ctrl+Q does nothing while a field has the keys (the
             # app's check_action greys its "quit" out there, for q's sake), and a storm often ends in one.
             del app.action_quit
-            s.played.extend([("escape",), ("ctrl+q",)])
-            await play(pilot, [("escape",), ("ctrl+q",)])
+            s.played.append(("escape",))
+            await play(pilot, [("escape",)])
+            # the Escape's own handling comes back through the app's queue: wait for the field to let go
+            # (on a busy machine the Ctrl+Q could otherwise be judged while the field still has the keys)
+            await wait_until(pilot, lambda: not app._editing(), what="Escape to leave the form")
+            s.played.append(("ctrl+q",))
+            await play(pilot, [("ctrl+q",)])
+            for _ in range(500):  # Ctrl+Q's exit is asynchronous: wait for it (at most 10 s)
+                if app.return_code is not None:
+                    break
+                await asyncio.sleep(0.02)
         assert app.return_code == 0
     except Exception as e:  # the app's own exception, re-raised by run_test, or a failed assertion
         raise AssertionError(s.report(e)) from e
