@@ -230,6 +230,7 @@ class LinregApp(RaceMode, StepViews, App):
         self._mark_dirty()
         self.call_after_refresh(self._surface_request)
 
+    @unless_closing  # (a tab clicked as the app quits: its tabs are gone by the time this arrives)
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         # Only the tab active now: an older activation (keys 1 2 1 typed faster than they are handled) would set
         # the tabs back, and the activation that posts would set them forward again, back and forth forever.
@@ -817,6 +818,7 @@ class LinregApp(RaceMode, StepViews, App):
             self.engine = None
 
     # --------------------------------------------------------------- settings
+    @unless_closing  # a field blurred as the app quits (Escape, Ctrl+Q typed fast) commits after the form is gone
     def on_parameter_form_applied(self, message: ParameterForm.Applied) -> None:
         if self.config.to_options().get(message.name) != message.text:
             self._apply({message.name: message.text})

@@ -36,6 +36,7 @@ from tui.screens.race import RaceScreen
 from tui.screens.race_presets import RacePresetsScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
+from tui.widgets.form import ParameterForm
 
 SEEDS = [int(s) for s in os.environ.get("LINREG_STORM_SEEDS", os.environ.get("LINREG_STORM_SEED", "1,2")).split(",")]
 KEYS = int(os.environ.get("LINREG_STORM_KEYS", "2500"))  # per seed
@@ -403,3 +404,13 @@ async def test_the_theme_picker_is_the_same_palette(app_factory):
         app.action_change_theme()
         await wait_until(pilot, lambda: app.screen.has_class("-ready"), what="the theme picker")
         assert isinstance(app.screen, CommandPalette) and app.screen.id is None  # not Ctrl+P's
+
+
+async def test_a_field_committed_as_the_app_quits(app_factory):
+    """Escape, Ctrl+Q (a storm's last keys, seed 25 after 10,004): the field's blur committed it while the app
+    quit, and applying it looked for the form's widgets, gone by then (NoMatches: a traceback at exit)."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+    app.on_parameter_form_applied(ParameterForm.Applied("csv", "x.csv"))  # what the blur sent, arriving now
+    assert app.config.data.csv is None
