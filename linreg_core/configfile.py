@@ -35,6 +35,13 @@ SECTION_OF = {name: section for section, names in SECTIONS.items() for name in n
 PATH_FIELDS = ("csv", "init_params")
 _KEY_LINE = re.compile(r"\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 _SECTION_LINE = re.compile(r"\s*\[\s*([A-Za-z0-9_-]+)\s*\]")
+# A key of a linreg config has at most two parts ([data] weights, or data.weights). tomllib's time and memory
+# grow with the square of a dotted key's parts (a 120 KB line `a.b.b.b… = 1` took 14 GB and a minute), so a
+# key of more parts is refused before it is parsed. Tokens outside strings and comments: a dot adds a part,
+# a key's characters, quoted parts and blanks continue the key, anything else ends it.
+MAX_KEY_DOTS = 16
+_KEY_TOKENS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|\.'
+                         r"|[^A-Za-z0-9_\- \t.]")
 
 
 def dumps(config: Config, header: str = "linreg experiment") -> str:
@@ -92,6 +99,9 @@ def load(path: str, base: Config | None = None) -> Config:
 def _load(path: str, base: Config | None) -> Config:
     resolved, text = read_text(path, expected="a TOML config file", max_bytes=MAX_CONFIG_BYTES)
     shown = str(path)
+    if _key_too_long(text):
+        raise DataError(f"has a dotted key of more than {MAX_KEY_DOTS + 1} parts; a linreg config's keys have at "
+                        "most two (training.lr, or lr under [training])", shown)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -142,6 +152,21 @@ def _take(options: dict, name: str, value: Any, section: str | None, shown: str,
     if isinstance(value, float) and value != value:  # nan: say so here, str(nan) would read as text
         raise DataError(f"{FIELDS[name].label} ({name}): expected {FIELDS[name].expected()}, got nan", shown, line)
     options[name] = value
+
+
+def _key_too_long(text: str) -> bool:
+    """Whether a dotted key (or table header) outside strings and comments has more than MAX_KEY_DOTS dots.
+    Linear in the text."""
+    dots = 0
+    for m in _KEY_TOKENS.finditer(text):
+        c = m.group()
+        if c == ".":
+            dots += 1
+            if dots > MAX_KEY_DOTS:
+                return True
+        elif c[0] not in "\"'":
+            dots = 0  # '=', a bracket, a newline, a comment…: the key ended
+    return False
 
 
 def _key_lines(text: str) -> dict[tuple[str | None, str], int]:

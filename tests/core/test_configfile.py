@@ -130,3 +130,31 @@ def test_a_toml_array_nested_500_deep_is_refused_without_a_traceback(tmp_path):
     with pytest.raises(DataError) as e:
         configfile.load(str(path))
     assert "deep" in str(e.value) or "weights" in str(e.value)
+
+
+@pytest.mark.parametrize("text", [
+    "a" + ".b" * 60_000 + " = 1\n",  # tomllib: 14 GB and a minute before the guard
+    "[a" + ".b" * 60_000 + "]\n",
+    "[[a" + ".b" * 60_000 + "]]\n",
+    '"a"' + '."b"' * 60_000 + " = 1\n",
+])
+def test_a_dotted_key_of_thousands_of_parts_is_refused_before_tomllib_reads_it(tmp_path, text):
+    import resource
+    import time
+
+    path = tmp_path / "dotted.toml"
+    path.write_text(text)
+    peak, start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic()
+    with pytest.raises(DataError, match="dotted key of more than 17 parts"):
+        configfile.load(str(path))
+    assert time.monotonic() - start < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 200_000  # KiB
+
+
+def test_dots_in_strings_comments_and_numbers_are_not_key_parts(tmp_path):
+    path = tmp_path / "dots.toml"
+    many = "a." * 40
+    path.write_text(f"# {many}\n[data]\ncsv = \"{many}csv\"\nweights = [1.5, 2.5]\n[training]\nlr = 0.5\n"
+                    f"[run]\n'init_params' = '''{many}json'''\n")
+    config = configfile.load(str(path))
+    assert config.train.lr == 0.5 and config.data.csv.endswith(f"{many}csv")
