@@ -212,7 +212,8 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
     path, its current point, the optimum of its loss (least squares for MSE, LAD for MAE, Huber's own) and
     the true parameters, the others held at their current values or at that optimum. Plain values
     (events.LandscapeView). The window holds the optimum and every run that has not diverged: a diverged
-    run's leap would shrink the rest to a dot, so it is left out (the widget marks it at the window's edge)."""
+    run's leap would shrink the rest to a dot, so it is left out (the widget marks it at the window's edge),
+    and the other parameters are held at the optimum (at its last values the whole grid would be one band)."""
     from .events import LandscapeView
     from .results import DIVERGED
 
@@ -253,6 +254,8 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
                 anchors += [q for q in (*lane_path, lane_now) if all(map(math.isfinite, q))]
             lanes.append((number, lane_path, lane_now))
     x_range, y_range = window(anchors, zoom, focus=(now[i], now[j]) if trainer.status != DIVERGED else None)
+    if trainer.status == DIVERGED:  # the others at a diverged run's last values put the whole grid at ~1e8
+        held = "optimum"
     center = now if held == "current" else optimum
     grid = land.grid(i, j, center, x_range, y_range, nx, ny)
     names = [f"w[{n}]" for n in ds.feature_names] + ["b"]

@@ -115,10 +115,14 @@ class SurfaceView(Static):
                 now_cells.add(rc)
         text = Text()
         held = "now" if v.held == "current" else "optimum"
-        now_mark = "lane numbers: paths, now reversed" if v.lanes else "@ now  • path"
-        edge = f"  {','.join(dict.fromkeys(off_window))} off the window (at its edge)" if off_window else ""
+        if v.lanes:
+            now_mark = "lane numbers: paths, now reversed"
+            if off_window:
+                now_mark += f"; {','.join(dict.fromkeys(off_window))} outside: at edge"
+        else:
+            now_mark = "@ outside: at edge" if off_window else "@ now  • path"  # (80 columns hold it)
         title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O optimum"
-                 + ("  T true" if v.true is not None else "") + f"  {now_mark}{edge}")
+                 + ("  T true" if v.true is not None else "") + f"  {now_mark}")
         text.append(title[:width] + "\n", style="bold")
         for r in range(ny - 1, -1, -1):  # the largest y at the top
             label = short(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
