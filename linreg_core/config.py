@@ -171,7 +171,10 @@ FIELDS: dict[str, Field] = _fields(
 LABELS = {name: f"{f.label} ({f.flag})" for name, f in FIELDS.items()}
 # What a race's lanes (and a sweep's lists) may differ in: every training setting; the data, seed and
 # shuffles are shared (race.py).
-MAX_LANES = 16  # a race in the app: what a chart and a table show legibly (linreg sweep: race.SWEEP_MAX_LANES)
+MAX_LANES = 16  # a race in the app: what a chart and a table show legibly (linreg sweep: SWEEP_MAX_LANES)
+# headless (linreg sweep). Here, not in race.py, so a sweep's lists are counted (and refused) before torch is
+# imported, and a signal during that import ends the wait on it (tui/sweep.py)
+SWEEP_MAX_LANES = 256
 LANE_FIELDS = ("lr", "optimizer", "loss", "batch_size", "schedule", "l1", "l2", "epochs", "patience",
                "tolerance", "standardize", "standardize_target", "init_params", "dtype")
 

@@ -22,13 +22,11 @@ import torch
 
 from . import losses, optim
 from .batching import Batches, Shuffler
-from .config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, Config
+from .config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, SWEEP_MAX_LANES, Config  # noqa: F401 (re-exported)
 from .errors import ConfigError
 from .experiment import Experiment, prepare
 from .results import RUNNING, EpochResult
 from .trainer import EXPLODE_FACTOR, Trainer
-
-SWEEP_MAX_LANES = 256  # headless (linreg sweep)
 
 
 class LaneEvent(NamedTuple):

@@ -139,6 +139,22 @@ def test_lanes_are_counted_from_the_lists_before_any_is_made():
     assert "= 27,000,000 lanes; a sweep runs at most 256" in out.stderr
 
 
+def test_the_lanes_are_built_without_torch_so_a_signal_while_torch_loads_ends_the_sweep_at_once():
+    """build_configs imported race.py (for its lane limit), so torch loaded outside sweep_main's waiting():
+    a SIGTERM while it loaded waited for the whole import (2.3 s on a loaded machine); a refused list, too."""
+    import sys
+
+    code = ("import sys\n"
+            "from tui.options import build_parser\n"
+            "from tui.sweep import PROG, build_configs\n"
+            "ns = build_parser(PROG, headless=True, sweep=True).parse_args(['--lr', '0.1,0.2', '--optimizer', 'sgd,adam'])\n"
+            "assert len(build_configs(ns)) == 4\n"
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_lanes_input_is_protected_from_every_output(tmp_path):
     kept = []
     for name in ("p1.json", "p2.json"):

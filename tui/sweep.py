@@ -53,9 +53,10 @@ def lane_options(ns, base_options: dict[str, str], max_lanes: int) -> list[dict[
 
 
 def build_configs(ns):
-    """The lanes' Configs, each option's values checked with the usual messages (the value named)."""
-    from linreg_core.config import Config
-    from linreg_core.race import SWEEP_MAX_LANES
+    """The lanes' Configs, each option's values checked with the usual messages (the value named). Never
+    imports torch: a signal while torch loads is answered at once (sweep_main's waiting), and 300×300×300
+    lanes are refused at once."""
+    from linreg_core.config import SWEEP_MAX_LANES, Config
 
     base = None
     if ns.config:
