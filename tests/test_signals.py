@@ -162,3 +162,22 @@ def test_a_fifo_as_input_or_output_is_refused_at_once_never_waited_on(option, tm
                          timeout=60)  # a wait on the FIFO would run into the timeout
     assert out.returncode == 2 and "Traceback" not in out.stderr and out.stdout == ""
     assert str(fifo) in out.stderr and ("pipe" in out.stderr or "not a regular file" in out.stderr), out.stderr
+
+
+def test_a_second_ctrl_c_while_the_first_ones_exit_unwinds_ends_at_once_without_a_traceback():
+    """Before linreg's handlers are in place, Ctrl+C raises SystemExit(130); a second one raised again inside
+    Python's shutdown (threading._shutdown: "Exception ignored … SystemExit: 130", a traceback, found by two
+    SIGINTs 20-100 ms apart at start). The second one now ends the process with the same status."""
+    code = ("import os, signal\n"
+            "import tui.entry as entry\n"
+            "calls = []\n"
+            "os._exit = lambda status: calls.append(status)\n"
+            "try:\n"
+            "    entry._quiet_exit(signal.SIGINT, None)\n"
+            "except SystemExit as e:\n"
+            "    first = e.code\n"
+            "entry._quiet_exit(signal.SIGINT, None)\n"
+            "print(first, calls)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "130 [130]"
