@@ -396,6 +396,10 @@ def check_memory(samples: int, features: int, dtype: str, from_csv: bool = False
     need = estimate_bytes(samples, features, dtype, from_csv)
     limit = memory_limit_bytes()
     if need > limit:
+        if limit <= 0:  # ulimit -v 900000: the limit is spent before any data (torch alone maps about a GiB)
+            raise ConfigError({"samples": "the memory limit (ulimit -v / ulimit -d, or the container's) leaves no "
+                                          "room for any experiment once torch is loaded (it maps about a GiB of "
+                                          "address space); raise the limit"}, LABELS)
         fit = limit * samples // need
         shown = f"{need / 2**30:.1f} GiB" if need >= 2**30 else f"{need / 2**20:.0f} MiB"
         columns = f"{features} feature{'s' if features != 1 else ''}"

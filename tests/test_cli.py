@@ -400,6 +400,22 @@ def test_the_memory_check_sees_the_address_space_limit():
     assert small.returncode == 0, small.stderr[-500:]
 
 
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_a_memory_limit_below_torchs_own_is_one_line_not_a_traceback(command):
+    """Under `ulimit -v 900000` even the defaults' Config (built for the parser's help) was refused: a
+    traceback ending in "500 samples × 4 features need about 0 MiB of memory; at most about 0 fit here"."""
+    import resource
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (900_000 * 1024, 900_000 * 1024))
+
+    out = subprocess.run([*LINREG, command, "--epochs", "1", "--no-save"], capture_output=True, text=True,
+                         timeout=120, preexec_fn=limited)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-500:]
+    assert out.stderr.count("\n") == 1 and "leaves no room for any experiment" in out.stderr
+    assert "ulimit -v" in out.stderr
+
+
 def test_running_out_of_memory_anyway_is_one_line(monkeypatch, capsys):
     """Past the check (another process took the memory meanwhile), torch's allocation failure is one line
     and exit 1, never a traceback."""

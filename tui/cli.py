@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     limit the check cannot see) is one line and exit 1, never a traceback."""
     try:
         return _main(argv)
+    except LinregError as e:  # refused before any parser could name its program (ulimit -v under torch's own
+        return fail("linreg", refusal(e))  # needs: even the defaults' Config is refused): one line, exit 2
     except MemoryError:
         return _out_of_memory("")
     except RuntimeError as e:  # torch's allocator says so in a RuntimeError
