@@ -260,11 +260,14 @@ def _history_tail(path: Path) -> tuple[int, float | None, str]:
         return rows, None, f"{HISTORY}: its last row is not a history row"
 
 
+MAX_SUMMARY_BYTES = 1 << 20  # a summary is a few KiB; the list reads up to 500 of them on the app's thread
+
+
 def read_summary(folder: Path) -> tuple[dict | None, str]:
     """(summary.json's object with its status checked, why it could not be read: "" when it could). None and
     "" when there is none (a run cut off before its end)."""
     try:
-        summary = read_json(str(folder / SUMMARY), "a run summary")
+        summary = read_json(str(folder / SUMMARY), "a run summary", MAX_SUMMARY_BYTES)
     except DataError as e:
         return None, "" if e.message == "no such file" else f"{SUMMARY} {e.message}"
     if not isinstance(summary, dict):
