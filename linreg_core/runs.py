@@ -236,8 +236,9 @@ def _info(folder: Path) -> RunInfo:
 
 
 def _history_tail(path: Path) -> tuple[int, float | None, str]:
-    """(rows in history.csv, the last row's loss_mean, why it could not be read: "" when it could). A long
-    run's history can be 100 MB: its lines are counted in 1 MiB chunks and only its tail is parsed."""
+    """(epochs in history.csv, the last row's loss_mean, why it could not be read: "" when it could). Read
+    in constant time whatever its size (the list reads up to 500 histories on the app's thread): the header,
+    and the last 64 KiB, whose last whole row numbers its epoch (rows are written whole, in order, from 0)."""
     try:
         _, f = open_regular(str(path), "a run's history", MAX_HISTORY_BYTES)
     except DataError as e:
@@ -247,17 +248,20 @@ def _history_tail(path: Path) -> tuple[int, float | None, str]:
             header = f.readline(1 << 16)
             if not (header.startswith(b"epoch,") and header.endswith(b"\n")):
                 return 0, None, f"{HISTORY} has no history header"
-            rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))  # whole rows
-            f.seek(max(0, f.tell() - 65536))
-            tail = f.read().split(b"\n")
+            start = f.tell()
+            end = os.fstat(f.fileno()).st_size
+            f.seek(max(start, end - 65536))
+            tail = f.read(65536).split(b"\n")
         except OSError as e:
             return 0, None, f"{HISTORY} cannot be read ({e.strerror or e})"
-    last = tail[-2] if len(tail) >= 2 and rows else b""  # the last whole line
+    last = tail[-2] if len(tail) >= 2 else b""  # the last whole line (a torn row after it is ignored)
+    if not last:
+        return 0, None, ""
     try:
-        cells = next(csv.reader([last.decode("utf-8")])) if last else []
-        return rows, float(cells[2]) if len(cells) > 2 and cells[2] else None, ""
-    except (ValueError, csv.Error):
-        return rows, None, f"{HISTORY}: its last row is not a history row"
+        cells = next(csv.reader([last.decode("utf-8")]))
+        return max(0, int(cells[0]) + 1), float(cells[2]) if len(cells) > 2 and cells[2] else None, ""
+    except (ValueError, csv.Error, IndexError, StopIteration):
+        return 0, None, f"{HISTORY}: its last row is not a history row"
 
 
 MAX_SUMMARY_BYTES = 1 << 20  # a summary is a few KiB; the list reads up to 500 of them on the app's thread
