@@ -172,3 +172,29 @@ def test_any_mix_of_damage_in_runs_and_races_stops_nothing(damages, as_race):
         for kind, how in damages:
             damage(target, kind, how)
         bounded(root)
+
+
+def test_a_huge_history_is_read_in_bounded_time_as_a_thinned_curve(tmp_path):
+    """A 200 MiB history (a very long run, or a hostile one) is sampled at evenly spaced places: the overlay
+    gets the curve's shape from first epoch to last, and the list its epoch count, both in about a second."""
+    import time
+
+    folder = tmp_path / "20261130-120000-mae-sgd-seed0"
+    good_run(folder)
+    row = "{},1.0,{},,0.03,1,2,3,4,5\n"
+    with open(folder / HISTORY, "w") as f:
+        f.write(",".join(history_header(["x0", "x1", "x2", "x3"])) + "\n")
+        block = "".join(row.format(e, 1.0 / (e + 1)) for e in range(100_000))
+        f.write(block)
+        n = 100_000
+        while f.tell() < 200 * 2**20:
+            f.write("".join(row.format(e, 1.0 / (e + 1)) for e in range(n, n + 100_000)))
+            n += 100_000
+    start = time.monotonic()
+    run = read_run(folder)
+    [info] = list_runs(tmp_path)
+    took = time.monotonic() - start
+    assert took < 10, took  # measured: well under a second (reading it whole took ~30 s)
+    assert info.epochs == n and not info.damaged
+    assert run.epochs[0] < 1000 and run.epochs[-1] > n - 10_000 and run.epochs == sorted(run.epochs)
+    assert all(abs(loss - 1.0 / (e + 1)) < 1e-12 for e, loss in zip(run.epochs, run.losses))
