@@ -296,6 +296,7 @@ async def test_an_enter_handled_after_the_palette_opened_over_a_dialog(app_facto
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await play(pilot, [(key,)])
+        await wait_until(pilot, lambda: app.screen is not app.main_screen, what="the dialog")  # (a busy machine)
         dialog = app.screen
         await play(pilot, [("ctrl+p",)])
         await wait_until(pilot, lambda: app.screen.has_class("-ready"), what="the palette")
