@@ -15,6 +15,7 @@ rows not yet written, and tries again at the next epoch and at the end (`retry()
 from __future__ import annotations
 
 import csv
+import errno
 import io
 from collections import deque
 import os
@@ -130,6 +131,8 @@ class RunRecorder:
             self.close()  # reopened next time (a folder that came back, a disk with room again)
 
     def _create_folder(self) -> Path:
+        if os.path.lexists(self.runs_dir) and not self.runs_dir.is_dir():  # a file, a FIFO, /dev/null, a loop
+            raise NotADirectoryError(errno.ENOTDIR, "it is not a folder")
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         for i in range(1000):
             folder = self.runs_dir / (self.name if i == 0 else f"{self.name}-{i + 1}")

@@ -152,3 +152,13 @@ def test_a_full_disk_never_leaves_a_partial_row_and_writing_resumes(tmp_path):
     assert result["errors"] > 0 and result["saved"]
     rows = read_rows(Path(result["folder"]))
     assert [int(r[0]) for r in rows] == list(range(40)) and all(len(r) == 10 for r in rows)
+
+
+def test_a_runs_folder_that_is_not_a_folder_is_said_so(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for not_a_folder in (fifo, "/dev/null"):
+        rec = RunRecorder(not_a_folder, Config(), ("x0",), "y")
+        assert rec.error == f"could not write the run to {not_a_folder}: it is not a folder"
