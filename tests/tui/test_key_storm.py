@@ -320,16 +320,22 @@ async def test_enter_enter_in_the_race_presets_starts_one_race(app_factory):
         assert app.racing is not None and app.screen is app.racing and len(app.screen_stack) == 2
 
 
+async def race_with_help_over_it(pilot) -> None:
+    """The first preset's race on screen, its help (?) open over it."""
+    app = pilot.app
+    await ready(pilot)
+    await play(pilot, [("R",), ("enter",)])
+    await wait_until(pilot, lambda: app.screen is app.racing, what="the race")
+    await play(pilot, [("?",)])
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
+
+
 async def test_help_opened_from_the_race_closes(app_factory):
     """? on the race screen: its help could not be closed (the app's check_action greyed out pop_screen, its
     Escape, while a race was on), and every key after it went nowhere."""
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        await play(pilot, [("R",), ("enter",)])
-        await wait_until(pilot, lambda: app.screen is app.racing, what="the race")
-        await play(pilot, [("?",)])
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
+        await race_with_help_over_it(pilot)
         await play(pilot, [("escape",)])
         await wait_until(pilot, lambda: app.screen is app.racing, what="the help to close")
 
@@ -340,11 +346,7 @@ async def test_the_engines_news_ends_the_race_under_its_help(app_factory, news):
     the help over it (a dismiss closes only the screen on top now, so it is asked to close what covers it)."""
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        await play(pilot, [("R",), ("enter",)])
-        await wait_until(pilot, lambda: app.screen is app.racing, what="the race")
-        await play(pilot, [("?",)])
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
+        await race_with_help_over_it(pilot)
         if news == "failed":
             app.post_message(EngineFailed("boom"))
         else:

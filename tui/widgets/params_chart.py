@@ -59,9 +59,10 @@ class ParamsChart(Chart):
             plt.hline(0.0)
             plotted.append(0.0)
             more = f", the {len(shown)} farthest of {len(names)}" if len(shown) < len(names) else ""
-            self.set_title(plt, f"errors' effect on the fit, in sd(y); 0: the optimum{more}")
+            self.set_title(plt, f"errors' effect on the fit, in sd(y); 0: {'the optimum' if setup.optimum_weights else 'least squares'}{more}")
         else:
-            target = "true" if setup.true_weights is not None else "optimum"
+            target = ("true" if setup.true_weights is not None else
+                      "optimum" if setup.optimum_weights else "least squares")
             self.set_title(plt, f"parameters; flat lines: {target}")
         plt.yticks(*axis_ticks(plotted))  # short labels, and 0 never written -0.0
         plt.xticks(*integer_ticks(0, max(xs)))  # epochs are whole numbers

@@ -15,14 +15,17 @@ class ParamsTable(DataTable):
         self.cursor_type = "row"
         self._rows_for = None  # the setup the rows were built for
         self._with_true = None  # the columns have true values (synthetic data); CSV data has none
+        self._optimum_known = None  # the setup carries the loss's optimum (else least squares stands in)
 
-    def _columns_for(self, with_true: bool) -> None:
+    def _columns_for(self, with_true: bool, optimum_known: bool) -> None:
         """True and |Δtrue| only when the data have true values: a CSV table keeps its width for the rest."""
-        if with_true == self._with_true:
+        if (with_true, optimum_known) == (self._with_true, self._optimum_known):
             return
+        self._optimum_known = optimum_known
         self.clear(columns=True)
-        names = ("param", "true", "learned", "opt", "|Δtrue|", "|Δopt|") if with_true else \
-            ("param", "learned", "opt", "|Δopt|")
+        opt = "opt" if self._optimum_known else "lstsq"  # (large MAE/Huber data: least squares stands in)
+        names = ("param", "true", "learned", opt, "|Δtrue|", f"|Δ{opt}|") if with_true else \
+            ("param", "learned", opt, f"|Δ{opt}|")
         self._columns = self.add_columns(*names)
         self._with_true = with_true
 
@@ -43,7 +46,7 @@ class ParamsTable(DataTable):
             changing = (1, 3)
         rows = rows[:MAX_ROWS]
         if self._rows_for is not setup:  # a new experiment: new rows
-            self._columns_for(with_true)
+            self._columns_for(with_true, bool(setup.optimum_weights))
             self.clear()
             for i, (name, cells) in enumerate(zip(names, rows)):
                 # Text: "w[x0]" is no markup
