@@ -122,11 +122,23 @@ def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
         elif name == "noise_floor":
             lines.append(f"constant steps keep the fit bouncing around the optimum: a schedule that lowers lr lets "
                          f"it settle ({fix}){predicted}")
+        elif name == "more_epochs" and v.get("observed"):
+            more = "press c to continue, or " if app else ""
+            came = f" at {d['progress']:.1%} of the way" if d.get("progress") is not None else ""
+            lines.append(f"the run was predicted to arrive within its {_count(v['steps'])} steps (in about "
+                         f"{_count(v['steps_predicted'])}) and fell short{came}: give it twice the epochs: "
+                         f"{more}{fix}")
         elif name == "more_epochs":
             more = "press c to continue, or " if app else ""  # (c: the same lr, more epochs)
             needed = v.get("epochs_needed")
             about = f"about {needed:,} epochs" if needed else "more steps than it has"
             lines.append(f"it needs {about}: {more}{fix or 'train longer'}")
+        elif name == "ill_conditioned" and v.get("observed"):
+            together = ", ".join(c or "the bias" for c in v.get("collinear", ())) or "some columns"
+            lines.append(f"the data are ill-conditioned (condition number {v['condition']:.2g}: {together} move "
+                         f"together), and gradient descent crawls along that direction: the run fell short though "
+                         f"the step sizes suit it, and more epochs gain little; leave one of those features out, or "
+                         f"add an L2 penalty")
         elif name == "ill_conditioned":
             why = "correlated features" if v.get("standardized") else "correlated or unscaled features"
             lines.append(f"the fit needs about {v['epochs_needed']:,} epochs (the loss's condition number is "

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` run
 
 PUBLIC = Path(__file__).parent.parent / "data" / "public"
 TABLES = sorted(p.stem for p in PUBLIC.glob("*.csv"))
-KNOWN_SHORT = set([('ccard', 'mse', 'adam'), ('longley', 'mae', 'sgd'), ('longley', 'mae', 'momentum'), ('longley', 'mae', 'adam'), ('longley', 'mse', 'adam'), ('longley', 'huber', 'momentum'), ('stackloss', 'mae', 'adam'), ('statecrime', 'mse', 'adam'), ('statecrime', 'huber', 'sgd'), ('statecrime', 'huber', 'adam')])
+KNOWN_SHORT = {('ccard', 'mse', 'adam'), ('stackloss', 'mae', 'adam')}
 
 
 def _train(config: Config):
@@ -60,3 +60,21 @@ def test_following_the_advice_reaches_the_optimum_or_says_why_not(table, loss, o
     assert last.converged or why_not, (progress, [r.changes for r in rounds])
     if last.converged:  # the verdict is the claim: measured here against the optimum of the run's loss
         assert last.progress >= 0.99 and last.optimum.loss == loss
+
+
+def test_an_ill_conditioned_table_is_named_and_more_epochs_do_not_rescue_it():
+    """Longley (16 rows, columns that move together): MAE with SGD follows standardize-both and a cosine
+    schedule, then falls short of what the model predicted; the diagnosis names the collinear columns and
+    offers nothing to follow. Its claim that more epochs gain little is checked by training 4× as long."""
+    config = Config.from_options({"csv": str(PUBLIC / "longley.csv"), "loss": "mae", "optimizer": "sgd"})
+    rounds = follow(config, 3, _train)
+    last = rounds[-1]
+    causes = {c.name: c for c in last.summary.diagnosis.causes}
+    assert last.summary.diagnosis.advice is None and "ill_conditioned" in causes
+    assert causes["ill_conditioned"].values["condition"] > 1000
+    assert {"GNP", "YEAR", "POP"} <= set(causes["ill_conditioned"].values["collinear"])
+    settings = Config.from_options({"csv": str(PUBLIC / "longley.csv"), "loss": "mae", "optimizer": "sgd"})
+    for r in rounds[1:]:
+        settings = settings.replace(**r.changes)
+    longer = _train(settings.replace(epochs=4 * settings.train.epochs))
+    assert not longer.converged and longer.progress < last.summary.progress + 0.03
