@@ -1,5 +1,9 @@
 """The classic tutorial's training loop, written the tutorial's way: the oracle every parity test
-and the engine benchmark compare against. Deliberately naive (autograd, per-batch python lists)."""
+and the engine benchmark compare against. Deliberately naive (autograd, per-batch python lists).
+
+Its digits depend on the kernels that run it (the CPU's summation order, ATEN_CPU_CAPABILITY, or a GPU's),
+so a test compares the engine with this loop run in the same process, on the device the engine trains on
+(`device`: the data and the initial weights are drawn on the CPU, as the engine draws them, then moved)."""
 import random
 
 import torch
@@ -18,7 +22,7 @@ def data_iter(batch_size, features, labels):
     indices = list(range(num_examples))
     random.shuffle(indices)
     for i in range(0, num_examples, batch_size):
-        batch_indices = torch.tensor(indices[i : min(i + batch_size, num_examples)])
+        batch_indices = torch.tensor(indices[i : min(i + batch_size, num_examples)], device=features.device)
         yield features[batch_indices], labels[batch_indices]
 
 
@@ -38,13 +42,16 @@ def sgd(params, lr):
 
 
 def run_tutorial(seed, epochs=50, batch_size=16, lr=0.03, samples=500,
-                 true_w=(8.1, 2, 2, 4), true_b=1.1, max_steps=None):
-    """Returns (logged epoch loss sums, final w list, final b) exactly as the tutorial prints them."""
+                 true_w=(8.1, 2, 2, 4), true_b=1.1, max_steps=None, device="cpu"):
+    """Returns (logged epoch loss sums, final w list, final b) exactly as the tutorial prints them, trained
+    on `device` (a torch.device or its name; the draws stay on the CPU)."""
     torch.manual_seed(seed)
     random.seed(seed)
     features, labels = synthetic_data(torch.tensor(true_w), true_b, samples)
-    w = torch.normal(0, 0.01, size=(len(true_w), 1), requires_grad=True)
-    b = torch.tensor(0.01, requires_grad=True)
+    w = torch.normal(0, 0.01, size=(len(true_w), 1))
+    features, labels = features.to(device), labels.to(device)
+    w = w.to(device).requires_grad_(True)
+    b = torch.tensor(0.01, device=device, requires_grad=True)
     logged, steps = [], 0
     for _epoch in range(epochs):
         total = 0.0
