@@ -1,4 +1,5 @@
 """`linreg train` as a script sees it: output, exit status, files, pipes."""
+import functools
 import json
 import subprocess
 import sys
@@ -6,12 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from linreg_core.config import Config
+from linreg_core.experiment import resolve_device
 from tests.tutorial_oracle import run_tutorial
 
 LINREG = [sys.executable, "-m", "tui"]
-# The tutorial's first logged number, from its own loop on this machine (the subprocess uses the same
-# kernels): the sixth decimal depends on the CPU, the equality does not.
-FIRST_LINE = f"epoch 000: loss: {run_tutorial(0, epochs=1)[0][0]:f}"
+
+
+@functools.cache
+def tutorial_log(epochs: int) -> tuple[str, ...]:
+    """The tutorial's log lines, from its own loop in this process on the device `linreg train` picks by
+    default (`auto`: cuda where there is one) under this environment, which the subprocess inherits
+    (ATEN_CPU_CAPABILITY included): the same kernels. The sixth decimal depends on them, the equality not."""
+    logged, _, _ = run_tutorial(0, epochs=epochs, device=resolve_device(Config().device))
+    return tuple(f"epoch {i:03d}: loss: {loss:f}" for i, loss in enumerate(logged))
+
+
+def first_line() -> str:
+    return tutorial_log(1)[0]
 
 
 def linreg(*args, **kw):
@@ -22,8 +35,7 @@ def test_train_defaults_print_the_tutorial_log_and_the_table():
     out = linreg("train")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == FIRST_LINE
-    assert sum(l.startswith("epoch ") for l in lines) == 50 and lines[49].startswith("epoch 049: loss: ")
+    assert sum(l.startswith("epoch ") for l in lines) == 50 and tuple(lines[:50]) == tutorial_log(50)
     assert 0.4 < float(lines[49].split()[-1]) < 0.6  # about 0.5, as the tutorial prints
     assert any(l.startswith("w[x0]") and "8.1000" in l for l in lines)
     assert "\x1b[" not in out.stdout  # piped: plain text, no escape codes
@@ -67,7 +79,7 @@ def test_divergence_exits_3_and_says_where_and_what_to_try():
 def test_pipe_into_head_ends_without_a_traceback():
     out = subprocess.run(" ".join(LINREG) + " train --epochs 2000 | head -1", shell=True, capture_output=True,
                          text=True, timeout=120)
-    assert out.stdout == FIRST_LINE + "\n"
+    assert out.stdout == first_line() + "\n"
     assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
 
 
@@ -191,7 +203,7 @@ def _close_stdin():
 def test_a_closed_stdin_neither_breaks_train_nor_hangs_the_app():
     out = subprocess.run([*LINREG, "train", "--epochs", "2", "--no-save"], capture_output=True, text=True,
                          timeout=120, preexec_fn=_close_stdin)
-    assert out.returncode == 0 and out.stdout.startswith(FIRST_LINE), out.stderr
+    assert out.returncode == 0 and out.stdout.startswith(first_line()), out.stderr
     app = subprocess.run(LINREG, capture_output=True, text=True, timeout=60, preexec_fn=_close_stdin)
     assert app.returncode == 2 and "linreg train" in app.stderr and "Traceback" not in app.stderr
 
@@ -311,7 +323,7 @@ def test_head_ends_the_run_in_order(tmp_path):
     out = subprocess.run(" ".join(LINREG) + f" train --epochs 100000 --runs-dir {tmp_path} | head -1; "
                          "echo status ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
                          text=True, timeout=120)
-    assert out.stdout.splitlines() == [FIRST_LINE, "status 141"] and "Traceback" not in out.stderr
+    assert out.stdout.splitlines() == [first_line(), "status 141"] and "Traceback" not in out.stderr
     [run] = tmp_path.iterdir()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted" and (run / "params.json").exists()
