@@ -1,4 +1,6 @@
 """The app as a user drives it: each key, each run state, refused values, failures."""
+import functools
+
 from textual.widgets import Input, Log
 
 from tui.screens.help import HelpScreen
@@ -6,13 +8,22 @@ from tui.widgets.fit_chart import FitChart
 from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_table import ParamsTable
+from linreg_core.config import Config
+from linreg_core.experiment import resolve_device
 from tests.tui.conftest import finish_run, wait_until
 from tests.tutorial_oracle import run_tutorial
 
-# The tutorial's numbers, computed here by the tutorial's own loop: the digits depend on the CPU's kernels,
-# the engine's equality with the loop does not.
-TUTORIAL_LOG, TUTORIAL_W, TUTORIAL_B = run_tutorial(0)
-FIRST_LINE = f"epoch 000: loss: {TUTORIAL_LOG[0]:f}"
+
+@functools.cache
+def tutorial(epochs: int = 50):
+    """The tutorial's (log, w, b), computed here by its own loop on the device the app's engine (in this
+    process) trains on, `auto` by default: the digits depend on the kernels, the engine's equality with the
+    loop does not."""
+    return run_tutorial(0, epochs=epochs, device=resolve_device(Config().device))
+
+
+def first_line() -> str:
+    return f"epoch 000: loss: {tutorial(1)[0][0]:f}"
 
 FLAT_OUT = ["plus"] * 4  # 100 → 250 → 1000 → max steps/s
 
@@ -44,13 +55,14 @@ async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory)
         await ready(pilot)
         await finish_run(pilot, what="the run to finish")
         lines = log_text(app).splitlines()
-        assert FIRST_LINE in lines and f"epoch 049: loss: {TUTORIAL_LOG[-1]:f}" in lines
+        log, w, b = tutorial()
+        assert first_line() in lines and f"epoch 049: loss: {log[-1]:f}" in lines
         assert app.data.step == 1600
-        assert list(app.data.weights) == TUTORIAL_W and app.data.bias == TUTORIAL_B  # bit for bit
+        assert list(app.data.weights) == w and app.data.bias == b  # bit for bit
         await pilot.press("4")
         await pilot.pause(0.2)
         table = app.query_one(ParamsTable)
-        assert table.row_count == 5 and str(table.get_row_at(0)[2]).strip() == f"{TUTORIAL_W[0]:.4f}"
+        assert table.row_count == 5 and str(table.get_row_at(0)[2]).strip() == f"{w[0]:.4f}"
 
 
 async def test_pause_resume_step_and_epoch_keys(app_factory):
@@ -61,7 +73,7 @@ async def test_pause_resume_step_and_epoch_keys(app_factory):
         await wait_until(pilot, lambda: app.run_state == "paused" and app.data.step == 1, what="one step")
         await pilot.press("N")  # the rest of the epoch
         await wait_until(pilot, lambda: app.data.step == 32, what="one epoch")
-        assert FIRST_LINE in log_text(app)
+        assert first_line() in log_text(app)
         await pilot.press("space")
         await wait_until(pilot, lambda: app.run_state == "running" and app.data.step > 32, what="running")
         await pilot.press("space")
