@@ -1,7 +1,7 @@
 """One step under the microscope: the last update a trainer took, in numbers, as plain values.
 
-The trainer keeps references to the last step's tensors (the batch, ∂loss/∂ŷ, the gradients, the parameters
-before; Trainer.last_step); this reads them, so the numbers are the ones the step used. ŷ and ŷ − y are
+The step publishes the last step's tensors (the batch, ∂loss/∂ŷ, the gradients, the parameters before;
+step.StepTrace, read through Trainer.last_step) and its rule's state (Trainer.rule); this reads them, so the numbers are the ones the step used. ŷ and ŷ − y are
 computed again from the batch and the parameters before (the step consumed its own copy in place): the same
 operations on the same tensors, so the same numbers. Everything is in training units (standardized when the
 run standardizes), as the step took it.
@@ -44,7 +44,8 @@ def last_step(trainer, rows: int = ROWS_SHOWN) -> dict | None:
             g = trainer.loss.value_and_grad(residual.clone(), len(y))[1]
         loss = float(trainer.loss.value(y_hat, y))
         before = [*w0.reshape(-1).tolist(), float(b0)]
-        after = [*trainer._w.reshape(-1).tolist(), float(trainer._b)]
+        w1, b1 = trainer.parameter_tensors()
+        after = [*w1.reshape(-1).tolist(), float(b1)]
         grad = [*grads[0].reshape(-1).tolist(), float(grads[1])]
         # the penalties' terms with the trainer's own operations (Trainer._penalize), in its dtype
         zero = torch.zeros_like(w0)
@@ -56,7 +57,7 @@ def last_step(trainer, rows: int = ROWS_SHOWN) -> dict | None:
         l1 = [*l1_t.reshape(-1).tolist(), 0.0]
         took = torch.cat([gw, grads[1].reshape(1, 1)])  # (d + 1, 1): the gradient the rule took, [w; b]
         lr_t = torch.tensor(lr, dtype=w0.dtype, device=w0.device)
-        terms, update = rule_terms(trainer._optimizer, tc.optimizer, took, lr_t)
+        terms, update = rule_terms(trainer.rule, tc.optimizer, took, lr_t)
         terms = {key: t.reshape(-1).tolist() for key, t in terms.items()}
         update = update.reshape(-1).tolist()
         shown = min(rows, len(y))
@@ -72,7 +73,7 @@ def last_step(trainer, rows: int = ROWS_SHOWN) -> dict | None:
               "optimizer": tc.optimizer, "loss_name": tc.loss, "residual_is": "y_hat - y", "rows": table,
               "parameters": params}
     if tc.optimizer == "adam":
-        record["t"] = trainer._optimizer.t
+        record["t"] = trainer.rule.t
     return record
 
 
@@ -101,5 +102,5 @@ def rule_terms(rule, name: str, g: torch.Tensor, lr: torch.Tensor) -> tuple[dict
 
 
 def _stacked(state: list[torch.Tensor]) -> torch.Tensor:
-    """A rule's state as one (d + 1, 1) tensor: the trainer steps a rule with state on [w; b] stacked."""
+    """A rule's state as one (d + 1, 1) tensor: the step runs a rule on [w; b] stacked (step.py)."""
     return state[0] if len(state) == 1 else torch.cat([state[0], state[1].reshape(1, 1)])

@@ -1,8 +1,11 @@
-"""The Trainer owns all training state and advances one mini-batch per step().
+"""The Trainer owns a run's state and advances one mini-batch per step().
 
 Pause is "stop calling step()", resume is "call it again"; nothing here knows about threads or screens.
-The default path computes gradients analytically with the exact operations autograd performs on the
-tutorial's loss (see losses.py), inside torch.inference_mode(): the same numbers at several times the speed.
+The step itself is step.LaneGroup's, the one a race's lanes take: a run steps as a group of one lane. The
+Trainer keeps the rest: the config, counters, schedule, patience, divergence and diagnosis, and the path
+of its parameters. The default path computes gradients analytically with the exact operations autograd
+performs on the tutorial's loss (see losses.py), inside torch.inference_mode(): the same numbers at several
+times the speed.
 """
 from __future__ import annotations
 
@@ -11,15 +14,14 @@ from typing import Iterator
 
 import torch
 
-from . import diagnosis, landscape, losses, optim, reference, schedules
+from . import diagnosis, landscape, losses, reference, schedules
 from .optimum import Optimum, optimum
-from .batching import Batches, Shuffler, batch_count
+from .batching import batch_count
 from .config import FIELDS, Config
 from .data import Split, split
 from .experiment import Experiment, prepare, resolve_device
 from .results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
-
-EXPLODE_FACTOR = 1e6  # a batch loss this many times the first one (or 1) counts as divergence
+from .step import EXPLODE_FACTOR, LaneGroup, Walk  # noqa: F401 (EXPLODE_FACTOR re-exported)
 
 
 class Trainer:
@@ -45,10 +47,6 @@ class Trainer:
         self.loss = losses.get(tc.loss)
         self.base_lr = tc.lr
         self._use_autograd = tc.grads == "autograd"
-        self._batches = Batches(self.split.X_train, self.split.y_train, self.batch_size,
-                                Shuffler(self.n_train, config.seed, tc.shuffle), self._use_autograd)
-        self._penalized = bool(tc.l1 or tc.l2)
-        self._stacked = tc.optimizer != "sgd"  # see _update()
         self._watch = diagnosis.Watch(self.data_facts)
         self.path = landscape.PathBuffer()  # the parameters after every step (thinned), training units
         self.reset()
@@ -66,21 +64,17 @@ class Trainer:
         if ex.init_in_data_units and self.split.standardized:
             w0, b0 = self.split.standardizer.to_training_units(w0, b0)
         self._initial = (list(w0), b0)  # training units
-        self._w = torch.tensor(w0, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
-        self._b = torch.tensor(b0, dtype=self.dtype, device=self.device)  # ()
-        self._prev = (self._w, self._b)
-        self._optimizer = optim.make(self.config.train.optimizer)
-        self._batches.reset()
+        W = torch.tensor(w0, dtype=self.dtype, device=self.device).reshape(-1, 1)  # (d, 1)
+        B = torch.tensor([[b0]], dtype=self.dtype, device=self.device)  # (1, 1)
+        self._at: tuple[tuple[torch.Tensor, torch.Tensor], int] = ((W, B), 0)  # the step's (W, B) and my column
+        self._group: LaneGroup | None = None  # the step of this run alone, made at its first step
         self.epoch = self.batch = self.steps = 0
         self.status = RUNNING
         self.divergence: Divergence | None = None
         self.diagnosis: diagnosis.Diagnosis | None = None  # what looks wrong now (None: nothing seen)
-        self.last_step = None  # the last step's tensors, as taken (microscope.py reads them)
         self.path.clear()
-        self.path.add(self._w, self._b)
+        self.path.add(*self._at)
         self._watch.reset()
-        self._epoch_sum = 0.0
-        self._explode_at = math.inf
         self._best, self._bad_epochs = math.inf, 0
         self._target_epochs = self.config.train.epochs
         self._set_epoch_lr()
@@ -155,7 +149,8 @@ class Trainer:
     def full_loss(self) -> float:
         """The run's loss over all training samples at the current parameters, in training units."""
         with torch.inference_mode():
-            return self.loss.value(self.split.X_train.mm(self._w) + self._b, self.split.y_train).item()
+            w, b = self.parameter_tensors()
+            return self.loss.value(self.split.X_train.mm(w) + b, self.split.y_train).item()
 
     @property
     def done(self) -> bool:
@@ -175,11 +170,38 @@ class Trainer:
     def _set_epoch_lr(self) -> None:
         tc = self.config.train
         self._lr = self.base_lr * schedules.factor(tc.schedule, self.epoch, self._target_epochs)
-        self._lr_t = None  # its tensor, made by the next advance() (a race's lanes never need one)
+
+    def parameter_block(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int]:
+        """((W: (d, K), B: (1, K)), k): the step's parameters this run is column k of (K = 1 alone)."""
+        return self._at
+
+    def parameter_tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The current (w: (d, 1), b: ()) as trained, on the run's device (views of the step's tensors)."""
+        (W, B), k = self._at
+        return W[:, k:k + 1], B[0, k]
+
+    @property
+    def rule(self):
+        """The update rule with its state after the last step (optim.py), None before the first."""
+        return self._group.rule if self._group is not None else None
+
+    @property
+    def last_step(self):
+        """The last step as taken, for the microscope: (step, epoch, batch, x: (m, d), y: (m, 1), ∂loss/∂ŷ:
+        (m, 1) or None, [∂loss/∂w: (d, 1), ∂loss/∂b: ()] before the penalties, (w, b) before, lr), all
+        0-based; None before the first step."""
+        trace = self._group.trace if self._group is not None else None
+        if trace is None:
+            return None
+        g = None if trace.g is None else trace.g[:, 0:1]
+        grads = [trace.grad[0][:, 0:1], trace.grad[1][0, 0]]
+        before = (trace.before[0][:, 0:1], trace.before[1][0, 0])
+        return (trace.step, trace.epoch, trace.batch, trace.x, trace.y, g, grads, before, trace.lr[0])
 
     def training_parameters(self) -> tuple[list[float], float]:
         """Current weights and bias as trained (standardized units when standardizing)."""
-        return self._w.reshape(-1).tolist(), self._b.item()
+        w, b = self.parameter_tensors()
+        return w.reshape(-1).tolist(), b.item()
 
     def parameters(self) -> tuple[list[float], float]:
         """Current weights and bias in the data's units (the last finite ones after a divergence)."""
@@ -208,95 +230,59 @@ class Trainer:
         """Up to max_steps steps, stopping early at the end of the epoch, the run, or a divergence."""
         if self.status != RUNNING:
             raise RuntimeError(f"the run has ended ({self.status}); call reset() to start again")
-        if self.batch == 0:
-            self._batches.begin_epoch()
-        first, stop = self.batch, min(self.batches_per_epoch, self.batch + max(1, max_steps))
-        results: list[StepResult] = []
-        lr, epoch, step0 = self._lr, self.epoch, self.steps - first
-        if self._lr_t is None:
-            self._lr_t = torch.tensor(self._lr, dtype=self.dtype, device=self.device)
-        with torch.no_grad() if self._use_autograd else torch.inference_mode():
-            for batch in range(first, stop):
-                xt, x, y = self._batches.get(batch)
-                if self._use_autograd:
-                    loss, grads, g = (*self._autograd(x, y), None)
-                else:
-                    loss, grads, g = self._analytic(xt, x, y)
-                if not loss < self._explode_at:  # nan, inf or exploding
-                    self._advance_counters(batch - first)
-                    results.append(self._diverge(loss))
-                    return results
-                if self._explode_at == math.inf:
-                    self._explode_at = EXPLODE_FACTOR * max(loss, 1.0)
-                raw = grads
-                if self._penalized:
-                    grads = self._penalize(grads)
-                self._prev, (self._w, self._b) = (self._w, self._b), self._update(grads)
-                self.last_step = (step0 + batch, epoch, batch, x, y, g, raw, self._prev, lr)  # microscope.py
-                self.path.add(self._w, self._b)  # landscape.py draws it
-                self._epoch_sum += loss
-                results.append(StepResult(step0 + batch, epoch, batch, loss, lr, RUNNING, None))
-        self._advance_counters(stop - first)
-        if self.batch == self.batches_per_epoch:
-            epoch_result = self._end_epoch()
-            results[-1] = results[-1]._replace(status=self.status, epoch_result=epoch_result)
+        if self._group is None:
+            self._group = LaneGroup([self], [0], self._use_autograd, alone=True)
+        group = self._group
+        group.read_rates()  # the lr keys, a schedule's new epoch
+        first, lr, epoch = self.batch, self._lr, self.epoch
+        step0 = self.steps - first
+        chunk = group.step_to(min(self.batches_per_epoch, first + max(1, max_steps)))
+        results = [StepResult(step0 + first + i, epoch, first + i, loss, lr, RUNNING, None)
+                   for i, loss in enumerate(chunk.losses[0])]
+        for event in chunk.events:
+            results[-1] = results[-1]._replace(status=event.status, epoch_result=event.epoch_result)
         return results
 
-    def _advance_counters(self, n: int) -> None:
-        self.batch += n
-        self.steps += n
+    # ------------------------------------------------- what the step hands over (step.py)
+    def adopt_position(self, batch: int, walk: Walk) -> None:
+        """The step moved this lane mid-epoch to `batch` (batches done) along `walk` (every step of the
+        chunk; the last is where it is)."""
+        self.steps += batch - self.batch
+        self.batch = batch
+        self._at = (walk.params[-1], walk.column)
+        self.path.add_walk(walk)
 
-    def _update(self, grads):
-        """The update rule on [w, b]. A rule with state runs once on both stacked as one (d + 1, 1) tensor:
-        the same arithmetic element by element in half the operations (Adam: 80 -> 60 µs a step on the
-        tutorial's data); SGD's two operations a parameter cost less than stacking them."""
-        if not self._stacked:
-            return self._optimizer.update([self._w, self._b], grads, self._lr_t)
-        p = torch.cat([self._w, self._b.reshape(1, 1)])
-        g = torch.cat([grads[0], grads[1].reshape(1, 1)])
-        new = self._optimizer.update([p], [g], self._lr_t)[0]
-        return new[:-1], new[-1, 0]
+    def adopt_epoch(self, loss_sum: float, trained: tuple[list[float], float], test_loss: float | None,
+                    walk: Walk) -> EpochResult:
+        """The step took this lane through its epoch along `walk`: the sum of its batch losses, its
+        parameters as python floats and its test loss; the epoch ends here (schedule, patience, diagnosis)."""
+        self._at = (walk.params[-1], walk.column)
+        self.path.add_walk(walk)
+        self.steps += self.batches_per_epoch - self.batch
+        self.batch = self.batches_per_epoch
+        return self._end_epoch(loss_sum, trained, test_loss)
 
-    def _analytic(self, xbt, xb, yb):
-        d = xb.mm(self._w).add_(self._b).sub_(yb)  # ŷ − y: (m, 1)
-        loss, g = self.loss.value_and_grad(d, len(yb))  # g = ∂loss/∂ŷ: (m, 1)
-        return loss.item(), [xbt.mm(g), g.sum()], g  # ∂loss/∂w = Xᵀg: (d, 1), ∂loss/∂b: ()
+    def adopt_divergence(self, batch: int, loss: float, at, previous, walk: Walk) -> StepResult:
+        """The step saw this lane's loss at `batch` (0-based) explode: `at` and `previous` are the step's
+        (W, B) then and one step before (this lane is column walk.column); the last finite are kept."""
+        self.path.add_walk(walk)
+        self.steps += batch - self.batch
+        self.batch = batch
+        self._at = (at, walk.column)
+        return self._diverge(loss, (previous, walk.column))
 
-    def _autograd(self, xb, yb):
-        w = self._w.detach().clone().requires_grad_()
-        b = self._b.detach().clone().requires_grad_()
-        with torch.enable_grad():
-            loss = self.loss.value(torch.matmul(xb, w) + b, yb)
-            loss.backward()
-        return loss.item(), [w.grad, b.grad]
-
-    def _penalize(self, grads):
-        """Add the penalties' gradients to the weights' (never the bias'): l2·w + l1·sign(w)."""
+    def _end_epoch(self, loss_sum: float, trained: tuple[list[float], float], test_loss: float | None) -> EpochResult:
+        """loss_sum, trained, test_loss: the epoch's batch losses summed, the parameters as trained and the
+        test loss, as the step computed them."""
         tc = self.config.train
-        gw = grads[0]
-        if tc.l2:
-            gw = gw + tc.l2 * self._w
-        if tc.l1:
-            gw = gw + tc.l1 * self._w.sign()
-        return [gw, grads[1]]
-
-    def _end_epoch(self, trained: tuple[list[float], float] | None = None,
-                   test_loss: float | None = None) -> EpochResult:
-        """trained, test_loss: the parameters as trained and the test loss when a race already has them."""
-        tc = self.config.train
-        if trained is None:
-            test_loss = self._test_loss()
-            weights, bias = self.parameters()
-        else:
-            weights, bias = self._to_data_units(*trained)
-        result = EpochResult(self.epoch, self._epoch_sum, self._epoch_sum / self.batches_per_epoch, test_loss,
+        weights, bias = self._to_data_units(*trained)
+        result = EpochResult(self.epoch, loss_sum, loss_sum / self.batches_per_epoch, test_loss,
                              self._lr, tuple(weights), bias, self.steps)
         if not all(math.isfinite(v) for v in (*weights, bias)):
-            self._diverge(math.nan)
+            self._diverge(math.nan, None)
             return result
         self.epoch += 1
         self.batch = 0
-        self._epoch_sum = 0.0
         monitored = test_loss if test_loss is not None else result.loss_mean
         if monitored < self._best - tc.tolerance:
             self._best, self._bad_epochs = monitored, 0
@@ -310,44 +296,16 @@ class Trainer:
         self._set_epoch_lr()
         return result
 
-    def _test_loss(self) -> float | None:
-        if self.split.X_test is None:
-            return None
-        with torch.inference_mode():
-            return self.loss.value(self.split.X_test.mm(self._w) + self._b, self.split.y_test).item()
-
-    # ------------------------------------------------- driven by a race (race.py)
-    def adopt_epoch(self, w: torch.Tensor, b: torch.Tensor, loss_sum: float, trained: tuple[list[float], float],
-                    test_loss: float | None) -> EpochResult:
-        """A race's group stepped this lane through an epoch: take its parameters (w: (d, 1), b: ()), the sum
-        of its batch losses, the same parameters as python floats and its test loss, and end the epoch as
-        advance() does (schedule, patience, diagnosis)."""
-        self._w, self._b, self._epoch_sum = w, b, loss_sum
-        self.path.add(w, b)
-        self._advance_counters(self.batches_per_epoch - self.batch)
-        return self._end_epoch(trained, test_loss)
-
-    def adopt_params(self, w: torch.Tensor, b: torch.Tensor) -> None:
-        """A race's group moved this lane mid-epoch: its parameters (views of the group's) and a point of its
-        path (a point per chunk of steps: the group does not stop for each lane's every step)."""
-        self._w, self._b = w, b
-        self.path.add(w, b)
-
-    def adopt_divergence(self, batch: int, loss: float, params, previous) -> StepResult:
-        """A race's group saw this lane's loss at `batch` (0-based) explode: params and previous are its
-        (w: (d, 1), b: ()) now and one step before; the last finite of them are kept, as advance() does."""
-        (self._w, self._b), self._prev = params, previous
-        self._advance_counters(batch - self.batch)
-        return self._diverge(loss)
-
-    def _diverge(self, loss: float) -> StepResult:
+    def _diverge(self, loss: float, previous) -> StepResult:
+        """previous: ((W, B), column) one step before the current one (None: none kept)."""
         reason = "non-finite" if not math.isfinite(loss) else "exploding"
         # the step being taken is steps + 1, the batch being read batch + 1 (counters count what is done)
         self.divergence = Divergence(self.epoch, self.batch + 1, self.steps + 1, loss, reason, self._lr)
         self.status = DIVERGED
-        finite = bool(torch.isfinite(self._w).all()) and math.isfinite(self._b.item())
-        if not finite:  # keep the last parameters that were finite
-            self._w, self._b = self._prev
+        w, b = self.parameter_tensors()
+        finite = bool(torch.isfinite(w).all()) and math.isfinite(b.item())
+        if not finite and previous is not None:  # keep the last parameters that were finite
+            self._at = previous
         self.diagnosis = self._diagnose(diagnosis.DIVERGED)
         return StepResult(self.steps, self.epoch, self.batch, loss, self._lr, DIVERGED, None)
 
