@@ -38,11 +38,28 @@ def prepare(config: Config) -> Experiment:
     return Experiment(config, dataset, tuple(w0.reshape(-1).tolist()))
 
 
-def resolve_device(name: str) -> torch.device:
-    """auto: cuda when available, else cpu. Asking for cuda without one is refused, naming the field."""
+# `auto` trains on cuda only where a step has work enough to beat the launches it costs: a batch of at least
+# this many cells (rows × features). Estimated from the one GPU run we had (H200, issue 20's note): the
+# tutorial's 16 × 4 ran slower on the GPU (5.5 s against 4.5 s); at 1024 × 64 = 65,536 a step stripped of
+# host syncs took 142 µs on cuda against 194 µs on its 16-core CPU; so the line sits at 32,768 cells. Not yet
+# measured on both sides of the line with this engine (no GPU lent since): benchmarks/large_epoch.py does it.
+AUTO_CUDA_MIN_BATCH_CELLS = 32_768
+
+
+def resolve_device(name: str, batch_cells: int | None = None) -> torch.device:
+    """auto: cuda when available and a batch has at least AUTO_CUDA_MIN_BATCH_CELLS cells (batch_cells:
+    rows × features; None: size unknown, cuda when available), else cpu. Asking for cuda without one is
+    refused, naming the field."""
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError({"device": "cuda is not available here (no CUDA GPU or a CPU-only torch); use cpu or auto"},
                           LABELS)
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        big = batch_cells is None or batch_cells >= AUTO_CUDA_MIN_BATCH_CELLS
+        return torch.device("cuda" if big and torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def device_for(config: Config, experiment: Experiment) -> torch.device:
+    """The device a run of `config` on `experiment`'s data trains on (the Trainer's, a race's lanes')."""
+    n, d = experiment.dataset.X.shape
+    return resolve_device(config.device, min(config.train.batch_size, n) * d)

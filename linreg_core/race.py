@@ -16,7 +16,7 @@ import math
 
 from .config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, SWEEP_MAX_LANES, Config  # noqa: F401 (re-exported)
 from .errors import ConfigError
-from .experiment import Experiment, prepare
+from .experiment import Experiment, device_for, prepare
 from .results import RUNNING
 from .step import LaneEvent, LaneGroup
 from .trainer import Trainer
@@ -50,7 +50,8 @@ class Race:
             experiment = experiments.get(data_key(config))
             if experiment is None:
                 experiment = experiments[data_key(config)] = prepare(config)
-            key = (data_key(config), config.data.standardize, config.data.standardize_target, config.device)
+            key = (data_key(config), config.data.standardize, config.data.standardize_target,
+                   str(device_for(config, experiment)))
             lane = Trainer(config, experiment, splits.get(key))
             splits[key] = lane.split
             self.lanes.append(lane)

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 RUNNING, FINISHED, EARLY_STOPPED, DIVERGED, INTERRUPTED = "running", "finished", "early_stopped", "diverged", "interrupted"
-TERMINAL = (FINISHED, EARLY_STOPPED, DIVERGED)
 
 
 class EpochResult(NamedTuple):

@@ -76,10 +76,6 @@ class RunRecorder:
         self._unwritten.append(_csv_line([safe_cell(h) for h in history_header(self.feature_names)]))
         self._write()
 
-    @property
-    def saved(self) -> bool:
-        return self.error is None
-
     def add_epoch(self, e: EpochResult) -> None:
         self._unwritten.append(_csv_line(history_row(e)))
         self._write()

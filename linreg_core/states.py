@@ -38,10 +38,6 @@ STATES = (LOADING, IDLE, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED)
 ENDED = (FINISHED, STOPPED, DIVERGED)  # a run was had; space starts a new one
 STARTABLE = (IDLE, PAUSED, *ENDED)  # toggle / step / epoch begin or go on
 
-# How a run ended, as written in its summary.json ("status"): the state it leaves, and why.
-OUTCOME_STATE = {"finished": FINISHED, "early_stopped": FINISHED, "diverged": DIVERGED,
-                 "stopped": STOPPED, "interrupted": STOPPED}
-
 
 def expected_after(command: str, state: str, begun: bool = True) -> str:
     """The state a command leads to from `state`, as the table above says (the controller's behaviour; the

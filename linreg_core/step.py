@@ -95,8 +95,8 @@ class LaneGroup:
         self.batches_per_epoch = lead.batches_per_epoch
         self.loss = losses.get(c.train.loss)
         self.split = lead.split
-        self.batches = Batches(lead.split.X_train, lead.split.y_train, lead.batch_size,
-                               Shuffler(lead.n_train, c.seed, c.train.shuffle), autograd)
+        shuffler = Shuffler(lead.n_train, c.seed, c.train.shuffle, lead.split.X_train.device)
+        self.batches = Batches(lead.split.X_train, lead.split.y_train, lead.batch_size, shuffler, autograd)
         for _ in range(lead.epoch):  # a group made mid-run continues the lanes' shuffles
             self.batches.shuffler.epoch_order()
         trainers = self._trainers()

@@ -19,7 +19,7 @@ from .optimum import Optimum, optimum
 from .batching import batch_count
 from .config import FIELDS, Config
 from .data import Split, split
-from .experiment import Experiment, prepare, resolve_device
+from .experiment import Experiment, device_for, prepare
 from .results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
 from .step import EXPLODE_FACTOR, LaneGroup, Walk  # noqa: F401 (EXPLODE_FACTOR re-exported)
 
@@ -30,7 +30,7 @@ class Trainer:
         race's lanes share one), instead of making it again."""
         self.config = config
         self.experiment = experiment if experiment is not None else prepare(config)
-        self.device = resolve_device(config.device)
+        self.device = device_for(config, self.experiment)
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         tc = config.train
         self.split = prepared if prepared is not None else split(

@@ -11,7 +11,7 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_core_imports_nothing_of_the_ui():
     loaded = _loaded_after("import linreg_core.trainer, linreg_core.summary, linreg_core.export, "
-                           "linreg_core.csvdata, linreg_core.reference, linreg_core.model, "
+                           "linreg_core.csvdata, linreg_core.reference, "
                            "linreg_core.controller, linreg_core.runs, linreg_core.race, linreg_core.compare, "
                            "linreg_core.race_controller, linreg_core.presets")
     assert "torch" in loaded

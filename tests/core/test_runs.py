@@ -135,7 +135,7 @@ for r in trainer.run(chunk=32):
             assert f.read().endswith(b"\n"), "a torn row after a failed write"
 resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
 rec.finish([0.0] * 4, 0.0, {"status": "finished"})
-print(json.dumps({"errors": errors, "saved": rec.saved, "folder": str(rec.folder)}))
+print(json.dumps({"errors": errors, "saved": rec.error is None, "folder": str(rec.folder)}))
 """
 
 
