@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from linreg_core.config import Config
-from linreg_core.experiment import resolve_device
+from linreg_core.trainer import Trainer
 from tests.tutorial_oracle import run_tutorial
 
 LINREG = [sys.executable, "-m", "tui"]
@@ -16,10 +16,11 @@ LINREG = [sys.executable, "-m", "tui"]
 
 @functools.cache
 def tutorial_log(epochs: int) -> tuple[str, ...]:
-    """The tutorial's log lines, from its own loop in this process on the device `linreg train` picks by
-    default (`auto`: cuda where there is one) under this environment, which the subprocess inherits
-    (ATEN_CPU_CAPABILITY included): the same kernels. The sixth decimal depends on them, the equality not."""
-    logged, _, _ = run_tutorial(0, epochs=epochs, device=resolve_device(Config().device))
+    """The tutorial's log lines, from its own loop in this process on the device `linreg train` trains on by
+    default (the one a Trainer of the default settings resolves, `auto`) under this environment, which the
+    subprocess inherits (ATEN_CPU_CAPABILITY included): the same kernels. The sixth decimal depends on them,
+    the equality does not."""
+    logged, _, _ = run_tutorial(0, epochs=epochs, device=Trainer(Config()).device)
     return tuple(f"epoch {i:03d}: loss: {loss:f}" for i, loss in enumerate(logged))
 
 

@@ -1,17 +1,18 @@
 """The tutorial, to the digit: `linreg train --seed S` against the tutorial's script after
-torch.manual_seed(S); random.seed(S), run in this process on the device the trainer resolves (`auto`: cuda
-where there is one) and so on the same kernels: the digits depend on them, the equality does not."""
+torch.manual_seed(S); random.seed(S), run in this process on the device the trainer resolved (`auto` picks
+cuda for large batches where there is one) and so on the same kernels: the digits depend on them, the
+equality does not."""
 import pytest
+import torch
 
 from linreg_core.config import Config
-from linreg_core.experiment import resolve_device
 from linreg_core.trainer import Trainer
 from tests.tutorial_oracle import run_tutorial
 
 
-def oracle(seed: int, config: Config, **options):
-    """The tutorial's loop on the device `config` trains on."""
-    return run_tutorial(seed, device=resolve_device(config.device), **options)
+def oracle(seed: int, trainer: Trainer, **options):
+    """The tutorial's loop on the device `trainer` trains on."""
+    return run_tutorial(seed, device=trainer.device, **options)
 
 
 def _run(config: Config, chunk: int = 1):
@@ -23,9 +24,8 @@ def _run(config: Config, chunk: int = 1):
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 2024])
 def test_same_logged_losses_and_parameters_as_the_tutorial(seed):
-    config = Config(seed=seed)
-    expected_log, expected_w, expected_b = oracle(seed, config)
-    logged, weights, bias, trainer = _run(config, chunk=32)
+    logged, weights, bias, trainer = _run(Config(seed=seed), chunk=32)
+    expected_log, expected_w, expected_b = oracle(seed, trainer)
     assert trainer.status == "finished" and trainer.steps == 1600
     assert len(logged) == 50
     assert logged == pytest.approx(expected_log, abs=1e-4)
@@ -35,13 +35,14 @@ def test_same_logged_losses_and_parameters_as_the_tutorial(seed):
     assert (logged, weights, bias) == (expected_log, expected_w, expected_b)
 
 
-def test_the_cpu_keeps_parity_where_auto_picks_a_gpu():
-    """Pinned to the CPU (`--device cpu`): the same equality on the CPU's kernels, which `auto` leaves
-    untested on a machine with a GPU (here, without one, it repeats the test above for one seed)."""
-    config = Config(seed=1).replace(device="cpu", epochs=5)
-    expected = oracle(1, config, epochs=5)
-    logged, weights, bias, _ = _run(config, chunk=32)
-    assert (logged, weights, bias) == expected
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.cuda.is_available() is False here)"))])
+def test_each_device_pinned_keeps_parity_on_its_own_kernels(device):
+    """`--device cpu` and `--device cuda`: the same equality, bit for bit, on each device's kernels, whichever
+    device `auto` picks for the tutorial's small batches."""
+    logged, weights, bias, trainer = _run(Config(seed=1).replace(device=device, epochs=5), chunk=32)
+    assert trainer.device.type == device
+    assert (logged, weights, bias) == oracle(1, trainer, epochs=5)
 
 
 def test_tutorial_numbers_for_seed_0_are_near_its_printed_log():
@@ -54,16 +55,14 @@ def test_tutorial_numbers_for_seed_0_are_near_its_printed_log():
 
 
 def test_autograd_mode_is_the_tutorial_too():
-    config = Config(seed=3).replace(grads="autograd", epochs=5)
-    expected_log, expected_w, expected_b = oracle(3, config, epochs=5)
-    logged, weights, bias, _ = _run(config)
+    logged, weights, bias, trainer = _run(Config(seed=3).replace(grads="autograd", epochs=5))
+    expected_log, expected_w, expected_b = oracle(3, trainer, epochs=5)
     assert logged == pytest.approx(expected_log, abs=1e-4)
     assert weights == pytest.approx(expected_w, abs=1e-5)
 
 
 def test_odd_batch_size_keeps_parity():
-    config = Config(seed=5).replace(batch_size=7, epochs=4)
-    expected_log, expected_w, expected_b = oracle(5, config, epochs=4, batch_size=7)
-    logged, weights, bias, _ = _run(config)
+    logged, weights, bias, trainer = _run(Config(seed=5).replace(batch_size=7, epochs=4))
+    expected_log, expected_w, expected_b = oracle(5, trainer, epochs=4, batch_size=7)
     assert logged == pytest.approx(expected_log, abs=1e-4)
     assert weights == pytest.approx(expected_w, abs=1e-5)

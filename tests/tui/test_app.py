@@ -9,7 +9,7 @@ from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_table import ParamsTable
 from linreg_core.config import Config
-from linreg_core.experiment import resolve_device
+from linreg_core.trainer import Trainer
 from tests.tui.conftest import finish_run, wait_until
 from tests.tutorial_oracle import run_tutorial
 
@@ -17,9 +17,9 @@ from tests.tutorial_oracle import run_tutorial
 @functools.cache
 def tutorial(epochs: int = 50):
     """The tutorial's (log, w, b), computed here by its own loop on the device the app's engine (in this
-    process) trains on, `auto` by default: the digits depend on the kernels, the engine's equality with the
-    loop does not."""
-    return run_tutorial(0, epochs=epochs, device=resolve_device(Config().device))
+    process) trains the default settings on (`auto`): the digits depend on the kernels, the engine's equality
+    with the loop does not."""
+    return run_tutorial(0, epochs=epochs, device=Trainer(Config()).device)
 
 
 def first_line() -> str:

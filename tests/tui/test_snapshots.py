@@ -22,6 +22,7 @@ import json
 from fractions import Fraction
 
 import pytest
+import torch
 
 from linreg_core.config import Config
 from tui.app import make_app
@@ -94,12 +95,15 @@ def test_main_screen_80x24(snap_compare):
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=_idle)
 
 
-def test_the_exact_experiment_is_exact(exact_experiment):
-    """Trained on the device `auto` picks, the run is the rational one to the last bit: no rounding anywhere,
-    so no kernel or device can change it."""
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.cuda.is_available() is False here)"))])
+def test_the_exact_experiment_is_exact(exact_experiment, device):
+    """On the CPU and on cuda the run is the rational one to the last bit: no rounding anywhere, so no kernel
+    or device (`auto` picks either) can change it."""
     from linreg_core.trainer import Trainer
 
-    trainer = Trainer(exact_experiment)
+    trainer = Trainer(exact_experiment.replace(device=device))
+    assert trainer.device.type == device
     losses = [r.epoch_result.loss_sum for r in trainer.run(chunk=4) if r.epoch_result]
     weights, bias = trainer.parameters()
     want_losses, want_theta = exact_run(exact_experiment.train.epochs)
