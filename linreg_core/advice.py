@@ -13,6 +13,7 @@ from typing import Callable
 from .config import Config
 from .diagnosis import Cause, Diagnosis
 from .errors import LinregError
+from .results import Outcome
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def follow(config: Config, rounds: int, train: Callable[[Config], object],
             on_start(number, changes)
         summary = train(config)
         done.append(Round(number, changes, cause, summary))
-        if stopped() or summary.status == "interrupted":
+        if stopped() or summary.status == Outcome.INTERRUPTED:
             break
         advice = next_advice(summary.diagnosis, summary.converged) if number <= rounds else None
         refused, following = None, None

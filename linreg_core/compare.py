@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .config import FIELDS, LANE_FIELDS, Config
 from .race import Race
-from .results import DIVERGED, EpochResult
+from .results import DIVERGED, EpochResult, Status
 from .summary import Summary, summarize
 
 NEAR_OPTIMUM = 2.0  # "steps to near": the first epoch whose mean batch loss is within this factor of the optimum's
@@ -76,7 +76,7 @@ def lane_results(race: Race, histories: dict[int, list[EpochResult]], outcome: s
     varied = varied_fields([lane.config for lane in race.lanes])
     out = []
     for i, lane in enumerate(race.lanes):
-        s = summarize(lane, outcome if lane.status == "running" and outcome else None)
+        s = summarize(lane, outcome if lane.status == Status.RUNNING and outcome else None)
         ls_w, ls_b = s.optimum.weights, s.optimum.bias
         gap = max(abs(a - b) for a, b in zip([*s.weights, s.bias], [*ls_w, ls_b]))
         optimum = lane.data_facts().optimum_loss

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .results import Seen
+
 
 def _text(name: str, value) -> str:
     """A setting as typed ("0.1", "yes"), from a LaneResult (text) or its JSON (a value)."""
@@ -30,7 +32,7 @@ def lanes_table(results, varied: list[str], fmt: Callable[[float], str] | None =
     for r in rows_in:
         kind = r["diagnosis"]
         state = r.get("verdict") or r["status"]
-        if kind not in (None, "diverged", "not_converged"):
+        if kind not in (None, Seen.DIVERGED, Seen.NOT_CONVERGED):
             state = f"{state} · {kind.replace('_', ' ')}"
         test = [("" if r.get("test_mse") is None else fmt(r["test_mse"]))] if has_test else []
         own = f"{r.get('loss', '')} {fmt(r['final_loss'])}".strip()

@@ -2,19 +2,20 @@
 process-free: the app's engine process drives it from a pipe, `linreg train` drives it directly, the tests
 drive it with random command sequences. states.py tells what each command does in each state.
 
-Everything it has to say goes through `emit(event)` (events.py); the caller decides how often to
-`flush()` progress. Every state change flushes the progress first, so a listener that sees FINISHED has
-every step before it.
+It takes typed commands (commands.py) through one table (ACTIONS, at the end) and says everything it has to
+say through `emit(event)` (events.py); the caller decides how often to `flush()` progress. Every state
+change flushes the progress first, so a listener that sees FINISHED has every step before it.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable
 
+from . import commands as c
 from .errors import ConfigError, DataError, LinregError
-from .events import Progress, Setup
-from .run_states import StateCommands
-from .results import DIVERGED as TRAINER_DIVERGED, EARLY_STOPPED, StepResult
+from .events import Ended, Invalid, Progress, Saving, Setup, Traced
+from .run_states import COMMON_ACTIONS, StateCommands
+from .results import EARLY_STOPPED, Outcome, Status, StepResult
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STOPPED
 
 SAMPLE_ROWS = 600  # rows of the data sent for the scatter
@@ -38,25 +39,19 @@ class RunController(StateCommands):
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
-    def handle(self, name: str, *args) -> None:
-        """One command (states.py). Refused settings are emitted as ("invalid", …), never raised."""
-        if name == "configure":
-            try:
-                self.load(args[0])
-            except DataError as e:
-                self.emit(("invalid", e.field, str(e)))
-            except ConfigError as e:
-                field, message = next(iter(e.errors.items()))
-                self.emit(("invalid", field, message))
-            return
-        if name == "retry_save":
-            if self.recorder is not None:
-                self.recorder.retry()
-                self._send_saving()
-            return
-        if self.trainer is None:  # nothing loaded: the settings were refused
-            return
-        getattr(self, "_cmd_" + name)(*args)
+    def _configure(self, command: c.Configure) -> None:
+        try:
+            self.load(command.settings)
+        except DataError as e:
+            self.emit(Invalid(e.field, str(e)))
+        except ConfigError as e:
+            field, message = next(iter(e.errors.items()))
+            self.emit(Invalid(field, message))
+
+    def _retry_save(self, _: c.RetrySave) -> None:
+        if self.recorder is not None:
+            self.recorder.retry()
+            self._send_saving()
 
     def load(self, config) -> None:
         """Prepare config's experiment (reusing the data when only training settings changed) and make it the
@@ -74,12 +69,12 @@ class RunController(StateCommands):
         except LinregError:
             self._set_state(before)
             raise
-        self._end_run("stopped")
+        self._end_run(Outcome.STOPPED)
         self.trainer = trainer
         self._fresh_run()
         self._set_state(RUNNING if before == RUNNING else IDLE)
 
-    def _cmd_continue(self) -> None:
+    def _continue(self, _: c.Continue) -> None:
         if self.state not in (FINISHED, STOPPED):
             return
         t = self.trainer
@@ -102,7 +97,7 @@ class RunController(StateCommands):
         return view(self.trainer, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0), s.get("nx", 60),
                     s.get("ny", 30))
 
-    def _cmd_trace(self) -> None:
+    def _trace(self, _: c.Trace | None = None) -> None:
         """The last step under the microscope (microscope.py), or None before a first step; with steps still
         to take (n just pressed), once they are taken."""
         if self.state == PAUSED and self.budget > 0:
@@ -111,10 +106,10 @@ class RunController(StateCommands):
         from .microscope import last_step
 
         self._trace_pending = False
-        self.emit(("trace", last_step(self.trainer)))
+        self.emit(Traced(last_step(self.trainer)))
 
-    def _cmd_set_lr(self, lr: float) -> None:
-        self.trainer.set_lr(lr)
+    def _set_lr(self, command: c.SetLr) -> None:
+        self.trainer.set_lr(command.lr)
         self.flush(force=True)
 
     # ---------------------------------------------------------------- training
@@ -148,11 +143,11 @@ class RunController(StateCommands):
             self.budget = 0
             self._end_run(outcome)
             reason = "stopped early" if outcome == EARLY_STOPPED else None
-            self._set_state(DIVERGED if outcome == TRAINER_DIVERGED else FINISHED, reason)
+            self._set_state(DIVERGED if outcome == Status.DIVERGED else FINISHED, reason)
         elif self.state == PAUSED and self.budget == 0:
             self.flush(force=True)
         if self._trace_pending and not self.wants_steps:
-            self._cmd_trace()
+            self._trace()
         return results
 
     @property
@@ -170,9 +165,8 @@ class RunController(StateCommands):
         t = self.trainer
         w, b = t.parameters()
         rate = self._done_steps / max(now - self._t_flush, 1e-9) if self._done_steps else 0.0
-        self.emit(("progress", Progress(self._steps, self._losses, self._epochs, t.steps, t.epoch, t.batch, t.lr,
-                                        tuple(w), b, rate, t.target_epochs,
-                                        None if t.diagnosis is None else t.diagnosis.as_dict())))
+        self.emit(Progress(self._steps, self._losses, self._epochs, t.steps, t.epoch, t.batch, t.lr, tuple(w), b, rate,
+                           t.target_epochs, None if t.diagnosis is None else t.diagnosis.as_dict()))
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush, self._done_steps = now, 0
         self._send_landscape(force=force)
@@ -180,7 +174,7 @@ class RunController(StateCommands):
     # ---------------------------------------------------------------- runs
     def _new_run(self) -> None:
         """Back to the initial parameters (IDLE); a run in progress ends as stopped."""
-        self._end_run("stopped")
+        self._end_run(Outcome.STOPPED)
         self.trainer.reset()
         self._fresh_run()
         self._set_state(IDLE)
@@ -189,7 +183,7 @@ class RunController(StateCommands):
         self.budget = 0
         self.recorder = None
         self._reset_buffers()
-        self.emit(("ready", self._setup()))
+        self.emit(self._setup())
         self._send_landscape(force=True)
 
     def _begin_run(self) -> None:
@@ -222,11 +216,11 @@ class RunController(StateCommands):
             rec.close()
             if rec.error != had_error:
                 self._send_saving()
-        self.emit(("ended", outcome, as_dict))
+        self.emit(Ended(Outcome(outcome), as_dict))
 
     def _send_saving(self) -> None:
         rec = self.recorder
-        self.emit(("saving", None if rec.folder is None else str(rec.folder), rec.error))
+        self.emit(Saving(None if rec.folder is None else str(rec.folder), rec.error))
 
     # ---------------------------------------------------------------- state and values
     def _reset_buffers(self) -> None:
@@ -239,6 +233,12 @@ class RunController(StateCommands):
 
     def _setup(self) -> Setup:
         return experiment_setup(self.trainer)
+
+
+RunController.ACTIONS = {**COMMON_ACTIONS, c.Configure: RunController._configure,
+                         c.RetrySave: RunController._retry_save, c.Continue: RunController._continue,
+                         c.SetLr: RunController._set_lr, c.Trace: RunController._trace,
+                         c.ScaleLr: None}  # a race's
 
 
 OPTIMUM_IN_SETUP_CELLS = 2_000_000  # samples × (features + 1) below which Setup carries the loss's optimum

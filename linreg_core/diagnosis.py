@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 
 from . import losses, schedules
+from .results import Seen
 
-DIVERGED, OSCILLATING, STALLED, NOT_CONVERGED = "diverged", "oscillating", "stalled", "not_converged"
+DIVERGED, OSCILLATING, STALLED, NOT_CONVERGED = Seen.DIVERGED, Seen.OSCILLATING, Seen.STALLED, Seen.NOT_CONVERGED
 BOUNDED_STEP_OPTIMIZERS = ("adagrad", "rmsprop", "adam")  # each parameter moves about lr a step
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")  # μ = 0.9: a step up to 1/(1 − μ) = 10 times lr·g
 MOMENTUM = 0.9

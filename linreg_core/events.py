@@ -1,17 +1,60 @@
-"""What the run controller tells its listener, as plain picklable values (no torch: the app unpickles these).
+"""What a controller tells its listener, as typed, plain picklable values (no torch: the app unpickles
+these). Each event is one of the dataclasses below (race_controller.py adds a race's RaceSetup and
+RaceProgress); a listener keeps one table from event type to handler.
 
-Events are tuples `(kind, *args)`:
-    ("ready", Setup)                 a (re)configured or reset experiment is ready at step 0
-    ("state", state, reason)         the run state changed (states.py); reason: a short phrase or None
-    ("progress", Progress)           what happened since the last progress
-    ("ended", outcome, summary)      a run ended: finished, early_stopped, diverged, stopped or interrupted
-    ("invalid", field, message)      a setting was refused; everything else stays as it was
-    ("saving", folder, error)        where the run is kept, or why it could not be written (error None: on disk)
-    ("failed", message)              something unexpected (sent by the engine around the controller)
+    Setup          a (re)configured or reset experiment is ready at step 0
+    StateChanged   the run state changed (states.State), with a short reason or None
+    Progress       what happened since the last progress
+    Ended          a run ended (results.Outcome) with its summary (summary.Summary.as_dict())
+    Invalid        a setting was refused (its field and the message); everything else stays as it was
+    Saving         where the run is kept, or why it could not be written (error None: on disk)
+    LandscapeView  the surface panel's grid and the run's path on it
+    Traced         the last step under the microscope (microscope.last_step's dict, None before a step)
+    Pong           every command sent before the engine's Ping(n) has been handled
+    Failed         something unexpected (sent by the engine around the controller; it ends after this)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: str  # states.State
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Ended:
+    outcome: str  # results.Outcome
+    summary: dict
+
+
+@dataclass(frozen=True)
+class Invalid:
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Saving:
+    folder: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Traced:
+    record: dict | None
+
+
+@dataclass(frozen=True)
+class Pong:
+    n: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
 
 
 @dataclass(frozen=True)
@@ -61,8 +104,8 @@ class Progress:
 @dataclass(frozen=True)
 class LandscapeView:
     """The loss over two parameters around the run (linreg_core/landscape.py), training units, and where the
-    run has been: what the app's surface panel draws. ("landscape", LandscapeView) answers the command
-    ("landscape", settings) and follows the run at the chart rate while the panel is shown."""
+    run has been: what the app's surface panel draws. It answers commands.ShowLandscape and follows the run
+    at the chart rate while the panel is shown."""
 
     names: tuple[str, str]  # the horizontal and the vertical parameter ("w[x0]", "b")
     xs: tuple[float, ...]

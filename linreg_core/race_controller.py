@@ -1,15 +1,12 @@
 """The race's state machine: a Race (race.py), the run states of states.py, and the race kept on disk. The
 same interface as RunController (handle, wants_steps, advance, flush, end), so the app's engine drives
-either; the commands mean the same (toggle, step, epoch, stop, reset, configure with a list of configs) and
-"scale_lr" multiplies every running lane's rate.
+either; the commands mean the same (Toggle, Step, Epoch, Stop, Reset, Configure with a list of configs) and
+ScaleLr multiplies every running lane's rate; Continue, SetLr and Trace are a single run's (ACTIONS).
 
-Events (plain values; events.py has the single run's):
-    ("race_ready", RaceSetup)          a race is ready at tick 0
-    ("state", state, reason)           as a run's
-    ("race_progress", RaceProgress)    what the lanes did since the last one
-    ("race_ended", outcome, [lane result dicts])  compare.LaneResult.as_dict() each, in lane order
-    ("saving", folder, error)          where the race is kept, or why it could not be written
-    ("invalid", field, message)        the lanes were refused
+Events (typed values; events.py has those it shares with a run): RaceSetup (a race is ready at tick 0),
+StateChanged, RaceProgress (what the lanes did since the last one), RaceEnded (the outcome and each lane's
+compare.LaneResult.as_dict(), in lane order), Saving (where the race is kept, or why it could not be
+written), Invalid (the lanes were refused), LandscapeView.
 """
 from __future__ import annotations
 
@@ -17,8 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import commands as c
 from .errors import ConfigError, DataError, LinregError
-from .run_states import StateCommands
+from .events import Invalid, Saving
+from .results import Outcome, Status
+from .run_states import COMMON_ACTIONS, StateCommands
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED
 
 
@@ -54,6 +54,12 @@ class LaneNow:
 
 
 @dataclass(frozen=True)
+class RaceEnded:
+    outcome: str  # results.Outcome
+    results: list  # compare.LaneResult.as_dict() each without its summary, in lane order
+
+
+@dataclass(frozen=True)
 class RaceProgress:
     epochs: list = field(default_factory=list)  # [(lane, EpochResult)] finished since the last progress
     lanes: tuple[LaneNow, ...] = ()
@@ -79,19 +85,14 @@ class RaceController(StateCommands):
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
-    def handle(self, name: str, *args) -> None:
-        if name == "configure":
-            try:
-                self.load(args[0])
-            except DataError as e:
-                self.emit(("invalid", e.field or "lanes", str(e)))
-            except ConfigError as e:
-                f, message = next(iter(e.errors.items()))
-                self.emit(("invalid", f, message))
-            return
-        if self.race is None or not hasattr(self, "_cmd_" + name):
-            return  # continue, set_lr, trace: a single run's (a race starts anew; its rates scale together)
-        getattr(self, "_cmd_" + name)(*args)
+    def _configure(self, command: c.Configure) -> None:
+        try:
+            self.load(command.settings)
+        except DataError as e:
+            self.emit(Invalid(e.field or "lanes", str(e)))
+        except ConfigError as e:
+            f, message = next(iter(e.errors.items()))
+            self.emit(Invalid(f, message))
 
     def load(self, configs: list) -> None:
         from .race import Race
@@ -105,7 +106,7 @@ class RaceController(StateCommands):
         except LinregError:
             self._set_state(before if self.race is not None else LOADING)
             raise
-        self._end_run("stopped")
+        self._end_run(Outcome.STOPPED)
         self.race, self.configs = race, list(configs)
         self._fresh()
         self._set_state(IDLE)
@@ -126,8 +127,8 @@ class RaceController(StateCommands):
         return view(chosen, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0), s.get("nx", 60),
                     s.get("ny", 30), others=list(enumerate(lanes)))
 
-    def _cmd_scale_lr(self, factor: float) -> None:
-        self.race.set_lr(float(factor))
+    def _scale_lr(self, command: c.ScaleLr) -> None:
+        self.race.set_lr(float(command.factor))
         self.flush(force=True)
 
     # ---------------------------------------------------------------- training
@@ -163,8 +164,8 @@ class RaceController(StateCommands):
                     self.recorder.lanes[e.lane].add_epoch(result)
         if race.done:
             self.budget = 0
-            all_diverged = all(lane.status == "diverged" for lane in race.lanes)
-            self._end_run("diverged" if all_diverged else "finished")
+            all_diverged = all(lane.status == Status.DIVERGED for lane in race.lanes)
+            self._end_run(Outcome.DIVERGED if all_diverged else Outcome.FINISHED)
             self._set_state(DIVERGED if all_diverged else FINISHED)
         elif self.state == PAUSED and self.budget == 0:
             self.flush(force=True)
@@ -180,7 +181,7 @@ class RaceController(StateCommands):
                               None if lane.diagnosis is None else lane.diagnosis.kind, last.get(i, float("nan")))
                       for i, lane in enumerate(self.race.lanes))
         rate = self._done_lane_steps / max(now - self._t_flush, 1e-9)
-        self.emit(("race_progress", RaceProgress(self._epochs, lanes, self.race.epoch, self.race.tick, rate)))
+        self.emit(RaceProgress(self._epochs, lanes, self.race.epoch, self.race.tick, rate))
         self._epochs = []
         self._t_flush, self._done_lane_steps = now, 0
         self._send_landscape(force=force)
@@ -192,7 +193,7 @@ class RaceController(StateCommands):
 
     # ---------------------------------------------------------------- runs
     def _new_run(self) -> None:
-        self._end_run("stopped")
+        self._end_run(Outcome.STOPPED)
         self.race.reset()
         self._fresh()
         self._set_state(IDLE)
@@ -201,7 +202,7 @@ class RaceController(StateCommands):
         self.budget = 0
         self.recorder = None
         self._reset_buffers()
-        self.emit(("race_ready", self._setup()))
+        self.emit(self._setup())
         self._send_landscape(force=True)
 
     def _begin_run(self) -> None:
@@ -231,13 +232,13 @@ class RaceController(StateCommands):
                 lane_rec.finish(r.summary.weights, r.summary.bias, r.summary.as_dict())
             rec.finish(*lanes_table(results, varied_fields(self.configs)))
             self._send_saving()
-        self.emit(("race_ended", outcome, [{k: v for k, v in r.items() if k != "summary"}
-                                           for r in self.last_results]))
+        self.emit(RaceEnded(Outcome(outcome), [{k: v for k, v in r.items() if k != "summary"}
+                                               for r in self.last_results]))
 
     def _send_saving(self) -> None:
         rec = self.recorder
         errors = rec.errors
-        self.emit(("saving", str(rec.folder), errors[0] if errors else None))
+        self.emit(Saving(str(rec.folder), errors[0] if errors else None))
 
     # ---------------------------------------------------------------- state and values
     def _reset_buffers(self) -> None:
@@ -262,3 +263,8 @@ class RaceController(StateCommands):
                                 lane.batches_per_epoch, lane.target_epochs, lane.lr,
                                 lane.data_facts().optimum_loss) for lane in race.lanes)
         return RaceSetup(lanes, tuple(varied), experiment_setup(race.lanes[0]), race.ticks_per_epoch)
+
+
+RaceController.ACTIONS = {**COMMON_ACTIONS, c.Configure: RaceController._configure, c.ScaleLr: RaceController._scale_lr,
+                          c.RetrySave: None, c.Continue: None, c.SetLr: None, c.Trace: None}  # (a race starts anew;
+# its rates scale together; its lanes' folders are written whole at its end)

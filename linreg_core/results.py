@@ -2,9 +2,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import NamedTuple
 
-RUNNING, FINISHED, EARLY_STOPPED, DIVERGED, INTERRUPTED = "running", "finished", "early_stopped", "diverged", "interrupted"
+
+class Status(StrEnum):
+    """A trainer's (a lane's) status: stepping, or how its training ended."""
+
+    RUNNING = "running"
+    FINISHED = "finished"  # reached its last epoch
+    EARLY_STOPPED = "early_stopped"  # no improvement for `patience` epochs
+    DIVERGED = "diverged"
+
+
+class Outcome(StrEnum):
+    """How a run ended, as its summary.json's "status" says: the trainer's end, or the user's."""
+
+    FINISHED = "finished"
+    EARLY_STOPPED = "early_stopped"
+    DIVERGED = "diverged"
+    STOPPED = "stopped"  # ended with x (or replaced) before its last epoch
+    INTERRUPTED = "interrupted"  # the program went away (quit, a signal)
+
+
+class Seen(StrEnum):
+    """What the trainer's watch saw in a run (diagnosis.py): the kind of a diagnosis."""
+
+    DIVERGED = "diverged"
+    OSCILLATING = "oscillating"
+    STALLED = "stalled"
+    NOT_CONVERGED = "not_converged"
+
+
+RUNNING, FINISHED, EARLY_STOPPED, DIVERGED = Status.RUNNING, Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED
+STOPPED, INTERRUPTED = Outcome.STOPPED, Outcome.INTERRUPTED
 
 
 class EpochResult(NamedTuple):

@@ -1,11 +1,16 @@
 """The commands of states.py carried out, once, for both controllers: a single run (controller.py) and a race
 (race_controller.py). A controller supplies what differs: whether something is loaded, how far the epoch in
-progress has to go, how a run begins anew and ends, its progress flush and its surface."""
+progress has to go, how a run begins anew and ends, its progress flush and its surface, and its table of
+actions (ACTIONS: every command type, mapped to its action or to None where it does not apply)."""
 from __future__ import annotations
 
 import time
 
-from .states import ENDED, IDLE, PAUSED, RUNNING, STARTABLE, STOPPED
+from .commands import (Configure, Epoch, Pause, Reset, RetrySave, ShowLandscape, Start, Step, Stop, Toggle,
+                       UnknownCommand)
+from .events import StateChanged
+from .results import Outcome
+from .states import ENDED, IDLE, PAUSED, RUNNING, STARTABLE, STOPPED, State
 
 LANDSCAPE_HZ = 4  # surface grids a second at most while the panel is shown (each costs ≤ 50 ms)
 
@@ -34,28 +39,42 @@ class StateCommands:
     def _landscape_view(self, settings: dict):  # pragma: no cover
         raise NotImplementedError
 
-    # ---------------------------------------------------------------- commands
-    def _cmd_toggle(self) -> None:
-        if self.state == RUNNING:
-            self._cmd_pause()
-        else:
-            self._cmd_start()
+    ACTIONS: dict = {}  # command type -> action(self, command), or None: does not apply here
 
-    def _cmd_start(self) -> None:
+    def handle(self, command) -> None:
+        """One command (commands.py, states.py) through the controller's table; refused settings are emitted
+        as events.Invalid, never raised. Before anything is loaded (the settings were refused) only
+        Configure and RetrySave act. Raises UnknownCommand for a value that is no command of the table."""
+        try:
+            action = self.ACTIONS[type(command)]
+        except (KeyError, TypeError):
+            raise UnknownCommand(f"{command!r} is not a command of {type(self).__name__}") from None
+        if action is None or (not self.loaded and type(command) not in (Configure, RetrySave)):
+            return
+        action(self, command)
+
+    # ---------------------------------------------------------------- commands
+    def _toggle(self, _: Toggle | None = None) -> None:
+        if self.state == RUNNING:
+            self._pause()
+        else:
+            self._start()
+
+    def _start(self, _: Start | None = None) -> None:
         if self.state in ENDED:
             self._new_run()
         if self.state in STARTABLE:
             self.budget = 0
             self._set_state(RUNNING)
 
-    def _cmd_pause(self) -> None:
+    def _pause(self, _: Pause | None = None) -> None:
         if self.state == RUNNING:
             self._set_state(PAUSED)
 
-    def _cmd_step(self, n: int = 1) -> None:
-        self._step_mode(max(1, int(n)))
+    def _step(self, command: Step) -> None:
+        self._step_mode(max(1, int(command.n)))
 
-    def _cmd_epoch(self) -> None:
+    def _epoch(self, _: Epoch) -> None:
         self._step_mode(None)
 
     def _step_mode(self, n: int | None) -> None:
@@ -72,23 +91,23 @@ class StateCommands:
             self.budget += n
         self._set_state(PAUSED)
 
-    def _cmd_stop(self) -> None:
+    def _stop(self, _: Stop) -> None:
         if self.state not in (RUNNING, PAUSED):
             return
         self.budget = 0
         if not self.run_open:  # paused before the first step: no run had begun
             self._set_state(IDLE)
             return
-        self._end_run("stopped")
+        self._end_run(Outcome.STOPPED)
         self._set_state(STOPPED)
 
-    def _cmd_reset(self) -> None:
+    def _reset(self, _: Reset) -> None:
         self._new_run()
 
-    def _cmd_landscape(self, settings: dict | None) -> None:
+    def _landscape(self, command: ShowLandscape) -> None:
         """The surface is shown (settings: i, j, held, zoom, nx, ny; a race's also "lane") or hidden (None):
         while shown, its grid follows the run at most LANDSCAPE_HZ times a second."""
-        self.landscape = settings
+        self.landscape = command.settings
         self._send_landscape(force=True)
 
     def _send_landscape(self, force: bool = False) -> None:
@@ -96,14 +115,14 @@ class StateCommands:
         if self.landscape is None or not self.loaded or (not force and now - self._t_landscape < 1 / LANDSCAPE_HZ):
             return
         self._t_landscape = now
-        self.emit(("landscape", self._landscape_view(self.landscape)))
+        self.emit(self._landscape_view(self.landscape))
 
     # ---------------------------------------------------------------- state
     @property
     def wants_steps(self) -> bool:
         return self.state == RUNNING or (self.state == PAUSED and self.budget > 0)
 
-    def end(self, outcome: str = "interrupted") -> None:
+    def end(self, outcome: str = Outcome.INTERRUPTED) -> None:
         """The program is going away (quit, a signal, the pipe closed): end the run in progress on disk."""
         self.budget = 0
         if self.run_open:
@@ -115,4 +134,9 @@ class StateCommands:
             return
         self.flush(force=self.loaded)
         self.state, self.reason = state, reason
-        self.emit(("state", state, reason))
+        self.emit(StateChanged(State(state), reason))
+
+
+COMMON_ACTIONS = {Toggle: StateCommands._toggle, Start: StateCommands._start, Pause: StateCommands._pause,
+                  Step: StateCommands._step, Epoch: StateCommands._epoch, Stop: StateCommands._stop,
+                  Reset: StateCommands._reset, ShowLandscape: StateCommands._landscape}

@@ -32,46 +32,65 @@ rewritten. A run that is replaced (reset, configure) while it has steps ends as 
 """
 from __future__ import annotations
 
-LOADING, IDLE, RUNNING, PAUSED = "loading", "idle", "running", "paused"
-FINISHED, STOPPED, DIVERGED = "finished", "stopped", "diverged"
-STATES = (LOADING, IDLE, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED)
+from enum import StrEnum
+
+from . import commands as c
+
+
+class State(StrEnum):
+    """The run state (the table above). A str: it compares, prints and writes as its name."""
+
+    LOADING = "loading"
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+
+
+LOADING, IDLE, RUNNING, PAUSED = State.LOADING, State.IDLE, State.RUNNING, State.PAUSED
+FINISHED, STOPPED, DIVERGED = State.FINISHED, State.STOPPED, State.DIVERGED
+STATES = tuple(State)
 ENDED = (FINISHED, STOPPED, DIVERGED)  # a run was had; space starts a new one
 STARTABLE = (IDLE, PAUSED, *ENDED)  # toggle / step / epoch begin or go on
 
 
-def expected_after(command: str, state: str, begun: bool = True) -> str:
-    """The state a command leads to from `state`, as the table above says (the controller's behaviour; the
-    tests hold it to this). begun: a run has taken its first step. Training afterwards may move on (a run
-    that reaches its last epoch finishes); a configure that is refused leaves the state as it was."""
+def expected_after(command: type, state: str, begun: bool = True) -> State:
+    """The state a command (its type, commands.py) leads to from `state`, as the table above says (the
+    controller's behaviour; the tests hold it to this). begun: a run has taken its first step. Training
+    afterwards may move on (a run that reaches its last epoch finishes); a configure that is refused leaves
+    the state as it was."""
+    state = State(state)
     if state == LOADING:
         return LOADING  # kept, carried out once ready
-    if command in ("toggle", "start"):
-        return PAUSED if command == "toggle" and state == RUNNING else RUNNING
-    if command == "pause":
+    if command in (c.Toggle, c.Start):
+        return PAUSED if command is c.Toggle and state == RUNNING else RUNNING
+    if command is c.Pause:
         return PAUSED if state == RUNNING else state
-    if command in ("step", "epoch"):
+    if command in (c.Step, c.Epoch):
         return PAUSED
-    if command == "stop":
+    if command is c.Stop:
         if state in (RUNNING, PAUSED):
             return STOPPED if begun else IDLE  # before the first step there is no run to stop
         return state
-    if command == "reset":
+    if command is c.Reset:
         return IDLE
-    if command == "continue":
+    if command is c.Continue:
         return RUNNING if state in (FINISHED, STOPPED) else state
-    if command == "configure":
+    if command is c.Configure:
         return RUNNING if state == RUNNING else IDLE
-    return state  # set_lr, retry_save
+    return state  # SetLr, ScaleLr, RetrySave, Trace, ShowLandscape
 
 
-def can(command: str, state: str) -> bool:
-    """Whether a command does something in a state (the app greys a key out when it does not)."""
-    if command in ("toggle", "step", "epoch"):
+def can(command: type, state: str) -> bool:
+    """Whether a command (its type) does something in a state (the app greys a key out when it does not)."""
+    if command in (c.Toggle, c.Step, c.Epoch):
         return state in (LOADING, *STARTABLE, RUNNING)
-    if command == "stop":
+    if command is c.Stop:
         return state in (RUNNING, PAUSED)
-    if command == "reset":
+    if command is c.Reset:
         return state in (RUNNING, PAUSED, *ENDED)
-    if command == "continue":
+    if command is c.Continue:
         return state in (FINISHED, STOPPED)
-    return True  # set_lr, configure, retry_save: the app decides (lr keys wait out LOADING)
+    return True  # SetLr, Configure, RetrySave: the app decides (lr keys wait out LOADING)

@@ -1,5 +1,6 @@
-"""The one step. K lanes' parameters are the columns of W: (d, K) and B: (1, K), stepped as one program: a single run is a group of one lane (Trainer.advance), a race's
-lanes that make and score their batches alike are one group each (race.py). Nothing else updates parameters.
+"""The one step. K lanes' parameters are the columns of W: (d, K) and B: (1, K), stepped as one program: a
+single run is a group of one lane (Trainer.advance), a race's lanes that make and score their batches alike
+are one group each (race.py). Nothing else updates parameters.
 
 One step over a batch of m rows (x: (m, d), its transpose xᵀ: (d, m), y: (m, 1)):
     D = (x·W + B − y)ᵀ                 (K, m), a row per lane: ŷ − y
@@ -14,10 +15,10 @@ parameter cost less than stacking them. For K = 1 these are, operation for opera
 No host sync inside a chunk of steps: each step's losses stay on the device and the chunk's end reads them
 once, (n, K) floats. A lane diverges at its first loss that is not below its limit (nan, inf, or
 EXPLODE_FACTOR × its first loss of the run, at least 1): it is handed the parameters it had at that step
-and one step before, kept from the chunk (every update makes new tensors, so keeping them is keeping references).
-Lanes are independent columns (each product's column, each reduction's row and each rule's element depends
-only on its own lane), so a lane that blew up mid-chunk changes no other lane's numbers: the chunk gives
-exactly what step-by-step stepping gives (tests/core/test_step.py).
+and one step before, kept from the chunk (every update makes new tensors: keeping them is keeping
+references). Lanes are independent columns (each product's column, each reduction's row and each
+rule's element depends only on its own lane), so a lane that blew up mid-chunk changes no other lane's
+numbers: the chunk gives exactly what step-by-step stepping gives (tests/core/test_step.py).
 
 What the step publishes for observers (they never reach into it): per lane, its parameters after every
 step (Trainer.path, thinned), its position and parameters at the chunk's end, its epoch's loss sum, and the
@@ -33,7 +34,7 @@ import torch
 
 from . import losses, optim
 from .batching import Batches, Shuffler
-from .results import EpochResult
+from .results import EpochResult, Status
 
 EXPLODE_FACTOR = 1e6  # a batch loss this many times the lane's first one (or 1) counts as divergence
 
@@ -246,7 +247,7 @@ class LaneGroup:
             events.append(LaneEvent(lane, result, self.lanes[lane].status))
         self.batch = 0
         self.sums = [0.0] * len(self.members)
-        stay = ("running", "finished", "early_stopped") if self.alone else ("running",)
+        stay = (Status.RUNNING, Status.FINISHED, Status.EARLY_STOPPED) if self.alone else (Status.RUNNING,)
         self._keep([k for k, lane in enumerate(self.members) if self.lanes[lane].status in stay])
         self.read_rates()  # schedules move at epoch ends
         return events

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from .diagnosis import CONVERGED_PROGRESS, Diagnosis
 from .optimum import Optimum
 from .reference import Metrics, metrics
-from .results import Divergence
+from .results import Divergence, Outcome
 from .trainer import Trainer
 
 
@@ -63,7 +63,7 @@ class Summary:
 def verdict_of(status: str, progress: float) -> str:
     """"converged" only for a run that ended within CONVERGED_PROGRESS (99%) of the way from a constant
     prediction's loss to its loss' optimum; a run that ended short of it "not converged"."""
-    if status in ("finished", "early_stopped"):
+    if status in (Outcome.FINISHED, Outcome.EARLY_STOPPED):
         return "converged" if progress >= CONVERGED_PROGRESS else "not converged"
     return status.replace("_", " ")
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from linreg_core import commands as c
+
 TRIALS = int(os.environ.get("LINREG_SIGNAL_TRIALS", "2"))
 SEED = int(os.environ.get("LINREG_SIGNAL_SEED", "20261127"))
 LINREG = [sys.executable, "-m", "tui"]
@@ -101,8 +103,8 @@ def _engine_trial(runs: Path, sigs, delay: float, gap: float):
             pass
 
     threading.Thread(target=drain, daemon=True).start()
-    client.send("speed", None)
-    client.send("toggle")
+    client.send(c.Speed(None))
+    client.send(c.Toggle())
     time.sleep(delay)
     for sig in sigs:
         os.kill(client._runner.pid, sig)

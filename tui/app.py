@@ -18,11 +18,14 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input, Log, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from linreg_core import states
+from linreg_core import commands as c, states
 from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
 from linreg_core.errors import ConfigError
+from linreg_core.results import Outcome, Seen
+from linreg_core.states import State
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
-                          LandscapeReady, RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced)
+                          LandscapeReady, RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced,
+                          message_for)
 from tui.app_modes import RaceMode, StepViews
 from tui.guards import unless_closing
 from tui.run_data import RunData
@@ -55,10 +58,10 @@ FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit"
                "retry_save", "continue_run", "leave_form", "help_in_field"}  # the rest: help (retry_save and continue_run show only when
 # they apply: after a failed write, after a finished or stopped run)
 # key actions that are engine commands, and the command each sends
-RUN_COMMANDS = {"toggle_run": "toggle", "step": "step", "epoch": "epoch", "stop": "stop", "reset": "reset",
-                "continue_run": "continue"}
-OUTCOME_WORDS = {"finished": "finished", "early_stopped": "stopped early (no improvement)",
-                 "stopped": "stopped", "interrupted": "interrupted", "diverged": "diverged"}
+RUN_COMMANDS = {"toggle_run": c.Toggle, "step": c.Step, "epoch": c.Epoch, "stop": c.Stop, "reset": c.Reset,
+                "continue_run": c.Continue}
+OUTCOME_WORDS = {Outcome.FINISHED: "finished", Outcome.EARLY_STOPPED: "stopped early (no improvement)",
+                 Outcome.STOPPED: "stopped", Outcome.INTERRUPTED: "interrupted", Outcome.DIVERGED: "diverged"}
 EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
 # the app's keys that work on the race screen, and pop_screen: the help screen's Escape over the race (without
 # it, help opened from the race could not be closed)
@@ -122,7 +125,7 @@ class LinregApp(RaceMode, StepViews, App):
         ]
     ]
 
-    run_state = reactive("loading", bindings=True)
+    run_state = reactive(State.LOADING, bindings=True)
 
     def __init__(self, config: Config, in_thread: bool = False, runs_dir: str | None = None):
         super().__init__()
@@ -135,7 +138,7 @@ class LinregApp(RaceMode, StepViews, App):
         self.data = RunData()
         self.speed_index = DEFAULT_SPEED
         self._in_thread = in_thread  # tests run the engine in a thread of this process
-        self._queued: list[tuple] = []  # commands for the engine, from keys pressed before it was started
+        self._queued: list = []  # commands for the engine, from keys pressed before it was started
         self._failed_with: Config | None = None  # the settings the engine last failed on (restarted once)
         self.state_reason: str | None = None  # why the engine is in its state (e.g. stopped early)
         # Keys show their effect at once (the state they lead to); the engine's reports are held back until
@@ -247,18 +250,18 @@ class LinregApp(RaceMode, StepViews, App):
         self._sent = self.config
         self._awaiting = None  # a new engine: nothing of the old one's is awaited
         self._surface_sent = None  # nor does it know the surface panel is shown
-        self.engine.send("speed", SPEEDS[self.speed_index])
-        for cmd in self._queued:  # keys pressed while the engine was starting: it reads them once ready
-            self.engine.send(*cmd)
+        self.engine.send(c.Speed(SPEEDS[self.speed_index]))
+        for command in self._queued:  # keys pressed while the engine was starting: it reads them once ready
+            self.engine.send(command)
         self._queued.clear()
         self._pump(self.engine)
 
-    def _send(self, *cmd) -> None:
-        """A command for the engine; kept until it exists when it is not started yet."""
+    def _send(self, command) -> None:
+        """A command for the engine (linreg_core/commands.py); kept until it exists when it is not started yet."""
         if self.engine is None:
-            self._queued.append(cmd)
+            self._queued.append(command)
         else:
-            self.engine.send(*cmd)
+            self.engine.send(command)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _pump(self, engine) -> None:
@@ -268,38 +271,15 @@ class LinregApp(RaceMode, StepViews, App):
             try:
                 if not engine.poll(0.1):
                     continue
-                kind, *args = engine.recv()
+                event = engine.recv()
             except (EOFError, OSError):
                 if not worker.is_cancelled:
                     self.post_message(EngineFailed("the training process ended unexpectedly"))
                 return
-            if kind == "ready":
-                self.post_message(EngineReady(args[0]))
-            elif kind == "progress":
-                self.post_message(EngineProgress(args[0]))
-            elif kind == "state":
-                self.post_message(EngineState(args[0], args[1]))
-            elif kind == "pong":
-                self.post_message(EnginePong(args[0]))
-            elif kind == "ended":
-                self.post_message(RunEnded(args[0], args[1]))
-            elif kind == "invalid":
-                self.post_message(EngineRefused(args[0], args[1]))
-            elif kind == "failed":  # the engine ends after this: nothing more to relay
-                self.post_message(EngineFailed(args[0]))
+            message = message_for(event)
+            self.post_message(message)
+            if isinstance(message, EngineFailed):  # the engine ends after this: nothing more to relay
                 return
-            elif kind == "saving":
-                self.post_message(RunSaving(args[0], args[1]))
-            elif kind == "landscape":
-                self.post_message(LandscapeReady(args[0]))
-            elif kind == "trace":
-                self.post_message(StepTraced(args[0]))
-            elif kind == "race_ready":
-                self.post_message(RaceReady(args[0]))
-            elif kind == "race_progress":
-                self.post_message(RaceProgressed(args[0]))
-            elif kind == "race_ended":
-                self.post_message(RaceEnded(args[0], args[1]))
 
     @unless_closing
     def on_engine_ready(self, message: EngineReady) -> None:
@@ -341,7 +321,7 @@ class LinregApp(RaceMode, StepViews, App):
             self.racing.on_state(message.state, message.reason)
             return
         if message.reason == "continued":
-            self._told.discard("not_converged")  # the new end is judged afresh
+            self._told.discard(Seen.NOT_CONVERGED)  # the new end is judged afresh
             epochs = self.data.target_epochs
             self._log(f"# continued in the same run folder, up to {epochs} {plural(epochs, 'epoch')}")
         self._reported = (message.state, message.reason)
@@ -373,7 +353,7 @@ class LinregApp(RaceMode, StepViews, App):
 
     def _tell_diagnosis(self, before: dict | None, now: dict | None) -> None:
         """A new diagnosis (oscillating, stalled, not converged) is said once: a log line per cause, a notice."""
-        if now is None or now["kind"] == "diverged" or (before is not None and before["kind"] == now["kind"]):
+        if now is None or now["kind"] == Seen.DIVERGED or (before is not None and before["kind"] == now["kind"]):
             return
         if now["kind"] in self._told:  # once a run: a stall that comes back after an improvement is not news
             return
@@ -389,7 +369,7 @@ class LinregApp(RaceMode, StepViews, App):
         self.data.summary = message.summary
         before, self.data.diagnosis = self.data.diagnosis, message.summary.get("diagnosis")
         div = message.summary.get("divergence")
-        if message.status == "diverged" and div:
+        if message.status == Outcome.DIVERGED and div:
             causes = diagnosis_lines(self.data.diagnosis, app=True) if self.data.diagnosis else []
             text = divergence_text(div)
             follow = ["#   y follows the first advice"] if causes else []
@@ -458,12 +438,12 @@ class LinregApp(RaceMode, StepViews, App):
                         "change a setting to try again.", title="training failed", severity="error",
                         timeout=15, markup=False)
             self.state_reason = "engine failed"
-            self.run_state = "idle"
+            self.run_state = State.IDLE
             return
         self.notify(f"{message.message}. Your settings are kept; the engine was restarted.",
                     title="training failed", severity="error", timeout=10, markup=False)
         self.state_reason = None
-        self.run_state = "loading"
+        self.run_state = State.LOADING
         self._start_engine()
 
     # --------------------------------------------------------------- views
@@ -535,48 +515,48 @@ class LinregApp(RaceMode, StepViews, App):
             return False
         if action == "help_in_field":
             return False  # (F1 still works: action_help is bound to it through help_in_field only in a field)
-        if action in ("toggle_run", "step", "epoch") and self.form.errors and state != "running":
+        if action in ("toggle_run", "step", "epoch") and self.form.errors and state != State.RUNNING:
             return None  # a refused value blocks starting
         if action in RUN_COMMANDS:
-            if self.engine is None and self._failed_with is not None and state != "loading":
+            if self.engine is None and self._failed_with is not None and state != State.LOADING:
                 return None  # the engine failed twice on these settings: nothing to send them to
             allowed = states.can(RUN_COMMANDS[action], state)
             if action == "continue_run":
                 return True if allowed else False  # hidden, not greyed, when it does not apply
             return True if allowed else None
-        if action in ("new_data", "lr_up", "lr_down", "cycle") and state == "loading":
+        if action in ("new_data", "lr_up", "lr_down", "cycle") and state == State.LOADING:
             return None
         if action == "retry_save":
             return True if self.save_error else False  # hidden, not greyed: it is rarely needed
         return True
 
     def action_toggle_run(self) -> None:
-        self._run_command("toggle")
+        self._run_command(c.Toggle())
 
     def action_step(self) -> None:
-        self._run_command("step", 1)
+        self._run_command(c.Step(1))
 
     def action_epoch(self) -> None:
-        self._run_command("epoch")
+        self._run_command(c.Epoch())
 
     def action_stop(self) -> None:
-        self._run_command("stop")
+        self._run_command(c.Stop())
 
     def action_continue_run(self) -> None:
-        self._run_command("continue")
+        self._run_command(c.Continue())
 
     def action_reset(self) -> None:
-        self._run_command("reset")
+        self._run_command(c.Reset())
 
-    def _run_command(self, name: str, *args) -> None:
+    def _run_command(self, command) -> None:
         """Send a run command and show its effect at once: the state the table in states.py says it leads
         to. The engine's own report follows within a few milliseconds and wins; showing the effect now also
         lets the next key be judged on it (x then c typed fast: c was greyed under the old RUNNING)."""
-        self._send(name, *args)
+        self._send(command)
         self._pings += 1
-        self._send("ping", self._pings)
+        self._send(c.Ping(self._pings))
         self._awaiting = self._pings
-        expected = states.expected_after(name, self.run_state, self.data.step > 0)
+        expected = states.expected_after(type(command), self.run_state, self.data.step > 0)
         if expected != self.run_state:
             self.state_reason = None
             self.run_state = expected
@@ -641,7 +621,7 @@ class LinregApp(RaceMode, StepViews, App):
 
     def action_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self._send("speed", SPEEDS[self.speed_index])
+        self._send(c.Speed(SPEEDS[self.speed_index]))
         self._refresh_status()
 
     def action_toggle_log(self) -> None:
@@ -776,7 +756,7 @@ class LinregApp(RaceMode, StepViews, App):
         self.notify(f"settings of {folder.name}", title="reopened", timeout=5, markup=False)
 
     def action_retry_save(self) -> None:
-        self._send("retry_save")
+        self._send(c.RetrySave())
 
     def action_help_in_field(self) -> None:
         self.action_help()
@@ -838,15 +818,15 @@ class LinregApp(RaceMode, StepViews, App):
         self.form.show_source(config.data.csv is not None)
         self._refresh_status()  # the new setting shows at once, not at the next chart tick
         if self.engine is None:
-            if self._failed_with is not None and self.run_state != "loading":  # failed twice: try the new settings
-                self.run_state = "loading"
+            if self._failed_with is not None and self.run_state != State.LOADING:  # failed twice: try the new settings
+                self.run_state = State.LOADING
                 self._start_engine()
             return  # otherwise the engine starts with self.config
         if lr_only:
-            self.engine.send("set_lr", config.train.lr)  # the current run from its next step, or the next run
+            self.engine.send(c.SetLr(config.train.lr))  # the current run from its next step, or the next run
             return
         self._sent = config
-        self.engine.send("configure", config)  # a running run restarts on it; see states.py
+        self.engine.send(c.Configure(config))  # a running run restarts on it; see states.py
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from linreg_core import commands as c
+from linreg_core.states import State
 from tui.guards import unless_closing
 from tui.messages import LandscapeReady, RaceEnded, RaceProgressed, RaceReady, StepTraced
 
@@ -22,7 +24,7 @@ class StepViews:
             want = {**self.surface, "nx": nx, "ny": ny}
         if want != self._surface_sent:
             self._surface_sent = want
-            self._send("landscape", want)
+            self._send(c.ShowLandscape(want))
 
     def action_surface_axis(self, which: int) -> None:
         d = len(self.data.names) + 1 if self.data.setup is not None else 2
@@ -80,9 +82,9 @@ class StepViews:
     # --------------------------------------------------------------- microscope
     def action_microscope(self) -> None:
         """The last step in numbers; a running run pauses first (the step shown is the last one taken)."""
-        if self.run_state == "running":
-            self._run_command("toggle")
-        self._send("trace")
+        if self.run_state == State.RUNNING:
+            self._run_command(c.Toggle())
+        self._send(c.Trace())
 
     @unless_closing
     def on_step_traced(self, message: StepTraced) -> None:
@@ -130,19 +132,19 @@ class RaceMode:
         self.racing = RaceScreen(lanes)
         self.push_screen(self.racing, self._leave_race)
 
-    def race_send(self, *cmd) -> int:
+    def race_send(self, command) -> int:
         """A command for the race; returns the ping that follows it (its answer lets reports show again)."""
-        self._send(*cmd)
+        self._send(command)
         self._pings += 1
-        self._send("ping", self._pings)
+        self._send(c.Ping(self._pings))
         return self._pings
 
     def _leave_race(self, _result=None) -> None:
         """Back to the single run: the engine ends the race (stopped) and reloads the form's settings."""
         self.racing = None
-        self._send("single")
+        self._send(c.Single())
         self._sent = self.config
-        self._send("configure", self.config)
+        self._send(c.Configure(self.config))
         self._surface_request()
 
     def speed_label(self) -> str:

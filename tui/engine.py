@@ -6,14 +6,13 @@ Why a process: a thread worker shares the GIL with Textual, which halves trainin
 late; a child process trains at full speed and the app never even imports torch (its first frame is fast).
 The same `serve()` loop runs in a thread for tests (`EngineClient(in_thread=True)`).
 
-Protocol (plain, picklable values over two one-way pipes):
-  app -> engine: the controller's commands, as tuples: ("configure", Config) ("toggle",) ("step", n)
-                 ("epoch",) ("stop",) ("reset",) ("continue",) ("set_lr", lr) ("retry_save",), and the
-                 engine's own: ("speed", steps_per_second or None) ("ping", n) ("quit",), and ("race", [Config])
-                 (the race controller takes over the commands: linreg_core/race_controller.py) ("single",)
-                 (back to the run controller, which then waits for a configure)
-  engine -> app: the controller's events (linreg_core/events.py), ("pong", n) once every command sent
-                 before ("ping", n) is handled, and ("failed", message)
+Protocol (typed, picklable values over two one-way pipes):
+  app -> engine: linreg_core/commands.py: the controller's (Configure, Toggle, Step, …) and the engine's own:
+                 Speed(steps per second or None), Ping(n), Quit(), Race([Config]) (the race controller takes
+                 over the commands: linreg_core/race_controller.py) and Single() (back to the run controller,
+                 which then waits for a Configure). Anything else is an error: the engine says Failed and ends.
+  engine -> app: the controller's events (linreg_core/events.py, race_controller.py), Pong(n) once every
+                 command sent before Ping(n) is handled, and Failed(message)
 Commands are read in order, so a key sent while the experiment is still loading acts once it is ready.
 
 Signals (SIGTERM, SIGHUP) only set a flag: the loop sees it between chunks of steps, ends the run on disk
@@ -30,6 +29,11 @@ import signal
 import sys
 import threading
 import time
+
+from linreg_core import commands as c
+from linreg_core.events import Failed, Pong, StateChanged
+from linreg_core.results import Outcome
+from linreg_core.states import State
 
 FLUSH_S = 0.05  # progress at most 20 times a second
 MAX_CHUNK_S = 0.02  # one chunk of steps takes about this long at most, so commands are read promptly
@@ -79,13 +83,13 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
 
         engine = _Engine(RunController(events.send, runs_dir), signals, runs_dir)
         if not engine.signalled:
-            engine.controller.handle("configure", config)
+            engine.controller.handle(c.Configure(config))
             engine.loop(commands)
     except (EOFError, BrokenPipeError, OSError):
         pass
     except Exception as e:  # anything unexpected reaches the app as a message, never a traceback
         try:
-            events.send(("failed", f"{type(e).__name__}: {e}"))
+            events.send(Failed(f"{type(e).__name__}: {e}"))
         except (OSError, EOFError):
             pass
     finally:
@@ -121,17 +125,17 @@ class _Engine:
             if self.signalled:
                 return
             if commands in ready:
-                name, *args = commands.recv()
-                if name == "quit":
+                command = commands.recv()
+                if isinstance(command, c.Quit):
                     return
-                if name == "speed":
-                    self.speed = args[0]
-                elif name == "ping":  # every command before it has been handled: its events are out
-                    ctl.emit(("pong", args[0]))
-                elif name in ("race", "single"):
-                    ctl = self._switch(name, *args)
+                if isinstance(command, c.Speed):
+                    self.speed = command.steps_per_s
+                elif isinstance(command, c.Ping):  # every command before it has been handled: its events are out
+                    ctl.emit(Pong(command.n))
+                elif isinstance(command, (c.Race, c.Single)):
+                    ctl = self._switch(command)
                 else:
-                    ctl.handle(name, *args)
+                    ctl.handle(command)  # UnknownCommand for anything else
                 if ctl.wants_steps and not busy:
                     self._t_last = time.perf_counter()  # the speed limit counts from now
                 continue
@@ -139,31 +143,31 @@ class _Engine:
                 self.train_chunk()
             ctl.flush(every=FLUSH_S)
 
-    def _switch(self, name: str, configs=None):
+    def _switch(self, command: c.Race | c.Single):
         """Into a race on these configs (the run in progress ends as stopped), or back to the single run."""
         from linreg_core.race_controller import RaceController
 
-        if name == "race":
+        if isinstance(command, c.Race):
             if self.controller is self.single:
-                self.single.handle("reset")
+                self.single.handle(c.Reset())
                 self.controller = RaceController(self.single.emit, self.runs_dir)
-            self.controller.handle("configure", configs)
+            self.controller.handle(c.Configure(command.configs))
         elif self.controller is not self.single:
-            self.controller.end("stopped")
+            self.controller.end(Outcome.STOPPED)
             self.controller = self.single
-            self.single.emit(("state", self.single.state, self.single.reason))
+            self.single.emit(StateChanged(self.single.state, self.single.reason))
         return self.controller
 
     def _wait_time(self) -> float:
         """Seconds until the speed limit allows the next step (0 when flat out or stepping by key)."""
-        if self.speed is None or self.controller.state != "running":
+        if self.speed is None or self.controller.state != State.RUNNING:
             return 0
         due = self._t_last + 1.0 / self.speed - time.perf_counter()
         return max(0.0, min(due, FLUSH_S))
 
     def train_chunk(self) -> None:
         ctl = self.controller
-        if ctl.state == "running" and self.speed is not None:
+        if ctl.state == State.RUNNING and self.speed is not None:
             now = time.perf_counter()
             allowed = int((now - self._t_last) * self.speed)
             if allowed < 1:
@@ -180,7 +184,7 @@ class _Engine:
         for ctl in {id(c): c for c in (self.controller, self.single)}.values():
             ctl.emit = _ignore  # the app may be gone; nothing more is said
             try:
-                ctl.end("interrupted")
+                ctl.end(Outcome.INTERRUPTED)
             except Exception:  # noqa: BLE001
                 pass
 
@@ -214,9 +218,10 @@ class EngineClient:
             self._cmd_recv.close()
             self._evt_send.close()
 
-    def send(self, *cmd) -> None:
+    def send(self, command) -> None:
+        """One command (linreg_core/commands.py)."""
         try:
-            self._cmd_send.send(cmd)
+            self._cmd_send.send(command)
         except (OSError, EOFError, BrokenPipeError):
             pass
 
@@ -228,7 +233,7 @@ class EngineClient:
 
     def close(self, timeout: float = 0.5) -> None:
         """Ask the engine to quit; make sure it is gone within about `timeout` seconds."""
-        self.send("quit")
+        self.send(c.Quit())
         self._runner.join(timeout)
         if isinstance(self._runner, mp.process.BaseProcess) and self._runner.is_alive():
             self._runner.terminate()

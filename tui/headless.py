@@ -15,7 +15,9 @@ import signal
 import sys
 from contextlib import contextmanager, nullcontext
 
+from linreg_core.commands import Start
 from linreg_core.errors import LinregError
+from linreg_core.results import Outcome, Seen, Status
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
 from tui.text import (LOSS_NAMES, changes_text, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
                       param_names, plural)
@@ -124,8 +126,8 @@ def train_main(argv: list[str]) -> int:
             print(f"{PROG}: note: {notice}", file=sys.stderr)
         epochs = _train(ctl, config, out, stop, trace if number == 1 and trace is not None else None)
         if ctl.run_open:  # a signal or a closed pipe: the run ends here, on disk too
-            ctl.end("interrupted")
-        return ctl.last_summary or summarize(ctl.trainer, "interrupted")
+            ctl.end(Outcome.INTERRUPTED)
+        return ctl.last_summary or summarize(ctl.trainer, Outcome.INTERRUPTED)
 
     def on_start(round_number, changes):
         if following:
@@ -155,12 +157,12 @@ def train_main(argv: list[str]) -> int:
 def _train(ctl, config, out, stop, trace) -> list:
     """One run to its end (or a signal, or a closed stdout), printing the epoch log; its EpochResults."""
     epochs = []
-    ctl.handle("start")
+    ctl.handle(Start())
     with _progress(out.isatty(), config.train.epochs) as progress:
         while ctl.wants_steps and stop.signum is None and not out.broken:
             chunk = 1 if trace is not None and trace.wants_more else min(CHUNK, ctl.trainer.batches_per_epoch)
             results = ctl.advance(chunk)
-            if trace is not None and trace.wants_more and results and results[-1].status != "diverged":
+            if trace is not None and trace.wants_more and results and results[-1].status != Status.DIVERGED:
                 trace.add(ctl.trainer)
             for r in results:
                 e = r.epoch_result
@@ -180,7 +182,7 @@ def _round_header(number: int, changes: dict) -> str:
 
 def _round_result(summary, advice) -> str:
     """`round 1 ended: not converged, R² 0.0700 (least squares 0.5177), 27% of the way; next: …`"""
-    way = "" if summary.status == "diverged" else f", {max(summary.progress, -9.99):.0%} of the way to the optimum"
+    way = "" if summary.status == Outcome.DIVERGED else f", {max(summary.progress, -9.99):.0%} of the way to the optimum"
     text = (f"  ended {summary.verdict}: R² {num(summary.train.r2)} (least squares {num(summary.ls_train.r2)}){way}")
     if advice is not None:
         return text + f"; following its advice: {changes_text(advice.changes)}"
@@ -188,7 +190,7 @@ def _round_result(summary, advice) -> str:
         return text
     d = summary.diagnosis
     why = "" if d is None or not d.causes else "; " + diagnosis_lines(d.as_dict())[0]
-    return text + (f"; no advice left to follow{why}" if summary.status != "interrupted" else "")
+    return text + (f"; no advice left to follow{why}" if summary.status != Outcome.INTERRUPTED else "")
 
 
 class _Trace:
@@ -253,7 +255,7 @@ def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
     from linreg_core.results import DIVERGED
     from linreg_core.summary import summarize
 
-    summary = ctl.last_summary or summarize(ctl.trainer, "interrupted")  # interrupted before the first step
+    summary = ctl.last_summary or summarize(ctl.trainer, Outcome.INTERRUPTED)  # interrupted before the first step
     status = EXIT_OK
     if saving.error is not None:
         status = EXIT_WRITE
@@ -329,10 +331,12 @@ class _SavingReport:
         self.folder: str | None = None
         self.error: str | None = None
 
-    def on_event(self, event: tuple) -> None:
-        if event[0] != "saving":
+    def on_event(self, event) -> None:
+        from linreg_core.events import Saving
+
+        if not isinstance(event, Saving):
             return
-        _, folder, error = event
+        folder, error = event.folder, event.error
         self.folder = folder
         if error is not None and error != self.error:  # once per failure
             print(f"{PROG}: {error}; the run continues (use --runs-dir DIR or --no-save)", file=sys.stderr)
@@ -433,11 +437,11 @@ def _print_summary(s, tty: bool, stream) -> None:
                     + ([] if s.optimum.loss == "mse" else
                        [_metrics_line(f"{LOSS_NAMES[s.optimum.loss]} optimum (train)", s.optimum_train)])
                     + [_metrics_line("least squares (train)", s.ls_train)])
-    verdict = s.verdict if s.status in ("finished", "early_stopped") else s.status.replace("_", " ")
+    verdict = s.verdict if s.status in (Outcome.FINISHED, Outcome.EARLY_STOPPED) else s.status.replace("_", " ")
     title = (f"{s.status.replace('_', ' ')} ({verdict}) after {s.epochs} {plural(s.epochs, 'epoch')}, "
              f"{s.steps} {plural(s.steps, 'step')}" if verdict != s.status else
              f"{verdict} after {s.epochs} {plural(s.epochs, 'epoch')}, {s.steps} {plural(s.steps, 'step')}")
-    if s.diagnosis is not None and s.diagnosis.kind != "diverged":  # (a divergence is told on stderr)
+    if s.diagnosis is not None and s.diagnosis.kind != Seen.DIVERGED:  # (a divergence is told on stderr)
         d = s.diagnosis.as_dict()
         metric_lines += [f"diagnosis: {diagnosis_headline(d, s.optimum.loss)}",
                          *(f"  → {c}" for c in diagnosis_lines(d))]

@@ -100,3 +100,27 @@ class LandscapeReady(Message):
     """A loss surface for the surface panel (linreg_core.events.LandscapeView)."""
 
     view: object
+
+
+def message_for(event) -> Message:
+    """The app's message for an engine event (linreg_core/events.py, race_controller.py), by one table; an
+    event of no known type is a bug in the engine, reported as its failure."""
+    make = _MESSAGES.get(type(event))
+    if make is None:
+        return EngineFailed(f"the engine sent something unknown: {type(event).__name__}")
+    return make(event)
+
+
+def _table() -> dict:
+    from linreg_core import events as e, race_controller as r
+
+    return {e.Setup: EngineReady, e.Progress: EngineProgress,
+            e.StateChanged: lambda x: EngineState(x.state, x.reason), e.Pong: lambda x: EnginePong(x.n),
+            e.Ended: lambda x: RunEnded(x.outcome, x.summary), e.Invalid: lambda x: EngineRefused(x.field, x.message),
+            e.Failed: lambda x: EngineFailed(x.message), e.Saving: lambda x: RunSaving(x.folder, x.error),
+            e.LandscapeView: LandscapeReady, e.Traced: lambda x: StepTraced(x.record),
+            r.RaceSetup: RaceReady, r.RaceProgress: RaceProgressed,
+            r.RaceEnded: lambda x: RaceEnded(x.outcome, x.results)}
+
+
+_MESSAGES = _table()

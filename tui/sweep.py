@@ -14,6 +14,7 @@ import sys
 
 from linreg_core.config import FIELDS, LABELS, LANE_FIELDS
 from linreg_core.errors import ConfigError, LinregError
+from linreg_core.results import Outcome
 from tui.headless import Interrupted, StopFlag, _Output, check_outputs
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
 from linreg_core.compare_table import lanes_table
@@ -149,7 +150,7 @@ def _report(args, race, histories, recorder, out, stop) -> int:
     from linreg_core.export import dumps, write_file
     from linreg_core.outputs import is_stdout
 
-    outcome = "interrupted" if stop.signum is not None else None
+    outcome = Outcome.INTERRUPTED if stop.signum is not None else None
     results = lane_results(race, histories, outcome)
     varied = varied_fields([lane.config for lane in race.lanes])
     status = EXIT_OK
@@ -187,7 +188,7 @@ def _report(args, race, histories, recorder, out, stop) -> int:
     if out.error is not None or shown.error is not None:  # a full disk under stdout (or stderr)
         print(f"{PROG}: could not write the output: {out.error or shown.error}", file=sys.stderr)
         return EXIT_WRITE
-    if all(r.status == "diverged" for r in results):
+    if all(r.status == Outcome.DIVERGED for r in results):
         print(f"{PROG}: every lane diverged", file=sys.stderr)
         return EXIT_DIVERGED
     return status
@@ -252,7 +253,7 @@ def lr_plot(results, varied: list[str], tty: bool) -> str:
     plt.clear_figure()
     plt.plotsize(*_plot_size(tty))
     plt.theme("clear" if not tty else "pro")
-    finite = [r.final_loss for r in results if r.status != "diverged" and _positive(r.final_loss)]
+    finite = [r.final_loss for r in results if r.status != Outcome.DIVERGED and _positive(r.final_loss)]
     if not finite:
         return f"{PROG}: --plot: every lane diverged (or ended at a loss of 0 or less): nothing to draw on a log axis"
     top = max(finite) * 3
@@ -260,14 +261,14 @@ def lr_plot(results, varied: list[str], tty: bool) -> str:
     for r in results:
         series.setdefault(" ".join(r.settings[n] for n in others) or "final loss", []).append(r)
     markers = ["dot", "+", "o", "x", "*", "#", "@", "%"]
-    bad_any = any(r.status == "diverged" or not _positive(r.final_loss) for r in results)
+    bad_any = any(r.status == Outcome.DIVERGED or not _positive(r.final_loss) for r in results)
     for i, (name, rs) in enumerate(series.items()):
         pts = sorted((float(r.settings["lr"]), r.final_loss) for r in rs
-                     if r.status != "diverged" and _positive(r.final_loss))
+                     if r.status != Outcome.DIVERGED and _positive(r.final_loss))
         if pts:  # one series needs no legend (it would sit over the points)
             plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name if len(series) > 1 or bad_any else None,
                      marker=markers[i % len(markers)])
-    bad = [float(r.settings["lr"]) for r in results if r.status == "diverged" or not _positive(r.final_loss)]
+    bad = [float(r.settings["lr"]) for r in results if r.status == Outcome.DIVERGED or not _positive(r.final_loss)]
     if bad:
         plt.scatter(bad, [top] * len(bad), label="diverged", marker="x")
     plt.xscale("log")

@@ -5,6 +5,7 @@ import math
 from collections.abc import Mapping
 
 from linreg_core.config import FIELDS
+from linreg_core.results import Seen
 
 
 def epoch_line(epoch: int, loss_sum: float) -> str:
@@ -32,8 +33,8 @@ def divergence_text(div) -> str:
     return f"diverged at step {d['step']} (batch {d['batch']} of epoch {d['epoch']:03d}): the loss {what}"
 
 
-KIND_WORDS = {"diverged": "diverged", "oscillating": "oscillating", "stalled": "stalled",
-              "not_converged": "not converged"}
+KIND_WORDS = {Seen.DIVERGED: "diverged", Seen.OSCILLATING: "oscillating", Seen.STALLED: "stalled",
+              Seen.NOT_CONVERGED: "not converged"}
 OPTIMIZER_NAMES = {"adam": "Adam", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "sgd": "SGD",
                    "momentum": "momentum", "nesterov": "Nesterov"}
 LOSS_NAMES = {"mae": "MAE", "mse": "MSE", "huber": "Huber"}
@@ -43,11 +44,11 @@ def diagnosis_headline(d: Mapping, loss: str | None = None) -> str:
     """What was seen, in one sentence. d: Diagnosis.as_dict(); loss: the run's, to name its optimum."""
     kind, epoch, progress = d["kind"], d["epoch"], d.get("progress")
     way = "" if progress is None else _way(progress, loss)
-    if kind == "oscillating":
+    if kind == Seen.OSCILLATING:
         return f"oscillating by epoch {epoch:03d}: the loss jumps up and down by large factors{way}"
-    if kind == "stalled":
+    if kind == Seen.STALLED:
         return f"stalled by epoch {epoch:03d}: the loss stopped improving far from the optimum{way}"
-    if kind == "not_converged":
+    if kind == Seen.NOT_CONVERGED:
         return f"not converged after {epoch} {plural(epoch, 'epoch')}{way}"
     return "diverged"
 

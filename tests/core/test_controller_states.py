@@ -12,9 +12,11 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from linreg_core import states
+from linreg_core import commands as c, states
+from linreg_core.commands import UnknownCommand
 from linreg_core.config import Config
 from linreg_core.controller import RunController
+from linreg_core.events import Ended, Invalid, Progress, Saving, Setup, StateChanged
 from linreg_core.runs import HISTORY, SUMMARY
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
@@ -34,7 +36,7 @@ class ControllerMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="linreg-states-"))
-        self.events: list[tuple] = []
+        self.events: list = []
         self.ctl = RunController(self.events.append, runs_dir=str(self.dir))
         self.ctl.load(CONFIGS[0])
         self.shown = None  # the state the app would show: the last one reported
@@ -45,7 +47,7 @@ class ControllerMachine(RuleBasedStateMachine):
         self.folder = None  # the folder of the run being written, as the "saving" events tell
 
     def teardown(self):
-        self.ctl.end("interrupted")
+        self.ctl.end()
         self._read_events()
         try:
             self._check_disk()
@@ -55,33 +57,33 @@ class ControllerMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ commands
     @rule(i=st.integers(0, len(CONFIGS) - 1))
     def configure(self, i):
-        self._handle_as_documented("configure", CONFIGS[i])
+        self._handle_as_documented(c.Configure(CONFIGS[i]))
 
     @rule()
     def configure_refused(self):
         before = self.ctl.state
-        self.ctl.handle("configure", SMALL.replace(csv="/no/such/file.csv"))
-        assert self.events[-1][0] == "invalid" and self.events[-1][1] == "csv"
+        self.ctl.handle(c.Configure(SMALL.replace(csv="/no/such/file.csv")))
+        assert isinstance(self.events[-1], Invalid) and self.events[-1].field == "csv"
         assert self.ctl.state == before
 
-    @rule(name=st.sampled_from(["toggle", "start", "pause", "epoch", "stop", "reset", "continue", "retry_save"]))
-    def command(self, name):
-        self._handle_as_documented(name)
+    @rule(kind=st.sampled_from([c.Toggle, c.Start, c.Pause, c.Epoch, c.Stop, c.Reset, c.Continue, c.RetrySave]))
+    def command(self, kind):
+        self._handle_as_documented(kind())
 
     @rule(n=st.integers(1, 12))
     def step(self, n):
-        self._handle_as_documented("step", n)
+        self._handle_as_documented(c.Step(n))
 
-    def _handle_as_documented(self, name, *args):
+    def _handle_as_documented(self, command):
         """The command does what states.py's table says (the app shows that at once, before the engine
         confirms it)."""
         before, begun = self.ctl.state, self.ctl.run_open
-        self.ctl.handle(name, *args)
-        assert self.ctl.state == states.expected_after(name, before, begun), (name, before)
+        self.ctl.handle(command)
+        assert self.ctl.state == states.expected_after(type(command), before, begun), (command, before)
 
     @rule(lr=st.sampled_from([0.003, 0.03, 0.3]))
     def set_lr(self, lr):
-        self.ctl.handle("set_lr", lr)
+        self.ctl.handle(c.SetLr(lr))
         assert self.ctl.trainer.lr == pytest.approx(lr)  # every config here has a constant schedule
 
     @rule(n=st.integers(1, 17))
@@ -135,21 +137,21 @@ class ControllerMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ helpers
     def _read_events(self):
-        for kind, *args in self.events[self.checked:]:
-            if kind == "state":
-                self.shown = args[0]
-            elif kind == "ready":
+        for event in self.events[self.checked:]:
+            if isinstance(event, StateChanged):
+                self.shown = event.state
+            elif isinstance(event, Setup):
                 self.last_step = 0  # a new run: counters start again
                 self.folder = None
-            elif kind == "progress":
-                assert args[0].step >= self.last_step, "steps went back within a run"
-                self.last_step = args[0].step
-            elif kind == "saving":
-                self.folder = Path(args[0])  # the run being written
-            elif kind == "ended":
-                assert args[1]["status"] == args[0]
+            elif isinstance(event, Progress):
+                assert event.step >= self.last_step, "steps went back within a run"
+                self.last_step = event.step
+            elif isinstance(event, Saving):
+                self.folder = Path(event.folder)  # the run being written
+            elif isinstance(event, Ended):
+                assert event.summary["status"] == event.outcome
                 if self.folder is not None:
-                    self.outcomes[self.folder] = args[0]
+                    self.outcomes[self.folder] = event.outcome
         self.checked = len(self.events)
 
     def _check_disk(self):
@@ -191,15 +193,15 @@ def _run_until_idle(ctl):
 
 def test_space_after_a_finished_run_starts_a_new_run_in_a_new_folder(tmp_path):
     ctl, events = _controller(runs_dir=str(tmp_path))
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     _run_until_idle(ctl)
     assert ctl.state == states.FINISHED
     first = ctl.recorder.folder
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     assert ctl.state == states.RUNNING and ctl.trainer.steps == 0
     ctl.advance(1)
     assert ctl.recorder.folder != first
-    ctl.handle("stop")
+    ctl.handle(c.Stop())
     assert ctl.state == states.STOPPED
     assert json.loads((first / SUMMARY).read_text())["status"] == "finished"
     assert json.loads((ctl.recorder.folder / SUMMARY).read_text())["status"] == "stopped"
@@ -207,16 +209,16 @@ def test_space_after_a_finished_run_starts_a_new_run_in_a_new_folder(tmp_path):
 
 def test_continue_after_stop_goes_on_in_the_same_folder(tmp_path):
     ctl, _ = _controller(runs_dir=str(tmp_path))
-    ctl.handle("step", 7)  # one epoch and two steps
+    ctl.handle(c.Step(7))  # one epoch and two steps
     _run_until_idle(ctl)
-    ctl.handle("stop")
+    ctl.handle(c.Stop())
     folder = ctl.recorder.folder
-    ctl.handle("continue")
+    ctl.handle(c.Continue())
     assert ctl.state == states.RUNNING
     _run_until_idle(ctl)
     assert ctl.state == states.FINISHED and ctl.recorder.folder == folder
     assert len((folder / HISTORY).read_text().splitlines()) == 1 + 3
-    ctl.handle("continue")  # finished: `epochs` more
+    ctl.handle(c.Continue())  # finished: `epochs` more
     _run_until_idle(ctl)
     assert ctl.trainer.epoch == 6 and len((folder / HISTORY).read_text().splitlines()) == 1 + 6
     summary = json.loads((folder / SUMMARY).read_text())
@@ -226,9 +228,9 @@ def test_continue_after_stop_goes_on_in_the_same_folder(tmp_path):
 
 def test_epoch_while_running_pauses_at_the_end_of_the_epoch():
     ctl, _ = _controller()
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     ctl.advance(2)
-    ctl.handle("epoch")
+    ctl.handle(c.Epoch())
     assert ctl.state == states.PAUSED
     _run_until_idle(ctl)
     assert ctl.trainer.steps == 5 and ctl.trainer.batch == 0
@@ -239,27 +241,27 @@ def test_a_start_sent_before_the_experiment_is_ready_is_kept():
     loaded (the app no longer drops a space pressed while LOADING)."""
     events = []
     ctl = RunController(events.append)
-    ctl.handle("toggle")  # nothing loaded yet: ignored, not an error
+    ctl.handle(c.Toggle())  # nothing loaded yet: ignored, not an error
     assert ctl.state == states.LOADING
-    ctl.handle("configure", SMALL)
-    ctl.handle("toggle")
+    ctl.handle(c.Configure(SMALL))
+    ctl.handle(c.Toggle())
     assert ctl.state == states.RUNNING
-    assert [e[1] for e in events if e[0] == "state"] == ["loading", "idle", "running"]
+    assert [e.state for e in events if isinstance(e, StateChanged)] == ["loading", "idle", "running"]
 
 
 def test_an_edit_while_running_restarts_and_keeps_running(tmp_path):
     ctl, events = _controller(runs_dir=str(tmp_path))
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     ctl.advance(6)
     first = ctl.recorder.folder
-    ctl.handle("configure", SMALL.replace(loss="mse"))
+    ctl.handle(c.Configure(SMALL.replace(loss="mse")))
     assert ctl.state == states.RUNNING and ctl.trainer.steps == 0
     assert json.loads((first / SUMMARY).read_text())["status"] == "stopped"
 
 
 def test_a_refused_setting_keeps_the_run_going():
     ctl, events = _controller()
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     ctl.advance(3)
-    ctl.handle("configure", SMALL.replace(csv="/no/such.csv"))
-    assert events[-1][0] == "invalid" and ctl.state == states.RUNNING and ctl.trainer.steps == 3
+    ctl.handle(c.Configure(SMALL.replace(csv="/no/such.csv")))
+    assert isinstance(events[-1], Invalid) and ctl.state == states.RUNNING and ctl.trainer.steps == 3

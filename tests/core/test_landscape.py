@@ -2,7 +2,8 @@
 import torch
 from hypothesis import given, settings, strategies as st
 
-from linreg_core import reference
+from linreg_core import commands as c, reference
+from linreg_core.events import LandscapeView
 from linreg_core.landscape import Landscape, window
 
 
@@ -108,23 +109,23 @@ def test_the_controller_sends_the_surface_while_asked_and_the_path_grows():
     events = []
     ctl = RunController(events.append)
     ctl.load(Config().replace(epochs=3))
-    ctl.handle("landscape", {"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 30, "ny": 12})
-    first = [e[1] for e in events if e[0] == "landscape"][-1]
+    ctl.handle(c.ShowLandscape({"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 30, "ny": 12}))
+    first = [e for e in events if isinstance(e, LandscapeView)][-1]
     assert first.names == ("w[x0]", "b") and len(first.xs) == 30 and len(first.ys) == 12
     assert first.true == (8.1, 1.1) and len(first.path) == 1  # the start only
-    ctl.handle("toggle")
+    ctl.handle(c.Toggle())
     while ctl.wants_steps:
         ctl.advance(32)
     ctl.flush(force=True)
-    last = [e[1] for e in events if e[0] == "landscape"][-1]
+    last = [e for e in events if isinstance(e, LandscapeView)][-1]
     assert len(last.path) > 5 and last.current != first.current
     xs, ys = last.xs, last.ys  # the window holds the start, the path, now and the optimum
     for x, y in (*last.path, last.current, last.optimum):
         assert xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]
-    ctl.handle("landscape", None)
-    count = sum(1 for e in events if e[0] == "landscape")
+    ctl.handle(c.ShowLandscape(None))
+    count = sum(1 for e in events if isinstance(e, LandscapeView))
     ctl.flush(force=True)
-    assert sum(1 for e in events if e[0] == "landscape") == count  # hidden: no more grids
+    assert sum(1 for e in events if isinstance(e, LandscapeView)) == count  # hidden: no more grids
 
 
 def test_zooming_in_keeps_the_current_point_in_the_middle():
@@ -139,13 +140,13 @@ def _surface(config, chunks: int = 10_000):
     events = []
     ctl = RunController(events.append)
     ctl.load(config)
-    ctl.handle("landscape", {"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 40, "ny": 16})
-    ctl.handle("toggle")
+    ctl.handle(c.ShowLandscape({"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 40, "ny": 16}))
+    ctl.handle(c.Toggle())
     while ctl.wants_steps and chunks:
         ctl.advance(32)
         chunks -= 1
     ctl.flush(force=True)
-    return ctl.trainer, [e[1] for e in events if e[0] == "landscape"][-1]
+    return ctl.trainer, [e for e in events if isinstance(e, LandscapeView)][-1]
 
 
 def test_the_surfaces_o_is_the_optimum_of_the_runs_loss():

@@ -1,10 +1,13 @@
 """The race's state machine: the run keys act on the whole race, lanes end alone, the race is kept on disk."""
 import csv
 
-from linreg_core import states
+import pytest
+
+from linreg_core import commands as c, states
+from linreg_core.events import Invalid
 from linreg_core.config import Config
 from linreg_core.presets import preset
-from linreg_core.race_controller import RaceController
+from linreg_core.race_controller import RaceController, RaceEnded, RaceProgress, RaceSetup
 
 SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=4)
 
@@ -20,67 +23,67 @@ def run_to_end(ctl):
 
 
 def kinds(events):
-    return [e[0] for e in events]
+    return [type(e) for e in events]
 
 
 def test_a_race_goes_idle_running_finished_and_reports_every_lane(tmp_path):
     ctl, events = controller(str(tmp_path))
-    ctl.handle("configure", preset("lr", SMALL))
-    assert ctl.state == states.IDLE and events[1][0] == "race_ready" and len(events[1][1].lanes) == 7
-    ctl.handle("toggle")
+    ctl.handle(c.Configure(preset("lr", SMALL)))
+    assert ctl.state == states.IDLE and isinstance(events[1], RaceSetup) and len(events[1].lanes) == 7
+    ctl.handle(c.Toggle())
     run_to_end(ctl)
     assert ctl.state == states.FINISHED
-    ended = next(e for e in events if e[0] == "race_ended")
-    assert ended[1] == "finished" and [r["lane"] for r in ended[2]] == list(range(1, 8))
-    progress = [e[1] for e in events if e[0] == "race_progress"]
+    ended = next(e for e in events if isinstance(e, RaceEnded))
+    assert ended.outcome == "finished" and [r["lane"] for r in ended.results] == list(range(1, 8))
+    progress = [e for e in events if isinstance(e, RaceProgress)]
     assert sum(len(p.epochs) for p in progress) == 7 * SMALL.train.epochs  # every lane's every epoch, once
     race_dir = next(tmp_path.iterdir())
     rows = list(csv.DictReader(open(race_dir / "lanes.csv")))
-    assert [r["lr"] for r in rows] == [s.settings["lr"] for s in events[1][1].lanes]
+    assert [r["lr"] for r in rows] == [s.settings["lr"] for s in events[1].lanes]
     assert all(r["status"].split(" · ")[0] in ("converged", "not converged") for r in rows)  # every lane ended: its verdict
 
 
 def test_step_pause_stop_and_reset_act_on_the_whole_race():
     ctl, events = controller()
-    ctl.handle("configure", preset("optimizers", SMALL))
-    ctl.handle("step", 3)
+    ctl.handle(c.Configure(preset("optimizers", SMALL)))
+    ctl.handle(c.Step(3))
     assert ctl.state == states.PAUSED and ctl.budget == 3
     run_to_end(ctl)
     assert ctl.race.tick == 3 and all(lane.steps == 3 for lane in ctl.race.lanes)
-    ctl.handle("epoch")
+    ctl.handle(c.Epoch())
     run_to_end(ctl)
     assert ctl.race.epoch == 1 and ctl.race.tick == 0
-    ctl.handle("stop")
-    assert ctl.state == states.STOPPED and [e[1] for e in events if e[0] == "race_ended"] == ["stopped"]
-    ctl.handle("reset")
+    ctl.handle(c.Stop())
+    assert ctl.state == states.STOPPED and [e.outcome for e in events if isinstance(e, RaceEnded)] == ["stopped"]
+    ctl.handle(c.Reset())
     assert ctl.state == states.IDLE and all(lane.steps == 0 for lane in ctl.race.lanes)
 
 
 def test_diverging_lanes_stop_alone_and_all_diverged_is_diverged():
     ctl, events = controller()
-    ctl.handle("configure", [SMALL.replace(loss="mse", lr=lr) for lr in (0.01, 50.0)])
-    ctl.handle("toggle")
+    ctl.handle(c.Configure([SMALL.replace(loss="mse", lr=lr) for lr in (0.01, 50.0)]))
+    ctl.handle(c.Toggle())
     run_to_end(ctl)
     assert ctl.state == states.FINISHED
     assert [lane.status for lane in ctl.race.lanes] == ["finished", "diverged"]
-    ctl.handle("configure", [SMALL.replace(loss="mse", lr=lr) for lr in (50.0, 100.0)])
-    ctl.handle("toggle")
+    ctl.handle(c.Configure([SMALL.replace(loss="mse", lr=lr) for lr in (50.0, 100.0)]))
+    ctl.handle(c.Toggle())
     run_to_end(ctl)
     assert ctl.state == states.DIVERGED
 
 
 def test_scale_lr_multiplies_every_running_lane():
     ctl, _ = controller()
-    ctl.handle("configure", [SMALL.replace(lr=0.01), SMALL.replace(lr=0.1)])
-    ctl.handle("scale_lr", 2.0)
+    ctl.handle(c.Configure([SMALL.replace(lr=0.01), SMALL.replace(lr=0.1)]))
+    ctl.handle(c.ScaleLr(2.0))
     assert [lane.base_lr for lane in ctl.race.lanes] == [0.02, 0.2]
 
 
 def test_lanes_on_other_data_are_refused_as_invalid_naming_the_setting():
     ctl, events = controller()
-    ctl.handle("configure", [SMALL, SMALL.replace(samples=70)])
-    assert events[-1][0] == "invalid" and events[-1][1] == "samples" and "lane 2" in events[-1][2]
-    ctl.handle("toggle")  # nothing loaded: ignored, never raises
+    ctl.handle(c.Configure([SMALL, SMALL.replace(samples=70)]))
+    assert isinstance(events[-1], Invalid) and events[-1].field == "samples" and "lane 2" in events[-1].message
+    ctl.handle(c.Toggle())  # nothing loaded: ignored, never raises
     assert ctl.state == states.LOADING
 
 
@@ -97,18 +100,35 @@ def test_lanes_of_different_losses_carry_each_epochs_full_data_mse_equal_to_a_pa
     from linreg_core.reference import metrics
 
     ctl, events = controller()
-    ctl.handle("configure", [SMALL.replace(loss=loss, lr=0.05) for loss in ("mae", "mse", "huber")])
-    ctl.handle("toggle")
+    ctl.handle(c.Configure([SMALL.replace(loss=loss, lr=0.05) for loss in ("mae", "mse", "huber")]))
+    ctl.handle(c.Toggle())
     run_to_end(ctl)
     X, y = ctl.race.lanes[0].split.raw_train
-    seen = [(lane, e) for p in (e[1] for e in events if e[0] == "race_progress") for lane, e in p.epochs]
+    seen = [(lane, e) for p in (e for e in events if isinstance(e, RaceProgress)) for lane, e in p.epochs]
     assert len(seen) == 3 * SMALL.train.epochs
     for lane, e in seen:
         direct = metrics(X, y, e.weights, e.bias, "mse").mse
         assert abs(e.mse - direct) <= 1e-9 * max(direct, 1e-12), (lane, e.epoch, e.mse, direct)
 
     ctl, events = controller()
-    ctl.handle("configure", [SMALL.replace(lr=lr) for lr in (0.01, 0.05)])
-    ctl.handle("toggle")
+    ctl.handle(c.Configure([SMALL.replace(lr=lr) for lr in (0.01, 0.05)]))
+    ctl.handle(c.Toggle())
     run_to_end(ctl)
-    assert all(e.mse is None for p in (e[1] for e in events if e[0] == "race_progress") for _, e in p.epochs)
+    assert all(e.mse is None for p in (e for e in events if isinstance(e, RaceProgress)) for _, e in p.epochs)
+
+
+def test_an_unknown_command_is_an_error_and_a_single_runs_command_leaves_a_race_as_it_was():
+    from linreg_core.commands import UnknownCommand
+    from linreg_core.controller import RunController
+
+    ctl, events = controller()
+    ctl.handle(c.Configure([SMALL.replace(lr=0.01), SMALL.replace(lr=0.1)]))
+    for wrong in (("toggle",), "toggle", c.Toggle):  # the old tuple protocol, a name, a type: bugs, said so
+        with pytest.raises(UnknownCommand):
+            ctl.handle(wrong)
+        with pytest.raises(UnknownCommand):
+            RunController(events.append).handle(wrong)
+    before, seen = ctl.state, len(events)
+    for single_only in (c.Continue(), c.SetLr(0.5), c.Trace()):
+        ctl.handle(single_only)
+    assert ctl.state == before and len(events) == seen and [lane.base_lr for lane in ctl.race.lanes] == [0.01, 0.1]

@@ -25,7 +25,9 @@ import subprocess
 import pytest
 import torch
 
+from linreg_core import commands as c
 from linreg_core.config import Config
+from linreg_core.events import LandscapeView
 from linreg_core.controller import RunController
 from linreg_core.landscape import Landscape
 from linreg_core.microscope import last_step
@@ -149,12 +151,12 @@ def test_the_loss_surface():
         events = []
         ctl = RunController(events.append)
         ctl.load(config)
-        ctl.handle("landscape", {"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 40, "ny": 16})
-        ctl.handle("toggle")
+        ctl.handle(c.ShowLandscape({"i": 0, "j": -1, "held": "current", "zoom": 1.0, "nx": 40, "ny": 16}))
+        ctl.handle(c.Toggle())
         while ctl.wants_steps:
             ctl.advance(32)
         ctl.flush(force=True)
-        return [e[1] for e in events if e[0] == "landscape"][-1]
+        return [e for e in events if isinstance(e, LandscapeView)][-1]
 
     assert_close(*on_both(SMALL, surface), **F64, where="surface")
 

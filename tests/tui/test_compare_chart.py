@@ -3,7 +3,8 @@ says so; lanes of one loss by their own epoch mean loss."""
 from textual.app import App
 
 from linreg_core.config import Config
-from linreg_core.race_controller import RaceController
+from linreg_core import commands as c
+from linreg_core.race_controller import RaceController, RaceProgress, RaceSetup
 from tui.race_data import RaceData
 from tui.widgets.compare_chart import CompareChart
 
@@ -13,16 +14,16 @@ SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, e
 def raced(configs) -> RaceData:
     events = []
     ctl = RaceController(events.append)
-    ctl.handle("configure", configs)
-    ctl.handle("toggle")
+    ctl.handle(c.Configure(configs))
+    ctl.handle(c.Toggle())
     while ctl.wants_steps:
         ctl.advance(50)
     ctl.flush(force=True)
     data = RaceData()
-    data.start(next(e[1] for e in events if e[0] == "race_ready"))
+    data.start(next(e for e in events if isinstance(e, RaceSetup)))
     for e in events:
-        if e[0] == "race_progress":
-            data.apply(e[1])
+        if isinstance(e, RaceProgress):
+            data.apply(e)
     return data
 
 

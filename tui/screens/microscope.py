@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from linreg_core import commands as c
 from tui.text import num, plural
 
 # the rule's terms as the screen names them, in the order they build the step
@@ -112,7 +113,7 @@ class MicroscopeScreen(ModalScreen):
     def action_next_step(self) -> None:
         """One more step, shown here when the engine has taken it."""
         self.app.action_step()
-        self.app._send("trace")
+        self.app._send(c.Trace())
 
     def on_mount(self) -> None:
         self.show(self.record)

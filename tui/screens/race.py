@@ -12,7 +12,9 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from linreg_core import states
+from linreg_core import commands as c, states
+from linreg_core.results import Outcome, Seen, Status
+from linreg_core.states import State
 from linreg_core.compare_table import lanes_table
 from tui.race_data import RaceData, lane_view
 from tui.screens.on_top import ClosesOnlyItself
@@ -23,9 +25,10 @@ from tui.widgets.params_chart import ParamsChart
 from tui.widgets.surface import SurfaceView
 
 CHART_HZ = 4
-WORDS = {"finished": "finished", "early_stopped": "stopped early", "diverged": "DIVERGED", "running": "running",
-         "interrupted": "interrupted", "stopped": "stopped"}
-KIND = {"oscillating": "oscillating", "stalled": "stalled", "not_converged": "not converged"}
+RACE_COMMANDS = {"toggle": c.Toggle, "step": c.Step, "epoch": c.Epoch, "stop": c.Stop, "reset": c.Reset}
+WORDS = {Outcome.FINISHED: "finished", Outcome.EARLY_STOPPED: "stopped early", Outcome.DIVERGED: "DIVERGED",
+         Status.RUNNING: "running", Outcome.INTERRUPTED: "interrupted", Outcome.STOPPED: "stopped"}
+KIND = {Seen.OSCILLATING: "oscillating", Seen.STALLED: "stalled", Seen.NOT_CONVERGED: "not converged"}
 SHORT = {"lane": "#", "max |Δopt|": "|Δopt|", "steps to 2×opt": "2×opt at", "own loss": "own loss"}
 
 
@@ -62,7 +65,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
         super().__init__()
         self.configs = list(configs)
         self.data = RaceData()
-        self.state = "loading"
+        self.state = State.LOADING
         self.reason: str | None = None
         self._awaiting: int | None = None
         self._reported: tuple[str, str | None] | None = None
@@ -90,11 +93,11 @@ class RaceScreen(ClosesOnlyItself, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.chart.running = lambda: self.state == "running"
+        self.chart.running = lambda: self.state == State.RUNNING
         self.surface.on_size = lambda: self.call_after_refresh(self._surface_request)
         self._show_view("compare")
         self.set_interval(1 / CHART_HZ, self._tick)
-        self.app.race_send("race", self.configs)
+        self.app.race_send(c.Race(self.configs))
         self.table.focus()
 
     # ----------------------------------------------------------- engine events (routed here by the app)
@@ -110,10 +113,10 @@ class RaceScreen(ClosesOnlyItself, Screen):
         self._mark_dirty()
 
     def on_progress(self, progress) -> None:
-        before = [lane.now.status if lane.now else "running" for lane in self.data.lanes]
+        before = [lane.now.status if lane.now else Status.RUNNING for lane in self.data.lanes]
         self.data.apply(progress)
         for i, (was, lane) in enumerate(zip(before, self.data.lanes)):
-            if was != "diverged" and lane.now is not None and lane.now.status == "diverged":
+            if was != Status.DIVERGED and lane.now is not None and lane.now.status == Status.DIVERGED:
                 self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at step {lane.now.steps + 1}, in epoch "
                                 f"{lane.now.epoch:03d}; the others go on", title="lane diverged", severity="warning",
                                 timeout=4, markup=False)
@@ -136,7 +139,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
     def on_ended(self, outcome: str, results: list) -> None:
         self.data.end(outcome, results)
         self._build_table()
-        best = min((r for r in results if r["status"] != "diverged" and math.isfinite(r["mse"])),
+        best = min((r for r in results if r["status"] != Outcome.DIVERGED and math.isfinite(r["mse"])),
                    key=lambda r: r["mse"], default=None)  # full-data MSE: one unit whatever each lane's loss
         if best is not None:
             label = self.data.lanes[best["lane"] - 1].setup.label
@@ -176,10 +179,10 @@ class RaceScreen(ClosesOnlyItself, Screen):
     def _show_status(self) -> None:
         d = self.data
         lanes = len(d.lanes)
-        running = sum(1 for lane in d.lanes if lane.now is None or lane.now.status == "running")
-        word = self.state.upper() + (f" ({self.reason})" if self.reason and self.state != "loading" else "")
+        running = sum(1 for lane in d.lanes if lane.now is None or lane.now.status == Status.RUNNING)
+        word = self.state.upper() + (f" ({self.reason})" if self.reason and self.state != State.LOADING else "")
         speed = self.app.speed_label()
-        rate = f"{d.rate:,.0f} lane-steps/s" if self.state == "running" and d.rate else f"speed {speed}"
+        rate = f"{d.rate:,.0f} lane-steps/s" if self.state == State.RUNNING and d.rate else f"speed {speed}"
         epoch = max((lane.now.epoch for lane in d.lanes if lane.now is not None), default=0)
         text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} {plural(lanes, 'lane')} running  epoch "
                 f"{epoch:03d}/{d.target_epochs:03d}  {rate}")
@@ -232,15 +235,17 @@ class RaceScreen(ClosesOnlyItself, Screen):
 
     # ----------------------------------------------------------- actions
     def action_command(self, name: str, *args) -> None:
+        """A run key (the bindings name it: toggle, step, epoch, stop, reset)."""
+        command = RACE_COMMANDS[name](*args)
         begun = any(lane.now is not None and lane.now.steps > 0 for lane in self.data.lanes)
-        self._awaiting = self.app.race_send(name, *args)
-        expected = states.expected_after(name, self.state, begun)
+        self._awaiting = self.app.race_send(command)
+        expected = states.expected_after(type(command), self.state, begun)
         if expected != self.state:
             self.state, self.reason = expected, None
             self._show_status()
 
     def action_scale_lr(self, factor: float) -> None:
-        self.app.race_send("scale_lr", factor)
+        self.app.race_send(c.ScaleLr(factor))
 
     def action_toggle_log(self) -> None:
         self.chart.log_scale = not self.chart.log_scale
@@ -273,7 +278,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
             want = {**self.surface_settings, "nx": nx, "ny": ny, "lane": self._chosen()}
         if want != self._surface_sent:
             self._surface_sent = want
-            self.app.race_send("landscape", want)
+            self.app.race_send(c.ShowLandscape(want))
 
     def on_landscape(self, view) -> None:
         self.surface.show(view)
@@ -299,7 +304,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
         self._show_view(self._view)
 
     def action_remove_lane(self) -> None:
-        if self.state == "loading" or self.data.setup is None:
+        if self.state == State.LOADING or self.data.setup is None:
             return  # no lanes on screen yet: nothing the user can see to remove
         if len(self.configs) <= 1:
             self.app.notify("a race needs at least one lane", markup=False)
@@ -308,7 +313,7 @@ class RaceScreen(ClosesOnlyItself, Screen):
         del self.configs[i]
         self.app.race_lanes = list(self.configs)
         self.note = f"lane {lane_mark(i)} removed: {len(self.configs)} {plural(len(self.configs), 'lane')} start again"
-        self.app.race_send("race", self.configs)
+        self.app.race_send(c.Race(self.configs))
 
     def action_leave(self) -> None:
         self.dismiss(None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
+from linreg_core.results import Seen
+from linreg_core.states import State
 from tui.text import KIND_WORDS, num
 
 
@@ -15,11 +17,11 @@ class StatusLine(Static):
         scheduled: a learning-rate schedule is on, so the rate in use (data.lr) is shown after the base rate."""
         epochs = data.target_epochs
         last = data.history.losses[-1] if data.history.losses else None
-        rate = f"{data.steps_per_s:,.0f}/s" if state == "running" and data.steps_per_s else speed_label
-        in_use = scheduled and state != "idle" and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
-        word = state.upper() + (f" ({reason})" if reason and state != "loading" else "")
-        seen = data.diagnosis["kind"] if data.diagnosis and data.diagnosis["kind"] != "diverged" else None
-        if seen and state in ("running", "paused", "finished", "stopped"):
+        rate = f"{data.steps_per_s:,.0f}/s" if state == State.RUNNING and data.steps_per_s else speed_label
+        in_use = scheduled and state != State.IDLE and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
+        word = state.upper() + (f" ({reason})" if reason and state != State.LOADING else "")
+        seen = data.diagnosis["kind"] if data.diagnosis and data.diagnosis["kind"] != Seen.DIVERGED else None
+        if seen and state in (State.RUNNING, State.PAUSED, State.FINISHED, State.STOPPED):
             word += f" · {KIND_WORDS[seen]}"  # a word, readable without colour
         parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
                  f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
