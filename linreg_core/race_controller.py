@@ -69,9 +69,14 @@ class RaceProgress:
 
 
 class RaceController(StateCommands):
-    def __init__(self, emit: Callable[[tuple], None], runs_dir: str | None = None):
+    """The app's race (through the engine) and `linreg sweep` both race through this one class: the same
+    settings give the same race folder (tests/test_sweep.py)."""
+
+    def __init__(self, emit: Callable[[object], None], runs_dir: str | None = None, max_lanes: int | None = None):
         self.emit = emit
         self.runs_dir = runs_dir
+        self.max_lanes = max_lanes  # None: race.MAX_LANES (the app's); the sweep allows more
+        self.lane_results: list | None = None  # the last ended race's compare.LaneResult per lane
         self.race = None
         self.configs: list = []
         self.state = LOADING
@@ -102,7 +107,7 @@ class RaceController(StateCommands):
         before = self.state
         self._set_state(LOADING, "preparing the lanes")
         try:
-            race = Race(list(configs))
+            race = Race(list(configs)) if self.max_lanes is None else Race(list(configs), self.max_lanes)
         except LinregError:
             self._set_state(before if self.race is not None else LOADING)
             raise
@@ -225,6 +230,7 @@ class RaceController(StateCommands):
         self.run_open = False
         self.flush(force=True)
         results = lane_results(self.race, self.histories, outcome)
+        self.lane_results = results
         self.last_results = [r.as_dict() for r in results]
         rec = self.recorder
         if rec is not None:

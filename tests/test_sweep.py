@@ -172,3 +172,35 @@ def test_a_full_disk_under_stdout_is_exit_1_with_one_line():
                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert out.returncode == 1 and "could not write the output: No space left on device" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_apps_race_and_the_sweep_write_the_same_race_folder(tmp_path):
+    """One life: `linreg sweep` and the app's race (the engine drives the same RaceController) give the same
+    folder, file for file, byte for byte but for the folders' time stamps; lanes of mixed losses included
+    (each epoch's full-data MSE is recorded in both)."""
+    import re
+
+    from linreg_core import commands as c
+    from linreg_core.race_controller import RaceController
+    from tui.options import build_parser
+    from tui.sweep import build_configs
+
+    argv = ["--lr", "0.01,0.1", "--loss", "mae,mse", "--epochs", "3", "--samples", "64", "--device", "cpu"]
+    swept = subprocess.run([*LINREG, "sweep", *argv, "--runs-dir", str(tmp_path / "sweep")], capture_output=True,
+                           text=True, timeout=120)
+    assert swept.returncode == 0, swept.stderr
+    ctl = RaceController(lambda _event: None, str(tmp_path / "app"))
+    ctl.handle(c.Configure(build_configs(build_parser("linreg sweep", headless=True, sweep=True).parse_args(argv))))
+    ctl.handle(c.Toggle())
+    while ctl.wants_steps:
+        ctl.advance(50)
+
+    def contents(root):
+        stamp = re.compile(r"\d{8}-\d{6}")
+        return {stamp.sub("STAMP", str(p.relative_to(root))): stamp.sub("STAMP", p.read_text())
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    sweep, app = contents(tmp_path / "sweep"), contents(tmp_path / "app")
+    assert len(sweep) == 1 + 1 + 4 * 4 and sweep.keys() == app.keys()
+    for name in sweep:
+        assert sweep[name] == app[name], name

@@ -91,22 +91,24 @@ def sweep_main(argv: list[str]) -> int:
         return fail(PROG, refusal(e))
     try:
         with stop.waiting(grace=0):
-            from linreg_core.race import SWEEP_MAX_LANES, Race  # imports torch: a second or two
+            from linreg_core.race import SWEEP_MAX_LANES  # imports torch: a second or two
+            from linreg_core.race_controller import RaceController
     except Interrupted:
         return stop.exit_status
+    ctl = RaceController(lambda _event: None, runs_dir_of(args), SWEEP_MAX_LANES)  # the app's race, headless
     try:
-        race = Race(configs, max_lanes=SWEEP_MAX_LANES)
+        ctl.load(configs)
     except LinregError as e:
         return fail(PROG, refusal(e))
+    race = ctl.race
     for notice in dict.fromkeys(n for lane in race.lanes for n in lane.notices):
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     for first, again in duplicates(configs):
         print(f"{PROG}: note: lane {again} has the same settings as lane {first} (a repeated value in a list)",
               file=sys.stderr)
-    recorder = _recorder(args, race)
     out = _Output(sys.stdout, stop)
-    histories = _run(race, recorder, stop, out)
-    return _report(args, race, histories, recorder, out, stop)
+    _run(ctl, stop, out)
+    return _report(args, ctl, out, stop)
 
 
 def check_json(args) -> None:
@@ -118,47 +120,33 @@ def check_json(args) -> None:
                                         "object alone; give a file name"})
 
 
-def _recorder(args, race):
-    runs_dir = runs_dir_of(args)
-    if runs_dir is None:
-        return None
-    from linreg_core.runs import RaceRecorder
+def _run(ctl, stop, out) -> None:
+    """Race to the end, or to a signal (the race then ends as interrupted); the controller keeps the race
+    folder as the app's race does."""
+    from linreg_core.commands import Start
 
-    ds = race.lanes[0].experiment.dataset
-    return RaceRecorder(runs_dir, [lane.config for lane in race.lanes], ds.feature_names, ds.target_name)
-
-
-def _run(race, recorder, stop, out) -> dict[int, list]:
-    """Race to the end (or a signal): every lane's epochs, recorded as they end."""
-    histories: dict[int, list] = {i: [] for i in range(len(race.lanes))}
+    race = ctl.race
     longest = max(lane.target_epochs for lane in race.lanes)
+    ctl.handle(Start())
     with _progress(out.isatty(), longest) as progress:
-        while not race.done and stop.signum is None:
+        while ctl.wants_steps and stop.signum is None:
             epoch = race.epoch
-            for event in race.advance(TICKS):
-                if event.epoch_result is not None:
-                    histories[event.lane].append(event.epoch_result)
-                    if recorder is not None:
-                        recorder.lanes[event.lane].add_epoch(event.epoch_result)
+            ctl.advance(TICKS)
             if progress is not None and race.epoch != epoch:
                 progress.update(progress.task_ids[0], completed=race.epoch)
-    return histories
+    if ctl.run_open:
+        ctl.end(Outcome.INTERRUPTED)
 
 
-def _report(args, race, histories, recorder, out, stop) -> int:
-    from linreg_core.compare import lane_results, ranked, varied_fields
+def _report(args, ctl, out, stop) -> int:
+    from linreg_core.compare import ranked, varied_fields
     from linreg_core.export import dumps, write_file
     from linreg_core.outputs import is_stdout
 
-    outcome = Outcome.INTERRUPTED if stop.signum is not None else None
-    results = lane_results(race, histories, outcome)
+    race, histories, recorder, results = ctl.race, ctl.histories, ctl.recorder, ctl.lane_results
     varied = varied_fields([lane.config for lane in race.lanes])
     status = EXIT_OK
-    if recorder is not None:
-        for result, lane_rec in zip(results, recorder.lanes):
-            s = result.summary
-            lane_rec.finish(s.weights, s.bias, s.as_dict())
-        recorder.finish(*table(results, varied, plain=True))
+    if recorder is not None:  # (the controller wrote the race's end there)
         if recorder.errors:
             print(f"{PROG}: {recorder.errors[0]}", file=sys.stderr)
             status = EXIT_WRITE
