@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from linreg_core.config import Config  # noqa: E402
+from linreg_core.settings.config import Config  # noqa: E402
 from tui.app import make_app  # noqa: E402
 from tui.widgets.fit_chart import FitChart  # noqa: E402
 from tui.widgets.loss_chart import LossChart  # noqa: E402

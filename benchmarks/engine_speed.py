@@ -9,45 +9,45 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 
-from linreg_core.config import Config  # noqa: E402
-from linreg_core.trainer import Trainer  # noqa: E402
+from _timing import add_device_option, best_of  # noqa: E402
+
+from linreg_core.settings.config import Config  # noqa: E402
+from linreg_core.training.trainer import Trainer  # noqa: E402
 from tests.tutorial_oracle import run_tutorial  # noqa: E402
 
 STEPS_PER_EPOCH = 32  # the tutorial: 500 samples in batches of 16
 
 
-def time_trainer(chunk: int, epochs: int, **options) -> float:
-    trainer = Trainer(Config().replace(epochs=epochs, **options))
-    start = time.perf_counter()
-    for _ in trainer.run(chunk=chunk):
-        pass
-    return time.perf_counter() - start
+def trainer_run(chunk: int, epochs: int, **options) -> tuple:
+    """(setup, fn): the trainer is made before the clock starts; only its training is timed."""
+    def run(trainer):
+        for _ in trainer.run(chunk=chunk):
+            pass
+
+    return lambda: Trainer(Config().replace(epochs=epochs, **options)), run
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--epochs", type=int, default=50)
+    add_device_option(ap)
     args = ap.parse_args()
-    e = args.epochs
+    e, device = args.epochs, args.device
     steps = STEPS_PER_EPOCH * e
+    tutorial_device = Trainer(Config().replace(device=device)).device  # the device auto picks for the tutorial
     contenders = {
-        "tutorial loop (autograd)": lambda: run_tutorial(0, epochs=e),
-        "Trainer.run(chunk=1)": lambda: time_trainer(1, e),
-        "Trainer.run(chunk=32)": lambda: time_trainer(32, e),
-        "Trainer grads=autograd": lambda: time_trainer(32, e, grads="autograd"),
-        "Trainer optimizer=adam": lambda: time_trainer(32, e, optimizer="adam"),
+        "tutorial loop (autograd)": lambda: run_tutorial(0, epochs=e, device=tutorial_device),
+        "Trainer.run(chunk=1)": trainer_run(1, e, device=device),
+        "Trainer.run(chunk=32)": trainer_run(32, e, device=device),
+        "Trainer grads=autograd": trainer_run(32, e, grads="autograd", device=device),
+        "Trainer optimizer=adam": trainer_run(32, e, optimizer="adam", device=device),
     }
-    best = {name: float("inf") for name in contenders}
-    for _ in range(args.repeats):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
+    best = best_of(args.repeats, contenders, tutorial_device)
     base = best["tutorial loop (autograd)"]
     print(f"{'contender':28s} {'µs/step':>9s} {'steps/s':>9s} {'× tutorial':>10s}")
     for name, t in best.items():

@@ -11,34 +11,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _timing import add_device_option, timed  # noqa: E402
 
 import torch  # noqa: E402
 
-from linreg_core.config import Config  # noqa: E402
-from linreg_core.landscape import MAX_ROWS, Landscape  # noqa: E402
-from linreg_core.trainer import Trainer  # noqa: E402
-
-
-def best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from linreg_core.settings.config import Config  # noqa: E402
+from linreg_core.analysis.landscape import MAX_ROWS, Landscape  # noqa: E402
+from linreg_core.training.trainer import Trainer  # noqa: E402
 
 
 def measure(name: str, X, y, repeats: int) -> None:
     d = X.shape[1]
     center = [0.1] * (d + 1)
     for loss in ("mse", "mae", "huber"):
-        t0 = time.perf_counter()
-        land = Landscape(X, y, loss)
-        setup = time.perf_counter() - t0
-        t = best(lambda: land.grid(0, d, center, (-1, 1), (-1, 1), 60, 30), repeats)
+        box = []
+        setup = timed(lambda: box.append(Landscape(X, y, loss)), X.device)
+        land = box[0]
+        t = min(timed(lambda: land.grid(0, d, center, (-1, 1), (-1, 1), 60, 30), X.device) for _ in range(repeats))
         print(f"{name:28s} {loss:6s} rows {land.rows:>9,}  grid 60×30 {t * 1e3:8.2f} ms   statistics {setup * 1e3:8.1f} ms")
 
 
@@ -47,12 +40,14 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=1_000_000)
     ap.add_argument("--features", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)
+    add_device_option(ap)
     args = ap.parse_args()
-    t = Trainer(Config())
+    t = Trainer(Config().replace(device=args.device))
     measure(f"tutorial ({t.n_train} × 4)", t.split.X_train, t.split.y_train, args.repeats)
     g = torch.Generator().manual_seed(0)
     X = torch.randn(args.samples, args.features, generator=g)
     y = X @ torch.ones(args.features, 1) + 0.5
+    X, y = X.to(t.device), y.to(t.device)
     measure(f"{args.samples:,} × {args.features}", X, y, args.repeats)
     print(f"(rows sampled at most: {MAX_ROWS})")
 

@@ -21,9 +21,9 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 CHILD = r"""
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
-from linreg_core.config import Config
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 options = json.loads(sys.argv[2])
 trainer = Trainer(Config().replace(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}))
 trainer.advance(trainer.batches_per_epoch)
@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--features", type=int, default=16)
     args = ap.parse_args()
     sys.path.insert(0, ROOT)
-    from linreg_core.config import estimate_bytes
+    from linreg_core.settings.config import estimate_bytes
 
     n, d = args.samples, args.features
     base = peak({"samples": 100, "weights": [1.0] * d, "batch_size": 1024})

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from linreg_core.config import Config
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.training.trainer import Trainer
 from tests.tutorial_oracle import run_tutorial
 
 LINREG = [sys.executable, "-m", "tui"]
@@ -220,9 +220,9 @@ def test_the_terminal_table_shows_column_names_verbatim(tmp_path):
     """On a terminal the summary is a rich table: a column named [age] must not be eaten as markup."""
     import io
 
-    from linreg_core.config import Config
-    from linreg_core.summary import summarize
-    from linreg_core.trainer import Trainer
+    from linreg_core.settings.config import Config
+    from linreg_core.analysis.summary import summarize
+    from linreg_core.training.trainer import Trainer
     from tui.headless import _print_summary
 
     path = tmp_path / "d.csv"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from linreg_core import commands as c
+from linreg_core.session import commands as c
 
 TRIALS = int(os.environ.get("LINREG_SIGNAL_TRIALS", "2"))
 SEED = int(os.environ.get("LINREG_SIGNAL_SEED", "20261127"))
@@ -89,7 +89,7 @@ def _engine_trial(runs: Path, sigs, delay: float, gap: float):
     events as the app's pump does (an unread pipe would fill and hold the engine in a send)."""
     import threading
 
-    from linreg_core.config import Config
+    from linreg_core.settings.config import Config
     from tui.engine import EngineClient
 
     config = Config().replace(epochs=1_000_000, samples=64, batch_size=64)

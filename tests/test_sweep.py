@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from linreg_core.config import Config
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.training.trainer import Trainer
 from tests.test_cli import LINREG, linreg
 
 
@@ -180,8 +180,8 @@ def test_the_apps_race_and_the_sweep_write_the_same_race_folder(tmp_path):
     (each epoch's full-data MSE is recorded in both)."""
     import re
 
-    from linreg_core import commands as c
-    from linreg_core.race_controller import RaceController
+    from linreg_core.session import commands as c
+    from linreg_core.session.race_controller import RaceController
     from tui.options import build_parser
     from tui.sweep import build_configs
 

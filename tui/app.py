@@ -18,11 +18,11 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input, Log, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from linreg_core import commands as c, states
-from linreg_core.config import FIELDS, LOSSES, OPTIMIZERS, Config
-from linreg_core.errors import ConfigError
-from linreg_core.results import Outcome, Seen
-from linreg_core.states import State
+from linreg_core.session import commands as c, states
+from linreg_core.settings.config import FIELDS, LOSSES, OPTIMIZERS, Config
+from linreg_core.settings.errors import ConfigError
+from linreg_core.model.results import Outcome, Seen
+from linreg_core.session.states import State
 from tui.messages import (EngineFailed, EnginePong, EngineProgress, EngineReady, EngineRefused, EngineState,
                           LandscapeReady, RaceEnded, RaceProgressed, RaceReady, RunEnded, RunSaving, StepTraced,
                           message_for)
@@ -257,7 +257,7 @@ class LinregApp(RaceMode, StepViews, App):
         self._pump(self.engine)
 
     def _send(self, command) -> None:
-        """A command for the engine (linreg_core/commands.py); kept until it exists when it is not started yet."""
+        """A command for the engine (linreg_core/session/commands.py); kept until it exists when it is not started yet."""
         if self.engine is None:
             self._queued.append(command)
         else:
@@ -503,7 +503,7 @@ class LinregApp(RaceMode, StepViews, App):
 
     # --------------------------------------------------------------- actions
     def check_action(self, action: str, parameters) -> bool | None:
-        """Keys follow the state the engine reported (linreg_core/states.py): greyed out where they do
+        """Keys follow the state the engine reported (linreg_core/session/states.py): greyed out where they do
         nothing. The engine ignores a command that no longer applies when it arrives, so a key pressed
         just as the state changes is harmless."""
         state = self.run_state
@@ -731,11 +731,11 @@ class LinregApp(RaceMode, StepViews, App):
         if folder is None:
             return
 
-        from linreg_core import configfile
-        from linreg_core.errors import LinregError
-        from linreg_core.runs import CONFIG
+        from linreg_core.settings import configfile
+        from linreg_core.settings.errors import LinregError
+        from linreg_core.storage.runs import CONFIG
 
-        from linreg_core.runs import lane_folders
+        from linreg_core.storage.runs import lane_folders
 
         lanes = lane_folders(folder)
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from linreg_core import commands as c
-from linreg_core.states import State
+from linreg_core.session import commands as c
+from linreg_core.session.states import State
 from tui.guards import unless_closing
 from tui.messages import LandscapeReady, RaceEnded, RaceProgressed, RaceReady, StepTraced
 
@@ -114,7 +114,7 @@ class RaceMode:
         self.push_screen(RacePresetsScreen(self.config, n_train, len(self.race_lanes)), self._start_race)
 
     def _start_race(self, choice: str | None) -> None:
-        from linreg_core.presets import preset
+        from linreg_core.settings.presets import preset
         from tui.screens.race import RaceScreen
 
         if choice is None:

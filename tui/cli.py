@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from linreg_core.errors import ConfigError, DataError, LinregError
+from linreg_core.settings.errors import ConfigError, DataError, LinregError
 from tui.options import EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
 
 

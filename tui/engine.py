@@ -7,11 +7,11 @@ late; a child process trains at full speed and the app never even imports torch 
 The same `serve()` loop runs in a thread for tests (`EngineClient(in_thread=True)`).
 
 Protocol (typed, picklable values over two one-way pipes):
-  app -> engine: linreg_core/commands.py: the controller's (Configure, Toggle, Step, …) and the engine's own:
+  app -> engine: linreg_core/session/commands.py: the controller's (Configure, Toggle, Step, …) and the engine's own:
                  Speed(steps per second or None), Ping(n), Quit(), Race([Config]) (the race controller takes
-                 over the commands: linreg_core/race_controller.py) and Single() (back to the run controller,
+                 over the commands: linreg_core/session/race_controller.py) and Single() (back to the run controller,
                  which then waits for a Configure). Anything else is an error: the engine says Failed and ends.
-  engine -> app: the controller's events (linreg_core/events.py, race_controller.py), Pong(n) once every
+  engine -> app: the controller's events (linreg_core/session/events.py, race_controller.py), Pong(n) once every
                  command sent before Ping(n) is handled, and Failed(message)
 Commands are read in order, so a key sent while the experiment is still loading acts once it is ready.
 
@@ -30,10 +30,10 @@ import sys
 import threading
 import time
 
-from linreg_core import commands as c
-from linreg_core.events import Failed, Pong, StateChanged
-from linreg_core.results import Outcome
-from linreg_core.states import State
+from linreg_core.session import commands as c
+from linreg_core.session.events import Failed, Pong, StateChanged
+from linreg_core.model.results import Outcome
+from linreg_core.session.states import State
 
 FLUSH_S = 0.05  # progress at most 20 times a second
 MAX_CHUNK_S = 0.02  # one chunk of steps takes about this long at most, so commands are read promptly
@@ -79,7 +79,7 @@ def serve(config, commands, events, own_process: bool = False, runs_dir: str | N
             pass
     engine = None
     try:
-        from linreg_core.controller import RunController
+        from linreg_core.session.controller import RunController
 
         engine = _Engine(RunController(events.send, runs_dir), signals, runs_dir)
         if not engine.signalled:
@@ -145,7 +145,7 @@ class _Engine:
 
     def _switch(self, command: c.Race | c.Single):
         """Into a race on these configs (the run in progress ends as stopped), or back to the single run."""
-        from linreg_core.race_controller import RaceController
+        from linreg_core.session.race_controller import RaceController
 
         if isinstance(command, c.Race):
             if self.controller is self.single:
@@ -219,7 +219,7 @@ class EngineClient:
             self._evt_send.close()
 
     def send(self, command) -> None:
-        """One command (linreg_core/commands.py)."""
+        """One command (linreg_core/session/commands.py)."""
         try:
             self._cmd_send.send(command)
         except (OSError, EOFError, BrokenPipeError):

@@ -15,9 +15,9 @@ import signal
 import sys
 from contextlib import contextmanager, nullcontext
 
-from linreg_core.commands import Start
-from linreg_core.errors import LinregError
-from linreg_core.results import Outcome, Seen, Status
+from linreg_core.session.commands import Start
+from linreg_core.settings.errors import LinregError
+from linreg_core.model.results import Outcome, Seen, Status
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, parse_config, refusal, runs_dir_of
 from tui.text import (LOSS_NAMES, changes_text, diagnosis_headline, diagnosis_lines, divergence_text, epoch_line, num,
                       param_names, plural)
@@ -104,14 +104,14 @@ def train_main(argv: list[str]) -> int:
         return fail(PROG, refusal(e))
     try:
         with stop.waiting(grace=0):
-            from linreg_core.controller import RunController  # imports torch: a second or two
+            from linreg_core.session.controller import RunController  # imports torch: a second or two
     except Interrupted:
         return stop.exit_status
     out = _Output(sys.stdout, stop)
     saving = _SavingReport()
     ctl = RunController(saving.on_event, runs_dir_of(args))
-    from linreg_core.advice import follow
-    from linreg_core.summary import summarize
+    from linreg_core.analysis.advice import follow
+    from linreg_core.analysis.summary import summarize
 
     following = args.follow_advice is not None
     trace = _Trace(args.trace, args.trace_steps or TRACE_STEPS, out) if args.trace else None  # round 1's
@@ -194,13 +194,13 @@ def _round_result(summary, advice) -> str:
 
 
 class _Trace:
-    """--trace FILE.jsonl: the first `steps` steps under the microscope (linreg_core/microscope.py), one strict
+    """--trace FILE.jsonl: the first `steps` steps under the microscope (linreg_core/analysis/microscope.py), one strict
     JSON object a line, written as each step is taken: to stdout in order when the file is stdout, else to a
     temporary file that replaces FILE at the end (finish(), also after a signal): never a torn file."""
 
     def __init__(self, path: str, steps: int, out):
-        from linreg_core.export import AtomicFile
-        from linreg_core.outputs import written_through
+        from linreg_core.storage.export import AtomicFile
+        from linreg_core.settings.outputs import written_through
 
         self.steps, self.written, self.error = steps, 0, None
         self.out = out if written_through(path) else None
@@ -216,8 +216,8 @@ class _Trace:
         return self.written < self.steps and self.error is None
 
     def add(self, trainer) -> None:
-        from linreg_core.export import dumps
-        from linreg_core.microscope import last_step
+        from linreg_core.storage.export import dumps
+        from linreg_core.analysis.microscope import last_step
 
         record = last_step(trainer)
         if record is None:
@@ -250,10 +250,10 @@ class _Trace:
 
 
 def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
-    from linreg_core.export import dumps, history_csv, params_dict, write_file
-    from linreg_core.outputs import is_stdout
-    from linreg_core.results import DIVERGED
-    from linreg_core.summary import summarize
+    from linreg_core.storage.export import dumps, history_csv, params_dict, write_file
+    from linreg_core.settings.outputs import is_stdout
+    from linreg_core.model.results import DIVERGED
+    from linreg_core.analysis.summary import summarize
 
     summary = ctl.last_summary or summarize(ctl.trainer, Outcome.INTERRUPTED)  # interrupted before the first step
     status = EXIT_OK
@@ -301,9 +301,9 @@ def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
 
 def check_outputs(args, configs) -> None:
     """Refuse before training what would only fail after it, or write over what is not the user's output
-    (linreg_core/outputs.py): every output against every lane's inputs and every other output."""
-    from linreg_core.errors import ConfigError
-    from linreg_core.outputs import check_outputs as check_paths
+    (linreg_core/settings/outputs.py): every output against every lane's inputs and every other output."""
+    from linreg_core.settings.errors import ConfigError
+    from linreg_core.settings.outputs import check_outputs as check_paths
 
     save_params = getattr(args, "save_params", None)  # (linreg sweep has none)
     trace = getattr(args, "trace", None)
@@ -332,7 +332,7 @@ class _SavingReport:
         self.error: str | None = None
 
     def on_event(self, event) -> None:
-        from linreg_core.events import Saving
+        from linreg_core.session.events import Saving
 
         if not isinstance(event, Saving):
             return

@@ -10,19 +10,19 @@ from textual.message import Message
 class EngineReady(Message):
     """A (re)configured or reset experiment is ready to run."""
 
-    setup: object  # linreg_core.events.Setup
+    setup: object  # linreg_core.session.events.Setup
 
 
 @dataclass
 class EngineProgress(Message):
     """New losses, epochs and the current parameters since the last progress."""
 
-    progress: object  # linreg_core.events.Progress
+    progress: object  # linreg_core.session.events.Progress
 
 
 @dataclass
 class EngineState(Message):
-    """The run state changed (linreg_core/states.py); reason says why when it is not obvious."""
+    """The run state changed (linreg_core/session/states.py); reason says why when it is not obvious."""
 
     state: str
     reason: str | None
@@ -68,14 +68,14 @@ class RunSaving(Message):
 
 @dataclass
 class RaceReady(Message):
-    """A race is ready at its start (linreg_core.race_controller.RaceSetup)."""
+    """A race is ready at its start (linreg_core.session.race_controller.RaceSetup)."""
 
     setup: object
 
 
 @dataclass
 class RaceProgressed(Message):
-    """What the lanes did since the last one (linreg_core.race_controller.RaceProgress)."""
+    """What the lanes did since the last one (linreg_core.session.race_controller.RaceProgress)."""
 
     progress: object
 
@@ -90,20 +90,20 @@ class RaceEnded(Message):
 
 @dataclass
 class StepTraced(Message):
-    """The last step under the microscope (linreg_core/microscope.py), or None before a first step."""
+    """The last step under the microscope (linreg_core/analysis/microscope.py), or None before a first step."""
 
     record: dict | None
 
 
 @dataclass
 class LandscapeReady(Message):
-    """A loss surface for the surface panel (linreg_core.events.LandscapeView)."""
+    """A loss surface for the surface panel (linreg_core.session.events.LandscapeView)."""
 
     view: object
 
 
 def message_for(event) -> Message:
-    """The app's message for an engine event (linreg_core/events.py, race_controller.py), by one table; an
+    """The app's message for an engine event (linreg_core/session/events.py, race_controller.py), by one table; an
     event of no known type is a bug in the engine, reported as its failure."""
     make = _MESSAGES.get(type(event))
     if make is None:
@@ -112,7 +112,7 @@ def message_for(event) -> Message:
 
 
 def _table() -> dict:
-    from linreg_core import events as e, race_controller as r
+    from linreg_core.session import events as e, race_controller as r
 
     return {e.Setup: EngineReady, e.Progress: EngineProgress,
             e.StateChanged: lambda x: EngineState(x.state, x.reason), e.Pong: lambda x: EnginePong(x.n),

@@ -9,8 +9,8 @@ import os
 import re
 import sys
 
-from linreg_core.config import FIELDS, LABELS, LANE_FIELDS, Config
-from linreg_core.errors import DataError, LinregError
+from linreg_core.settings.config import FIELDS, LABELS, LANE_FIELDS, Config
+from linreg_core.settings.errors import DataError, LinregError
 
 EXIT_OK, EXIT_INVALID, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -152,7 +152,7 @@ def parse_config(ns: argparse.Namespace) -> Config:
     Raises ConfigError (an option) or DataError (the file, with its line)."""
     base = None
     if ns.config:
-        from linreg_core import configfile
+        from linreg_core.settings import configfile
         base = configfile.load(ns.config)
     return Config.from_options(options_from(ns), base=base)
 
@@ -163,12 +163,12 @@ def runs_dir_of(ns: argparse.Namespace) -> str | None:
         return None
     if ns.runs_dir:
         return ns.runs_dir
-    from linreg_core.runs import default_runs_dir
+    from linreg_core.storage.runs import default_runs_dir
     return str(default_runs_dir())
 
 
 def _shown_runs_dir() -> str:
-    from linreg_core.runs import default_runs_dir
+    from linreg_core.storage.runs import default_runs_dir
     home = os.path.expanduser("~")
     path = str(default_runs_dir())
     return "~" + path[len(home):] if path.startswith(home + os.sep) else path

@@ -8,7 +8,7 @@ MAX_EPOCHS_KEPT = 20_000  # per lane; beyond it every other old epoch is dropped
 
 @dataclass
 class LaneData:
-    setup: object  # linreg_core.race_controller.LaneSetup
+    setup: object  # linreg_core.session.race_controller.LaneSetup
     epochs: list[int] = field(default_factory=list)  # 0-based epoch index of each point
     steps: list[int] = field(default_factory=list)  # steps done at that epoch's end
     losses: list[float] = field(default_factory=list)  # that epoch's mean batch loss (training units)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linreg_core.results import History
+from linreg_core.model.results import History
 
 
 @dataclass
 class RunData:
-    setup: object = None  # linreg_core.events.Setup of the current experiment
+    setup: object = None  # linreg_core.session.events.Setup of the current experiment
     history: History = field(default_factory=History)
     step: int = 0
     epoch: int = 0
@@ -19,7 +19,7 @@ class RunData:
     steps_per_s: float = 0.0
     summary: dict | None = None
     divergence: dict | None = None
-    diagnosis: dict | None = None  # what looks wrong with the run now (linreg_core/diagnosis.py), as a dict
+    diagnosis: dict | None = None  # what looks wrong with the run now (linreg_core/model/diagnosis.py), as a dict
 
     def start(self, setup) -> None:
         """A fresh experiment (or a reset one): forget the previous run."""

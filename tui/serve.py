@@ -14,7 +14,7 @@ import shlex
 import socket
 import sys
 
-from linreg_core.errors import LinregError
+from linreg_core.settings.errors import LinregError
 from tui.options import EXIT_OK, build_parser, fail, parse_config, refusal
 
 PROG = "linreg serve"

@@ -12,12 +12,12 @@ import itertools
 import math
 import sys
 
-from linreg_core.config import FIELDS, LABELS, LANE_FIELDS
-from linreg_core.errors import ConfigError, LinregError
-from linreg_core.results import Outcome
+from linreg_core.settings.config import FIELDS, LABELS, LANE_FIELDS
+from linreg_core.settings.errors import ConfigError, LinregError
+from linreg_core.model.results import Outcome
 from tui.headless import Interrupted, StopFlag, _Output, check_outputs
 from tui.options import EXIT_DIVERGED, EXIT_OK, build_parser, fail, options_from, refusal, runs_dir_of
-from linreg_core.compare_table import lanes_table
+from linreg_core.analysis.compare_table import lanes_table
 from tui.text import num, plural
 
 PROG = "linreg sweep"
@@ -57,11 +57,11 @@ def build_configs(ns):
     """The lanes' Configs, each option's values checked with the usual messages (the value named). Never
     imports torch: a signal while torch loads is answered at once (sweep_main's waiting), and 300×300×300
     lanes are refused at once."""
-    from linreg_core.config import SWEEP_MAX_LANES, Config
+    from linreg_core.settings.config import SWEEP_MAX_LANES, Config
 
     base = None
     if ns.config:
-        from linreg_core import configfile
+        from linreg_core.settings import configfile
         base = configfile.load(ns.config)
     lanes = lane_options(ns, options_from(ns), SWEEP_MAX_LANES)
     return [Config.from_options(options, base=base) for options in lanes]
@@ -91,8 +91,8 @@ def sweep_main(argv: list[str]) -> int:
         return fail(PROG, refusal(e))
     try:
         with stop.waiting(grace=0):
-            from linreg_core.race import SWEEP_MAX_LANES  # imports torch: a second or two
-            from linreg_core.race_controller import RaceController
+            from linreg_core.training.race import SWEEP_MAX_LANES  # imports torch: a second or two
+            from linreg_core.session.race_controller import RaceController
     except Interrupted:
         return stop.exit_status
     ctl = RaceController(lambda _event: None, runs_dir_of(args), SWEEP_MAX_LANES)  # the app's race, headless
@@ -113,7 +113,7 @@ def sweep_main(argv: list[str]) -> int:
 
 def check_json(args) -> None:
     """--json keeps stdout for its one JSON object: a history written there would come before it."""
-    from linreg_core.outputs import is_stdout
+    from linreg_core.settings.outputs import is_stdout
 
     if args.json and args.history and is_stdout(args.history):
         raise ConfigError({"--history": f"{args.history} is standard output, which --json keeps for its JSON "
@@ -123,7 +123,7 @@ def check_json(args) -> None:
 def _run(ctl, stop, out) -> None:
     """Race to the end, or to a signal (the race then ends as interrupted); the controller keeps the race
     folder as the app's race does."""
-    from linreg_core.commands import Start
+    from linreg_core.session.commands import Start
 
     race = ctl.race
     longest = max(lane.target_epochs for lane in race.lanes)
@@ -139,9 +139,9 @@ def _run(ctl, stop, out) -> None:
 
 
 def _report(args, ctl, out, stop) -> int:
-    from linreg_core.compare import ranked, varied_fields
-    from linreg_core.export import dumps, write_file
-    from linreg_core.outputs import is_stdout
+    from linreg_core.analysis.compare import ranked, varied_fields
+    from linreg_core.storage.export import dumps, write_file
+    from linreg_core.settings.outputs import is_stdout
 
     race, histories, recorder, results = ctl.race, ctl.histories, ctl.recorder, ctl.lane_results
     varied = varied_fields([lane.config for lane in race.lanes])
@@ -216,8 +216,8 @@ def history_long(race, histories, varied: list[str]) -> str:
     import csv
     import io
 
-    from linreg_core.compare import lane_settings
-    from linreg_core.export import history_header, history_row, safe_cell
+    from linreg_core.analysis.compare import lane_settings
+    from linreg_core.storage.export import history_header, history_row, safe_cell
 
     names = race.lanes[0].experiment.dataset.feature_names
     buf = io.StringIO()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from linreg_core.config import FIELDS
-from linreg_core.results import Seen
+from linreg_core.settings.config import FIELDS
+from linreg_core.model.results import Seen
 
 
 def epoch_line(epoch: int, loss_sum: float) -> str:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from linreg_core.advice import follow
-from linreg_core.config import Config
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.analysis.advice import follow
+from linreg_core.settings.config import Config
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
 

@@ -4,9 +4,9 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from linreg_core.config import FIELDS, Config
-from linreg_core.errors import ConfigError
-from linreg_core.parse import parse_int, parse_number, parse_numbers
+from linreg_core.settings.config import FIELDS, Config
+from linreg_core.settings.errors import ConfigError
+from linreg_core.settings.parse import parse_int, parse_number, parse_numbers
 
 
 def refused(field: str, text: str) -> str:

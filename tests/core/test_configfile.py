@@ -5,9 +5,9 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from linreg_core import configfile
-from linreg_core.config import Config, TrainConfig
-from linreg_core.errors import DataError
+from linreg_core.settings import configfile
+from linreg_core.settings.config import Config, TrainConfig
+from linreg_core.settings.errors import DataError
 
 
 def write(tmp_path, text, name="exp.toml"):

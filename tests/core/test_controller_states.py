@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from linreg_core import commands as c, states
-from linreg_core.commands import UnknownCommand
-from linreg_core.config import Config
-from linreg_core.controller import RunController
-from linreg_core.events import Ended, Invalid, Progress, Saving, Setup, StateChanged
-from linreg_core.runs import HISTORY, SUMMARY
+from linreg_core.session import commands as c, states
+from linreg_core.session.commands import UnknownCommand
+from linreg_core.settings.config import Config
+from linreg_core.session.controller import RunController
+from linreg_core.session.events import Ended, Invalid, Progress, Saving, Setup, StateChanged
+from linreg_core.storage.runs import HISTORY, SUMMARY
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
 

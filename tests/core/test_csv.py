@@ -4,12 +4,12 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from linreg_core.config import Config
-from linreg_core.csvdata import read_csv
-from linreg_core.errors import DataError
-from linreg_core.experiment import prepare
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.data.csvdata import read_csv
+from linreg_core.settings.errors import DataError
+from linreg_core.data.experiment import prepare
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 BROKEN = {  # name: (bytes, expected words in the message, line, column)
     "text_cell": (b"a,b,y\n1,2,3\n4,five,6\n", "not a number", 3, "b"),
@@ -104,8 +104,8 @@ def test_reader_never_crashes_on_any_bytes(tmp_path_factory, content):
 
 def test_a_wrong_column_is_reported_before_a_bad_cell(tmp_path):
     """Columns are known from the header: --target nope is the error, not the bad cell on line 57."""
-    from linreg_core.config import Config
-    from linreg_core.trainer import Trainer
+    from linreg_core.settings.config import Config
+    from linreg_core.training.trainer import Trainer
 
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n" + "1,2,3\n" * 55 + "1,oops,3\n")
@@ -121,8 +121,8 @@ def test_a_wrong_column_is_reported_before_a_bad_cell(tmp_path):
 
 
 def test_columns_that_are_not_used_may_hold_text(tmp_path):
-    from linreg_core.config import Config
-    from linreg_core.trainer import Trainer
+    from linreg_core.settings.config import Config
+    from linreg_core.training.trainer import Trainer
 
     path = tmp_path / "d.csv"
     path.write_text("name,x,y\nann,1,2\nbob,2,4.1\ncy,3,5.9\n")
@@ -133,7 +133,7 @@ def test_columns_that_are_not_used_may_hold_text(tmp_path):
 def test_a_csv_too_large_for_memory_is_refused_while_streaming(tmp_path, monkeypatch):
     """The rows a file will hold are projected from its first 65,536 and checked against memory: refused
     long before the end is read (here the limit is made small; the estimate is the measured 40 B a cell)."""
-    from linreg_core import config
+    from linreg_core.settings import config
 
     path = tmp_path / "big.csv"
     with open(path, "w") as f:

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from linreg_core import configfile
-from linreg_core.config import Config
-from linreg_core.errors import LinregError
-from linreg_core.export import history_header, params_dict
-from linreg_core.paramsfile import load_params
-from linreg_core.runs import CONFIG, HISTORY, LANES, PARAMS, SUMMARY, lane_folders, list_runs, read_run
+from linreg_core.settings import configfile
+from linreg_core.settings.config import Config
+from linreg_core.settings.errors import LinregError
+from linreg_core.storage.export import history_header, params_dict
+from linreg_core.settings.paramsfile import load_params
+from linreg_core.storage.runs import CONFIG, HISTORY, LANES, PARAMS, SUMMARY, lane_folders, list_runs, read_run
 from tui.screens.overlay import row
 from tui.screens.runs import describe
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from linreg_core import diagnosis
-from linreg_core.config import Config
-from linreg_core.data import Standardizer
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.model import diagnosis
+from linreg_core.settings.config import Config
+from linreg_core.data.data import Standardizer
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 
 def _write_csv(path, X: torch.Tensor, y: torch.Tensor, names) -> str:
@@ -83,7 +83,7 @@ def _follow(options: dict, cause) -> Trainer:
 
 
 def _text(name, value) -> str:
-    from linreg_core.config import FIELDS
+    from linreg_core.settings.config import FIELDS
     return FIELDS[name].format(value)
 
 
@@ -209,7 +209,7 @@ def test_a_long_runs_schedule_is_averaged_in_closed_form_fast_and_equal_to_the_s
     lane of training stalled (and a signal waited on it)."""
     import time
 
-    from linreg_core import schedules
+    from linreg_core.model import schedules
 
     def run(epochs):
         return diagnosis.Run(lr=0.03, loss="mae", optimizer="sgd", batch_size=16, steps=epochs * 2,

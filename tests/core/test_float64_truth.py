@@ -5,11 +5,11 @@ from fractions import Fraction
 import pytest
 import torch
 
-from linreg_core.config import Config
-from linreg_core.csvdata import read_csv
-from linreg_core.errors import DataError
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.data.csvdata import read_csv
+from linreg_core.settings.errors import DataError
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 
 def _economic_table(path):
@@ -65,7 +65,7 @@ def test_metrics_are_computed_on_the_float64_data(tmp_path):
     pred = [sum(float(x) * w for x, w in zip(r[:-1], exact_w)) + exact_b for r in rows]
     mean = sum(y) / len(y)
     r2 = 1 - sum((p - t) ** 2 for p, t in zip(pred, y)) / sum((t - mean) ** 2 for t in y)
-    from linreg_core.reference import metrics
+    from linreg_core.model.reference import metrics
     m = metrics(*trainer.split.raw_train, ls.ls_weights, ls.ls_bias, "mse")
     assert m.r2 == pytest.approx(r2, rel=1e-9)
 

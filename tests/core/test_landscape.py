@@ -2,9 +2,10 @@
 import torch
 from hypothesis import given, settings, strategies as st
 
-from linreg_core import commands as c, reference
-from linreg_core.events import LandscapeView
-from linreg_core.landscape import Landscape, window
+from linreg_core.session import commands as c
+from linreg_core.model import reference
+from linreg_core.session.events import LandscapeView
+from linreg_core.analysis.landscape import Landscape, window
 
 
 def data(n=200, d=3, scales=None, seed=0, offset=0.0):
@@ -103,8 +104,8 @@ def test_window_holds_every_point_with_a_margin_and_zooms():
 
 
 def test_the_controller_sends_the_surface_while_asked_and_the_path_grows():
-    from linreg_core.config import Config
-    from linreg_core.controller import RunController
+    from linreg_core.settings.config import Config
+    from linreg_core.session.controller import RunController
 
     events = []
     ctl = RunController(events.append)
@@ -135,7 +136,7 @@ def test_zooming_in_keeps_the_current_point_in_the_middle():
 
 def _surface(config, chunks: int = 10_000):
     """The last surface a controller sends for a run of `config` trained to its end."""
-    from linreg_core.controller import RunController
+    from linreg_core.session.controller import RunController
 
     events = []
     ctl = RunController(events.append)
@@ -152,8 +153,8 @@ def _surface(config, chunks: int = 10_000):
 def test_the_surfaces_o_is_the_optimum_of_the_runs_loss():
     """MAE on data with outliers: O is the least-absolute-deviations fit (an independent LP solver agrees
     in tests/core/test_optimum.py), not least squares."""
-    from linreg_core.config import Config
-    from linreg_core.optimum import optimum
+    from linreg_core.settings.config import Config
+    from linreg_core.model.optimum import optimum
 
     trainer, view = _surface(Config().replace(epochs=2, noise=5.0, samples=60))
     X, y = trainer.split.raw_train
@@ -164,7 +165,7 @@ def test_the_surfaces_o_is_the_optimum_of_the_runs_loss():
 
 
 def test_a_diverged_run_leaves_the_window_to_the_optimum_and_its_start_and_is_marked_at_the_edge():
-    from linreg_core.config import Config
+    from linreg_core.settings.config import Config
 
     trainer, view = _surface(Config().replace(loss="mse", lr=10.0, epochs=5))
     assert trainer.status == "diverged"

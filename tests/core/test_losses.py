@@ -3,7 +3,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from linreg_core import losses
+from linreg_core.model import losses
 
 FUNCTIONAL = {
     "mae": lambda p, y: torch.nn.functional.l1_loss(p, y),

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from linreg_core.config import Config
-from linreg_core.microscope import last_step
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.analysis.microscope import last_step
+from linreg_core.training.trainer import Trainer
 
 
 def stepped(n=3, **options):

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from linreg_core import optim
+from linreg_core.model import optim
 
 TORCH = {
     "sgd": lambda p, lr: torch.optim.SGD(p, lr=lr),

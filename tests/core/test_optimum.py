@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from linreg_core import reference
-from linreg_core.optimum import optimum
+from linreg_core.model import reference
+from linreg_core.model.optimum import optimum
 
 scipy_optimize = pytest.importorskip("scipy.optimize", reason="scipy (the test extra) is the independent solver")
 PUBLIC = Path(__file__).parent.parent / "data" / "public"

@@ -8,10 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from linreg_core.config import Config
-from linreg_core.errors import DataError
-from linreg_core.paramsfile import load_params
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.settings.errors import DataError
+from linreg_core.settings.paramsfile import load_params
+from linreg_core.training.trainer import Trainer
 
 
 class Payload:

@@ -5,8 +5,8 @@ equality does not."""
 import pytest
 import torch
 
-from linreg_core.config import Config
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.training.trainer import Trainer
 from tests.tutorial_oracle import run_tutorial
 
 

@@ -7,11 +7,11 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from linreg_core.config import Config
-from linreg_core.errors import ConfigError
-from linreg_core.race import Race
-from linreg_core.results import DIVERGED, EARLY_STOPPED, FINISHED
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.settings.errors import ConfigError
+from linreg_core.training.race import Race
+from linreg_core.model.results import DIVERGED, EARLY_STOPPED, FINISHED
+from linreg_core.training.trainer import Trainer
 
 SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=6)
 

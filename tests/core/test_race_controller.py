@@ -3,11 +3,11 @@ import csv
 
 import pytest
 
-from linreg_core import commands as c, states
-from linreg_core.events import Invalid
-from linreg_core.config import Config
-from linreg_core.presets import preset
-from linreg_core.race_controller import RaceController, RaceEnded, RaceProgress, RaceSetup
+from linreg_core.session import commands as c, states
+from linreg_core.session.events import Invalid
+from linreg_core.settings.config import Config
+from linreg_core.settings.presets import preset
+from linreg_core.session.race_controller import RaceController, RaceEnded, RaceProgress, RaceSetup
 
 SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=4)
 
@@ -97,7 +97,7 @@ def test_presets_make_the_lanes_they_say():
 def test_lanes_of_different_losses_carry_each_epochs_full_data_mse_equal_to_a_pass_over_the_rows():
     """The race chart's common unit: each epoch's MSE (from the moments, O(d²)) equals the MSE computed over
     every training row with the epoch's parameters; lanes of one loss carry none (their own loss is one unit)."""
-    from linreg_core.reference import metrics
+    from linreg_core.model.reference import metrics
 
     ctl, events = controller()
     ctl.handle(c.Configure([SMALL.replace(loss=loss, lr=0.05) for loss in ("mae", "mse", "huber")]))
@@ -118,8 +118,8 @@ def test_lanes_of_different_losses_carry_each_epochs_full_data_mse_equal_to_a_pa
 
 
 def test_an_unknown_command_is_an_error_and_a_single_runs_command_leaves_a_race_as_it_was():
-    from linreg_core.commands import UnknownCommand
-    from linreg_core.controller import RunController
+    from linreg_core.session.commands import UnknownCommand
+    from linreg_core.session.controller import RunController
 
     ctl, events = controller()
     ctl.handle(c.Configure([SMALL.replace(lr=0.01), SMALL.replace(lr=0.1)]))

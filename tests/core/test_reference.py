@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from linreg_core.reference import least_squares, metrics
+from linreg_core.model.reference import least_squares, metrics
 
 
 def test_textbook_line():

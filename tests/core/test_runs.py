@@ -4,11 +4,11 @@ import csv
 import json
 from pathlib import Path
 
-from linreg_core import configfile
-from linreg_core.config import Config
-from linreg_core.runs import CONFIG, HISTORY, PARAMS, SUMMARY, RunRecorder, default_runs_dir, list_runs
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings import configfile
+from linreg_core.settings.config import Config
+from linreg_core.storage.runs import CONFIG, HISTORY, PARAMS, SUMMARY, RunRecorder, default_runs_dir, list_runs
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 
 def record(runs_dir, config=Config(), stop_after_epochs=None):
@@ -115,9 +115,9 @@ def test_a_row_torn_by_a_failed_write_is_cut_before_writing_again(tmp_path):
 
 FULL_DISK_SCRIPT = r"""
 import json, resource, signal, sys
-from linreg_core.config import Config
-from linreg_core.runs import RunRecorder
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.storage.runs import RunRecorder
+from linreg_core.training.trainer import Trainer
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead
 folder, limit = sys.argv[1], int(sys.argv[2])

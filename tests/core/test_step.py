@@ -1,4 +1,4 @@
-"""The one step (linreg_core/step.py): a chunk of steps read once at its end gives exactly what stepping one
+"""The one step (linreg_core/training/step.py): a chunk of steps read once at its end gives exactly what stepping one
 at a time gives, divergences included (the same batch named, the same last finite parameters), for a run
 alone and for every lane of a race; and a run alone is a group of one lane, the race's own step."""
 from __future__ import annotations
@@ -8,9 +8,9 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from linreg_core.config import Config
-from linreg_core.race import Race
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.training.race import Race
+from linreg_core.training.trainer import Trainer
 
 SMALL = Config().replace(samples=96, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=4)
 

@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from linreg_core.config import Config
-from linreg_core.results import History
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.model.results import History
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 
 TRUE_W, TRUE_B = (8.1, 2.0, 2.0, 4.0), 1.1
 
@@ -148,7 +148,7 @@ def test_history_stays_bounded_over_many_steps():
 
 
 def test_large_data_batch_gathering_gives_the_same_numbers(monkeypatch):
-    import linreg_core.batching as batching
+    import linreg_core.training.batching as batching
 
     epoch_gather = _finish(Config().replace(epochs=3))
     monkeypatch.setattr(batching, "GATHER_PER_BATCH_ABOVE", 0)

@@ -25,14 +25,14 @@ import subprocess
 import pytest
 import torch
 
-from linreg_core import commands as c
-from linreg_core.config import Config
-from linreg_core.events import LandscapeView
-from linreg_core.controller import RunController
-from linreg_core.landscape import Landscape
-from linreg_core.microscope import last_step
-from linreg_core.race import Race
-from linreg_core.trainer import Trainer
+from linreg_core.session import commands as c
+from linreg_core.settings.config import Config
+from linreg_core.session.events import LandscapeView
+from linreg_core.session.controller import RunController
+from linreg_core.analysis.landscape import Landscape
+from linreg_core.analysis.microscope import last_step
+from linreg_core.training.race import Race
+from linreg_core.training.trainer import Trainer
 from tests.test_cli import LINREG
 
 DEVICE = os.environ.get("LINREG_GPU_TESTS_DEVICE", "cuda")

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from linreg_core.config import Config
+from linreg_core.settings.config import Config
 from tui.app import make_app
 
 

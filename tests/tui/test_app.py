@@ -8,8 +8,8 @@ from tui.widgets.fit_chart import FitChart
 from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_table import ParamsTable
-from linreg_core.config import Config
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.training.trainer import Trainer
 from tests.tui.conftest import finish_run, wait_until
 from tests.tutorial_oracle import run_tutorial
 
@@ -283,7 +283,7 @@ async def test_a_second_close_of_a_modal_is_harmless(app_factory):
 async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_factory, monkeypatch):
     """An exception in training: the app stays up with its settings, restarts the engine once; failing again
     on the same settings, it is not restarted forever (it was, 23 times in 20 s) until a setting changes."""
-    from linreg_core.trainer import Trainer
+    from linreg_core.training.trainer import Trainer
 
     def boom(self, n):
         raise RuntimeError("boom")

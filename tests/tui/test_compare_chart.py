@@ -2,9 +2,9 @@
 says so; lanes of one loss by their own epoch mean loss."""
 from textual.app import App
 
-from linreg_core.config import Config
-from linreg_core import commands as c
-from linreg_core.race_controller import RaceController, RaceProgress, RaceSetup
+from linreg_core.settings.config import Config
+from linreg_core.session import commands as c
+from linreg_core.session.race_controller import RaceController, RaceProgress, RaceSetup
 from tui.race_data import RaceData
 from tui.widgets.compare_chart import CompareChart
 

@@ -22,10 +22,10 @@ from textual import events
 from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.widgets import Input, OptionList
 
-from linreg_core.config import Config
-from linreg_core.runs import RunRecorder
-from linreg_core.summary import summarize
-from linreg_core.trainer import Trainer
+from linreg_core.settings.config import Config
+from linreg_core.storage.runs import RunRecorder
+from linreg_core.analysis.summary import summarize
+from linreg_core.training.trainer import Trainer
 from tests.tui.conftest import wait_until
 from tests.tui.test_app import ready
 from tui.app import LinregApp, make_app

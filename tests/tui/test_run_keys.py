@@ -1,4 +1,4 @@
-"""Every run key in every run state, as a user presses them (the table in linreg_core/states.py): what the
+"""Every run key in every run state, as a user presses them (the table in linreg_core/session/states.py): what the
 status shows afterwards, whether a new run began, and that a key that does nothing is greyed out or hidden."""
 import pytest
 

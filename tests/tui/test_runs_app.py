@@ -4,8 +4,8 @@ import json
 
 from textual.widgets import Input, Label, OptionList
 
-from linreg_core import configfile
-from linreg_core.config import Config
+from linreg_core.settings import configfile
+from linreg_core.settings.config import Config
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.widgets.form import ParameterForm

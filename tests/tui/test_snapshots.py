@@ -24,7 +24,7 @@ from fractions import Fraction
 import pytest
 import torch
 
-from linreg_core.config import Config
+from linreg_core.settings.config import Config
 from tui.app import make_app
 from tests.tui.conftest import wait_until
 
@@ -100,7 +100,7 @@ def test_main_screen_80x24(snap_compare):
 def test_the_exact_experiment_is_exact(exact_experiment, device):
     """On the CPU and on cuda the run is the rational one to the last bit: no rounding anywhere, so no kernel
     or device (`auto` picks either) can change it."""
-    from linreg_core.trainer import Trainer
+    from linreg_core.training.trainer import Trainer
 
     trainer = Trainer(exact_experiment.replace(device=device))
     assert trainer.device.type == device

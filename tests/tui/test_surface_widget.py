@@ -3,7 +3,7 @@ the window's edge and said in the title; the optimum is named for the run's loss
 from textual.app import App
 
 from tests.core.test_landscape import _surface
-from linreg_core.config import Config
+from linreg_core.settings.config import Config
 from tui.widgets.surface import SurfaceView
 
 

@@ -3,7 +3,7 @@ import math
 
 from hypothesis import given, strategies as st
 
-from linreg_core.results import Divergence
+from linreg_core.model.results import Divergence
 from tui.text import axis_ticks, divergence_text
 
 

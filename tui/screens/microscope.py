@@ -1,4 +1,4 @@
-"""m: the last step in numbers (linreg_core/microscope.py): the batch's first rows with ŷ, y, ŷ − y and
+"""m: the last step in numbers (linreg_core/analysis/microscope.py): the batch's first rows with ŷ, y, ŷ − y and
 ∂loss/∂ŷ, then each parameter's value before, gradient and penalty terms, the rule's own terms (velocity,
 moments, denominator), what the rule subtracted (lr·grad only for SGD, whose step it is), the value after
 and Δp = after − before. The engine's own numbers; this screen only lays them out."""
@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from linreg_core import commands as c
+from linreg_core.session import commands as c
 from tui.text import num, plural
 
 # the rule's terms as the screen names them, in the order they build the step

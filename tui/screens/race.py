@@ -1,4 +1,4 @@
-"""The race: 2–16 lanes stepped as one program in the engine (linreg_core/race_controller.py), their loss
+"""The race: 2–16 lanes stepped as one program in the engine (linreg_core/session/race_controller.py), their loss
 curves on one chart and a table of lanes; the highlighted lane's fit on key 2. The run keys act on the whole
 race; Escape leaves it (the race ends as stopped, the lanes are kept for the next one)."""
 from __future__ import annotations
@@ -12,10 +12,10 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from linreg_core import commands as c, states
-from linreg_core.results import Outcome, Seen, Status
-from linreg_core.states import State
-from linreg_core.compare_table import lanes_table
+from linreg_core.session import commands as c, states
+from linreg_core.model.results import Outcome, Seen, Status
+from linreg_core.session.states import State
+from linreg_core.analysis.compare_table import lanes_table
 from tui.race_data import RaceData, lane_view
 from tui.screens.on_top import ClosesOnlyItself
 from tui.text import num, plural

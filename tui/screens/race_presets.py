@@ -9,8 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from linreg_core.presets import PRESETS, preset
-from linreg_core.config import MAX_LANES
+from linreg_core.settings.presets import PRESETS, preset
+from linreg_core.settings.config import MAX_LANES
 from tui.screens.on_top import ClosesOnlyItself
 from tui.text import plural
 

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from linreg_core.runs import RunInfo, list_runs
+from linreg_core.storage.runs import RunInfo, list_runs
 from tui.screens.on_top import ClosesOnlyItself
 
 
@@ -81,7 +81,7 @@ class RunsScreen(ClosesOnlyItself, ModalScreen):
         if not self.marked:
             self.app.notify("mark runs with space first, then o overlays them", markup=False)
             return
-        from linreg_core.runs import lane_folders, read_run
+        from linreg_core.storage.runs import lane_folders, read_run
         from tui.screens.overlay import OverlayScreen
 
         runs = [read_run(f) for i in self.marked for f in lane_folders(self.runs[i].folder)]

@@ -8,10 +8,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from linreg_core import configfile
-from linreg_core.config import Config
-from linreg_core.export import write_file
-from linreg_core.outputs import same_file
+from linreg_core.settings import configfile
+from linreg_core.settings.config import Config
+from linreg_core.storage.export import write_file
+from linreg_core.settings.outputs import same_file
 from tui.screens.on_top import ClosesOnlyItself
 
 DEFAULT_NAME = "linreg.toml"

@@ -13,7 +13,7 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from linreg_core.results import downsample
+from linreg_core.model.results import downsample
 from tui.widgets.ansi import ansi_to_text
 
 MARKERS = ("•", "x", "+", "o", "*", "#", "@", "%")  # series differ by marker, not only by colour

@@ -14,7 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
-from linreg_core.config import FIELDS
+from linreg_core.settings.config import FIELDS
 
 # The data source's own fields come first: the CSV path (typing one switches to CSV data, emptying it goes
 # back to synthetic data), then either the CSV's columns or the synthetic draw's settings, never both.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.widgets import Static
 
-from linreg_core.results import Seen
-from linreg_core.states import State
+from linreg_core.model.results import Seen
+from linreg_core.session.states import State
 from tui.text import KIND_WORDS, num
 
 

@@ -1,6 +1,6 @@
 """The loss surface over two parameters as contour bands of characters (they read without colour; colour adds
 to them), with the run's path, its current point, the optimum of its loss and the true parameters. The
-engine computes the grid (linreg_core/landscape.py) at this widget's size; this only lays it out. A point
+engine computes the grid (linreg_core/analysis/landscape.py) at this widget's size; this only lays it out. A point
 outside the window (a diverged run's last parameters: the engine leaves them out of it) is drawn at the
 window's edge, in the direction it lies."""
 from __future__ import annotations

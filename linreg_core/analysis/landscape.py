@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .losses import HUBER_DELTA
+from ..model.losses import HUBER_DELTA
 
 # MAE/Huber grids use at most this many rows: a 60×30 grid cost 2.3 µs a row for MAE and 8.8 µs for Huber
 # here (benchmarks/landscape_speed.py, 2 cores), so these keep a redraw under 50 ms at any size.
@@ -162,41 +162,6 @@ def window(points: list[tuple[float, float]], zoom: float = 1.0, margin: float =
     return span(xs, focus[0] if focus else None), span(ys, focus[1] if focus else None)
 
 
-class PathBuffer:
-    """A run's parameters after every step, thinned by doubling the stride when full (memory stays flat),
-    kept as the step's own tensors (no copy, no sync while training) until someone draws them: a point is
-    column `k` of the (W: (d, K), B: (1, K)) the step published (step.Walk)."""
-
-    def __init__(self, max_points: int = 2048):
-        self.max_points = max_points
-        self.clear()
-
-    def clear(self) -> None:
-        self._points: list = []  # ((W, B), column)
-        self._count, self.stride = 0, 1
-
-    def add(self, params: tuple[torch.Tensor, torch.Tensor], column: int) -> None:
-        if self._count % self.stride == 0:
-            self._points.append((params, column))
-            if len(self._points) > self.max_points:
-                self._points = self._points[::2]
-                self.stride *= 2
-        self._count += 1
-
-    def add_walk(self, walk) -> None:
-        """Every step of a chunk (step.Walk), in order."""
-        for P in walk.params:
-            self.add(P, walk.column)
-
-    def points(self) -> list[list[float]]:
-        """Every kept point as [w..., b] floats, oldest first."""
-        if not self._points:
-            return []
-        with torch.inference_mode():
-            rows = torch.stack([torch.cat([W[:, k], B[:, k]]) for (W, B), k in self._points])
-            return rows.to("cpu", torch.float64).tolist()
-
-
 def thin_to_cells(points: list[tuple[float, float]], x_range, y_range, nx: int, ny: int) -> list[tuple[float, float]]:
     """The points left after dropping each one that falls in the same grid cell as the point before it."""
     (x0, x1), (y0, y1) = x_range, y_range
@@ -217,11 +182,11 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
     """What the surface panel draws for a trainer: the grid of parameters i and j (d: the bias) around its
     path, its current point, the optimum of its loss (least squares for MSE, LAD for MAE, Huber's own) and
     the true parameters, the others held at their current values or at that optimum. Plain values
-    (events.LandscapeView). The window holds the optimum and every run that has not diverged: a diverged
+    (landscape_view.LandscapeView). The window holds the optimum and every run that has not diverged: a diverged
     run's leap would shrink the rest to a dot, so it is left out (the widget marks it at the window's edge),
     and the other parameters are held at the optimum (at its last values the whole grid would be one band)."""
-    from .events import LandscapeView
-    from .results import DIVERGED
+    from .landscape_view import LandscapeView
+    from ..model.results import DIVERGED
 
     d = trainer.split.X_train.shape[1]
     i, j = i % (d + 1), j % (d + 1)

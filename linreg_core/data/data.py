@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .config import Config, DataConfig, check_memory
+from ..settings.config import Config, DataConfig, check_memory
 from .csvdata import read_csv
-from .errors import ConfigError, DataError
+from ..settings.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)

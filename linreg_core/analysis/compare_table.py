@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .results import Seen
+from ..model.results import Seen
 
 
 def _text(name: str, value) -> str:
     """A setting as typed ("0.1", "yes"), from a LaneResult (text) or its JSON (a value)."""
-    from .config import FIELDS
+    from ..settings.config import FIELDS
     return value if isinstance(value, str) else FIELDS[name].format(value)
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .config import Config
-from .diagnosis import Cause, Diagnosis
-from .errors import LinregError
-from .results import Outcome
+from ..settings.config import Config
+from ..model.diagnosis import Cause, Diagnosis
+from ..settings.errors import LinregError
+from ..model.results import Outcome
 
 
 @dataclass(frozen=True)

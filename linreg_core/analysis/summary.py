@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .diagnosis import CONVERGED_PROGRESS, Diagnosis
-from .optimum import Optimum
-from .reference import Metrics, metrics
-from .results import Divergence, Outcome
-from .trainer import Trainer
+from ..model.diagnosis import CONVERGED_PROGRESS, Diagnosis
+from ..model.optimum import Optimum
+from ..model.reference import Metrics, metrics
+from ..model.results import Divergence, Outcome
+from ..training.trainer import Trainer
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ from typing import Iterator
 
 import torch
 
-from . import diagnosis, landscape, losses, reference, schedules
-from .optimum import Optimum, optimum
+from ..model import diagnosis, losses, reference, schedules
+from ..model.optimum import Optimum, optimum
+from .path import PathBuffer
 from .batching import batch_count
-from .config import FIELDS, Config
-from .data import Split, split
-from .experiment import Experiment, device_for, prepare
-from .results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
+from ..settings.config import FIELDS, Config
+from ..data.data import Split, split
+from ..data.experiment import Experiment, device_for, prepare
+from ..model.results import (DIVERGED, EARLY_STOPPED, FINISHED, RUNNING, Divergence, EpochResult, StepResult)
 from .step import EXPLODE_FACTOR, LaneGroup, Walk  # noqa: F401 (EXPLODE_FACTOR re-exported)
 
 
@@ -48,7 +49,7 @@ class Trainer:
         self.base_lr = tc.lr
         self._use_autograd = tc.grads == "autograd"
         self._watch = diagnosis.Watch(self.data_facts)
-        self.path = landscape.PathBuffer()  # the parameters after every step (thinned), training units
+        self.path = PathBuffer()  # the parameters after every step (thinned), training units
         self.reset()
 
     @property

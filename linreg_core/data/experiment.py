@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from . import data
-from .config import Config, LABELS
-from .errors import ConfigError
-from .paramsfile import load_params
+from ..settings.config import Config, LABELS
+from ..settings.errors import ConfigError
+from ..settings.paramsfile import load_params
 
 INIT_WEIGHT_SD = 0.01  # w ~ N(0, 0.01)
 INIT_BIAS = 0.01
@@ -63,3 +63,11 @@ def device_for(config: Config, experiment: Experiment) -> torch.device:
     """The device a run of `config` on `experiment`'s data trains on (the Trainer's, a race's lanes')."""
     n, d = experiment.dataset.X.shape
     return resolve_device(config.device, min(config.train.batch_size, n) * d)
+
+
+def data_key(config) -> tuple:
+    """The settings that change the samples or the initial parameters (changing others keeps the data). The
+    dtype is one: float64 sums synthetic data in float64, and float32 refuses CSV values beyond its range."""
+    d = config.data
+    return (d.weights, d.bias, d.samples, d.noise, d.csv, d.target, d.features, config.seed, config.init_params,
+            config.dtype)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
-from .config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, SWEEP_MAX_LANES, Config  # noqa: F401 (re-exported)
-from .errors import ConfigError
-from .experiment import Experiment, device_for, prepare
-from .results import RUNNING
+from ..settings.config import FIELDS, LABELS, LANE_FIELDS, MAX_LANES, SWEEP_MAX_LANES, Config  # noqa: F401 (re-exported)
+from ..settings.errors import ConfigError
+from ..data.experiment import Experiment, data_key, device_for, prepare
+from ..model.results import RUNNING
 from .step import LaneEvent, LaneGroup
 from .trainer import Trainer
 
@@ -41,8 +41,6 @@ def check_lanes(configs: list[Config], max_lanes: int = MAX_LANES) -> None:
 class Race:
     def __init__(self, configs: list[Config], max_lanes: int = MAX_LANES):
         check_lanes(configs, max_lanes)
-        from .controller import data_key
-
         experiments: dict[tuple, Experiment] = {}
         splits: dict[tuple, object] = {}
         self.lanes: list[Trainer] = []

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
-from . import configfile
-from .config import Config
-from .errors import DataError
+from ..settings import configfile
+from ..settings.config import Config
+from ..settings.errors import DataError
 from .export import dumps, history_header, history_row, params_dict, safe_cell, write_atomic
-from .files import MAX_HISTORY_BYTES, Lines, open_regular, read_json
-from .results import EpochResult
+from ..settings.files import MAX_HISTORY_BYTES, Lines, open_regular, read_json
+from ..model.results import EpochResult
 
 CONFIG, HISTORY, PARAMS, SUMMARY = "config.toml", "history.csv", "params.json", "summary.json"
 LANES = "lanes.csv"  # a race's table of lanes (RaceRecorder)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .config import FIELDS, LANE_FIELDS, Config
-from .race import Race
-from .results import DIVERGED, EpochResult, Status
+from ..settings.config import FIELDS, LANE_FIELDS, Config
+from ..training.race import Race
+from ..model.results import DIVERGED, EpochResult, Status
 from .summary import Summary, summarize
 
 NEAR_OPTIMUM = 2.0  # "steps to near": the first epoch whose mean batch loss is within this factor of the optimum's

@@ -12,10 +12,10 @@ import time
 from typing import Callable
 
 from . import commands as c
-from .errors import ConfigError, DataError, LinregError
+from ..settings.errors import ConfigError, DataError, LinregError
 from .events import Ended, Invalid, Progress, Saving, Setup, Traced
 from .run_states import COMMON_ACTIONS, StateCommands
-from .results import EARLY_STOPPED, Outcome, Status, StepResult
+from ..model.results import EARLY_STOPPED, Outcome, Status, StepResult
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STOPPED
 
 SAMPLE_ROWS = 600  # rows of the data sent for the scatter
@@ -56,8 +56,8 @@ class RunController(StateCommands):
     def load(self, config) -> None:
         """Prepare config's experiment (reusing the data when only training settings changed) and make it the
         current one. Raises LinregError and changes nothing when the settings are refused."""
-        from .experiment import prepare
-        from .trainer import Trainer
+        from ..data.experiment import data_key, prepare
+        from ..training.trainer import Trainer
 
         old = self.trainer.experiment if self.trainer is not None else None
         same_data = old is not None and data_key(old.config) == data_key(config)
@@ -92,7 +92,7 @@ class RunController(StateCommands):
         return self.trainer.batches_per_epoch - self.trainer.batch
 
     def _landscape_view(self, s: dict):
-        from .landscape import view
+        from ..analysis.landscape import view
 
         return view(self.trainer, s["i"], s["j"], s.get("held", "current"), s.get("zoom", 1.0), s.get("nx", 60),
                     s.get("ny", 30))
@@ -103,7 +103,7 @@ class RunController(StateCommands):
         if self.state == PAUSED and self.budget > 0:
             self._trace_pending = True
             return
-        from .microscope import last_step
+        from ..analysis.microscope import last_step
 
         self._trace_pending = False
         self.emit(Traced(last_step(self.trainer)))
@@ -191,7 +191,7 @@ class RunController(StateCommands):
             return
         self.run_open = True
         if self.runs_dir is not None and self.recorder is None:
-            from .runs import RunRecorder
+            from ..storage.runs import RunRecorder
 
             t = self.trainer
             ds = t.experiment.dataset
@@ -202,7 +202,7 @@ class RunController(StateCommands):
         """Write the run's parameters and summary and tell the listener, if a run is open."""
         if not self.run_open:
             return
-        from .summary import summarize
+        from ..analysis.summary import summarize
 
         self.run_open = False
         self.flush(force=True)
@@ -249,7 +249,7 @@ def experiment_setup(t) -> Setup:
     ds = t.experiment.dataset
     n = ds.X.shape[0]
     idx = list(range(n)) if n <= SAMPLE_ROWS else [round(i * (n - 1) / (SAMPLE_ROWS - 1)) for i in range(SAMPLE_ROWS)]
-    from .reference import metrics
+    from ..model.reference import metrics
 
     ls_w, ls_b = t.least_squares()
     best = metrics(*t.split.raw_train, ls_w, ls_b, "mse")
@@ -262,11 +262,3 @@ def experiment_setup(t) -> Setup:
                  ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
                  t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse,
                  *((tuple(opt.weights), opt.bias) if opt is not None else ()))
-
-
-def data_key(config) -> tuple:
-    """The settings that change the samples or the initial parameters (changing others keeps the data). The
-    dtype is one: float64 sums synthetic data in float64, and float32 refuses CSV values beyond its range."""
-    d = config.data
-    return (d.weights, d.bias, d.samples, d.noise, d.csv, d.target, d.features, config.seed, config.init_params,
-            config.dtype)

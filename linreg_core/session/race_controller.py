@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import commands as c
-from .errors import ConfigError, DataError, LinregError
+from ..settings.errors import ConfigError, DataError, LinregError
 from .events import Invalid, Saving
-from .results import Outcome, Status
+from ..model.results import Outcome, Status
 from .run_states import COMMON_ACTIONS, StateCommands
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED
 
@@ -100,7 +100,7 @@ class RaceController(StateCommands):
             self.emit(Invalid(f, message))
 
     def load(self, configs: list) -> None:
-        from .race import Race
+        from ..training.race import Race
 
         if not isinstance(configs, (list, tuple)):
             raise ConfigError({"lanes": "a race is configured with a list of settings, one per lane"})
@@ -125,7 +125,7 @@ class RaceController(StateCommands):
 
     def _landscape_view(self, s: dict):
         """The chosen lane's surface, every lane on its training data and loss drawn on it."""
-        from .landscape import view
+        from ..analysis.landscape import view
 
         lanes = self.race.lanes
         chosen = lanes[max(0, min(s.get("lane", 0), len(lanes) - 1))]
@@ -215,7 +215,7 @@ class RaceController(StateCommands):
             return
         self.run_open = True
         if self.runs_dir is not None and self.recorder is None:
-            from .runs import RaceRecorder
+            from ..storage.runs import RaceRecorder
 
             ds = self.race.lanes[0].experiment.dataset
             self.recorder = RaceRecorder(self.runs_dir, self.configs, ds.feature_names, ds.target_name)
@@ -224,8 +224,8 @@ class RaceController(StateCommands):
     def _end_run(self, outcome: str) -> None:
         if not self.run_open:
             return
-        from .compare import lane_results, varied_fields
-        from .compare_table import lanes_table
+        from ..analysis.compare import lane_results, varied_fields
+        from ..analysis.compare_table import lanes_table
 
         self.run_open = False
         self.flush(force=True)
@@ -251,7 +251,7 @@ class RaceController(StateCommands):
         self._epochs: list = []
         self._common_mse = None  # reference.FullDataMSE when the lanes' losses differ
         if self.race is not None and len({lane.config.train.loss for lane in self.race.lanes}) > 1:
-            from .reference import FullDataMSE
+            from ..model.reference import FullDataMSE
 
             first = self.race.lanes[0]
             self._common_mse = FullDataMSE(*first.split.raw_train, *first.least_squares())
@@ -260,7 +260,7 @@ class RaceController(StateCommands):
         self._done_lane_steps, self._tick_s = 0, 5e-5
 
     def _setup(self) -> RaceSetup:
-        from .compare import lane_label, lane_settings, varied_fields
+        from ..analysis.compare import lane_label, lane_settings, varied_fields
         from .controller import experiment_setup
 
         race = self.race

@@ -20,7 +20,7 @@ import stat
 import tempfile
 from typing import Any, Iterable
 
-from .results import EpochResult
+from ..model.results import EpochResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,7 +58,7 @@ def write_file(path: str, text: str) -> str:
     the file may have changed since): a regular file (or a new one) is replaced atomically, keeping its
     permissions (through a symlink the target is replaced, the link stays); standard output/error and
     /dev/null are written in place. Returns the expanded path; raises OSError (its strerror says why)."""
-    from .outputs import output_problem, written_through
+    from ..settings.outputs import output_problem, written_through
 
     shown = os.path.expanduser(path)
     problem = output_problem(path)

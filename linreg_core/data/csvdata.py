@@ -11,9 +11,9 @@ from array import array
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import DataError
-from .files import Lines, open_regular
-from .parse import parse_number
+from ..settings.errors import DataError
+from ..settings.files import Lines, open_regular
+from ..settings.parse import parse_number
 
 MAX_FIELD = 1000  # characters; a number never needs more
 

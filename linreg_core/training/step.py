@@ -32,9 +32,9 @@ from typing import NamedTuple
 
 import torch
 
-from . import losses, optim
+from ..model import losses, optim
 from .batching import Batches, Shuffler
-from .results import EpochResult, Status
+from ..model.results import EpochResult, Status
 
 EXPLODE_FACTOR = 1e6  # a batch loss this many times the lane's first one (or 1) counts as divergence
 

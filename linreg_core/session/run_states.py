@@ -9,7 +9,7 @@ import time
 from .commands import (Configure, Epoch, Pause, Reset, RetrySave, ShowLandscape, Start, Step, Stop, Toggle,
                        UnknownCommand)
 from .events import StateChanged
-from .results import Outcome
+from ..model.results import Outcome
 from .states import ENDED, IDLE, PAUSED, RUNNING, STARTABLE, STOPPED, State
 
 LANDSCAPE_HZ = 4  # surface grids a second at most while the panel is shown (each costs ≤ 50 ms)
