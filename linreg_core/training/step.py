@@ -132,7 +132,8 @@ class LaneGroup:
             return
         self._rates = rates
         like = dict(dtype=self.W.dtype, device=self.W.device)
-        self.lr = torch.tensor([rates], **like)
+        # one lane: a 0-dim rate, which torch applies as a scalar (the same products, fewer µs a step)
+        self.lr = torch.tensor(rates[0], **like) if len(rates) == 1 else torch.tensor([rates], **like)
         l1 = [t.config.train.l1 for t in trainers]
         l2 = [t.config.train.l2 for t in trainers]
         self.l1 = torch.tensor([l1], **like) if any(l1) else None
@@ -174,8 +175,10 @@ class LaneGroup:
             if not losses:
                 return Chunk({lane: [] for lane in self.members}, [])
             # the chunk's one host sync: (n, K) floats
-            rows = torch.stack(losses).reshape(len(losses), -1).tolist() if len(losses) > 1 \
-                else [losses[0].reshape(-1).tolist()]
+            if len(losses) > 1:
+                rows = torch.stack(losses).reshape(len(losses), -1).tolist()
+            else:
+                rows = [[losses[0].item()] if lanes is False else losses[0].tolist()]
         self._last = (step0 + target - 1, epoch, target - 1, x, y, g, raw, params[-2], self._rates)
         return self._settle(first, rows, params)
 
@@ -206,15 +209,34 @@ class LaneGroup:
         if not self._limits_set:  # the run's first step sets each lane's limit
             self.explode_at = [EXPLODE_FACTOR * max(v, 1.0) if v == v else math.inf for v in rows[0]]
             self._limits_set = True
+        if len(self.members) == 1:  # a run alone, the common case: the same as below, without the lists
+            values, limit, total = [r for r, in rows], self.explode_at[0], self.sums[0]
+            for v in values:
+                if not v < limit:
+                    break  # a divergence: the general path below
+                total += v
+            else:
+                self.sums[0], self.last, self._before = total, rows[-1], params[-2]
+                self.batch = first + len(rows)
+                lane, steps = self.members[0], params[1:]
+                if self.batch == self.batches_per_epoch:
+                    return Chunk({lane: values}, self._end_epoch(steps))
+                self.lanes[lane].adopt_position(self.batch, Walk(steps, 0))
+                return Chunk({lane: values}, [])
         got: dict[int, list[float]] = {}
         events: list[LaneEvent] = []
         keep: list[int] = []
         for k, lane in enumerate(self.members):
             limit, values = self.explode_at[k], [row[k] for row in rows] if len(rows[0]) > 1 else [r for r, in rows]
-            bad = next((i for i, v in enumerate(values) if not v < limit), None)  # nan, inf or exploding
+            bad, total = None, self.sums[k]
+            for i, v in enumerate(values):  # the sum a step-by-step loop keeps, left to right in python floats
+                if not v < limit:  # nan, inf or exploding
+                    bad = i
+                    break
+                total += v
             if bad is None:
                 got[lane] = values
-                self.sums[k] = _add_in_order(self.sums[k], values)
+                self.sums[k] = total
                 keep.append(k)
                 continue
             got[lane] = values[:bad + 1]
@@ -275,9 +297,3 @@ class LaneGroup:
         if self.members:
             self.read_rates()
 
-
-def _add_in_order(total: float, values: list[float]) -> float:
-    """total + v₁ + v₂ + … left to right in python floats: the sum a step-by-step loop keeps."""
-    for v in values:
-        total += v
-    return total
