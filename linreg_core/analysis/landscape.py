@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 import torch
 
+from ..model.derived import derived
 from ..model.losses import HUBER_DELTA
+from ..model.moments import Moments, moments
 
 # MAE/Huber grids use at most this many rows: a 60×30 grid cost 2.3 µs a row for MAE and 8.8 µs for Huber
 # here (benchmarks/landscape_speed.py, 2 cores), so these keep a redraw under 50 ms at any size.
 MAX_ROWS = {"mae": 16_384, "huber": 4_096}
 ROW_CHUNK = 2048  # rows per batched pass (grid points × rows stays within a few MB)
-CHUNK = 65_536  # rows per float64 pass when the statistics are summed
 
 
 @dataclass(frozen=True)
@@ -52,26 +53,13 @@ class Grid:
 class Landscape:
     """The statistics of one training set, for the grids of any pair of parameters. X: (n, d), y: (n, 1)."""
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, loss: str, max_rows: int | None = None):
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, loss: str, max_rows: int | None = None,
+                 stats: Moments | None = None):
+        """stats: X's and y's moments (model/moments.py) when already summed (the diagnosis shares them)."""
         n, d = X.shape
         self.n, self.d, self.loss = n, d, loss
-        chunks = [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
-
-        def rows(a: int, b: int, t: torch.Tensor) -> torch.Tensor:
-            return t[a:b].detach().to("cpu", torch.float64)
-
-        self.mu = sum(rows(a, b, X).sum(0) for a, b in chunks) / n  # (d,)
-        self.y_mean = float(sum(rows(a, b, y).sum() for a, b in chunks)) / n
-        C = torch.zeros(d, d, dtype=torch.float64)
-        s = torch.zeros(d, dtype=torch.float64)
-        v = 0.0
-        for a, b in chunks:
-            xc = rows(a, b, X) - self.mu
-            yc = rows(a, b, y).reshape(-1) - self.y_mean
-            C += xc.T @ xc
-            s += xc.T @ yc
-            v += float(yc @ yc)
-        self.C, self.s, self.v = C / n, s / n, v / n
+        stats = stats if stats is not None else moments(X, y)
+        self.mu, self.y_mean, self.C, self.s, self.v = stats.mu, stats.y_mean, stats.C, stats.s, stats.v
         if loss != "mse":  # the rows the batched losses are taken over
             max_rows = max_rows or MAX_ROWS[loss]
             idx = torch.arange(n) if n <= max_rows else torch.linspace(0, n - 1, max_rows).round().long()
@@ -192,10 +180,10 @@ def view(trainer, i: int, j: int, held: str = "current", zoom: float = 1.0, nx: 
     i, j = i % (d + 1), j % (d + 1)
     if i == j:
         j = (i + 1) % (d + 1)
-    cache, key = trainer.split.cache, ("landscape", trainer.config.train.loss)
-    if key not in cache:
-        cache[key] = Landscape(trainer.split.X_train, trainer.split.y_train, trainer.config.train.loss)
-    land = cache[key]
+    loss, stats = trainer.config.train.loss, derived(trainer.split)
+    if loss not in stats.surfaces:
+        stats.surfaces[loss] = Landscape(trainer.split.X_train, trainer.split.y_train, loss, stats=stats.moments)
+    land = stats.surfaces[loss]
     std = trainer.split.standardizer
     best = trainer.loss_optimum()  # data units
     ow, ob = (std.to_training_units(list(best.weights), best.bias) if trainer.split.standardized

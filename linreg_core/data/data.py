@@ -5,7 +5,7 @@ The data are float64 from the source (the file's decimals, or the tutorial's flo
 the least-squares optimum and the metrics; only the tensors the trainer steps on are in --dtype."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -169,8 +169,7 @@ class Split:
     standardized: bool  # features or target (or both) are trained on in standardized units
     raw_train: tuple[torch.Tensor, torch.Tensor]  # (X, y)
     raw_test: tuple[torch.Tensor, torch.Tensor] | None
-    cache: dict = field(default_factory=dict, compare=False, repr=False)  # what is computed once from these
-    # samples (the least-squares optimum, the diagnosis' facts), shared by every run or lane trained on them
+    # (what is computed once from these samples, shared by every run or lane on them: model/derived.py)
 
 
 def split(dataset: Dataset, test_fraction: float, standardize: bool, seed: int,

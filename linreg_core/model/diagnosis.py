@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 
 from . import losses, schedules
+from .moments import Moments, chunks, moments, rows64
 from .results import Seen
 
 DIVERGED, OSCILLATING, STALLED, NOT_CONVERGED = Seen.DIVERGED, Seen.OSCILLATING, Seen.STALLED, Seen.NOT_CONVERGED
@@ -50,7 +51,6 @@ ILL_CONDITION = 1_000.0  # a run the model said would arrive, stopped short on d
 COLLINEAR_LOADING = 0.3  # a column loading the flattest eigenvector at least this much is named as collinear
 PRIORITY = ("feature_scales", "scales", "target_scale", "step_too_large", "step_too_small", "noise_floor",
             "more_epochs", "ill_conditioned")  # among fixes predicted to reach: data first, then settings
-GRAM_CHUNK = 65_536  # rows per chunk when summing G (memory stays small at 1M rows)
 
 
 @dataclass(frozen=True)
@@ -112,30 +112,17 @@ class DataFacts:
         return (self.constant_loss - loss) / gap
 
 
-def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], float], loss_name: str) -> DataFacts:
+def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], float], loss_name: str,
+               stats: Moments | None = None) -> DataFacts:
     """X: (n, d), y: (n, 1) in training units (any dtype or device); optimum: the loss' optimum in training
-    units. Summed in float64 chunks of rows, so no float64 copy of a large X is made."""
-    n, d = X.shape
-    chunks = [(s, min(s + GRAM_CHUNK, n)) for s in range(0, n, GRAM_CHUNK)]
-
-    def rows(a: int, b: int) -> torch.Tensor:
-        return X[a:b].detach().to("cpu", torch.float64)
-
-    mu = sum(rows(a, b).sum(0) for a, b in chunks) / n  # (d,)
+    units; stats: their moments (moments.py) when already summed. Summed in float64 chunks of rows, so no
+    float64 copy of a large X is made."""
+    stats = stats if stats is not None else moments(X, y)
+    n = X.shape[0]
     w, b0 = optimum
     w64 = torch.tensor(list(w), dtype=torch.float64).reshape(-1, 1)  # (d, 1)
-    C = torch.zeros(d, d, dtype=torch.float64)  # centred XᵀX/n
-    preds = []
-    for a, b in chunks:
-        x = rows(a, b)
-        preds.append(x @ w64 + b0)
-        xc = x - mu  # never in place: x may be the training data itself (float64 on the CPU)
-        C += xc.T @ xc
-    C /= n
-    G = torch.empty(d + 1, d + 1, dtype=torch.float64)
-    G[:d, :d] = C + torch.outer(mu, mu)
-    G[:d, d] = G[d, :d] = mu
-    G[d, d] = 1.0
+    preds = torch.cat([rows64(X, a, b) @ w64 + b0 for a, b in chunks(n)])  # the optimum's ŷ: (n, 1)
+    G = stats.gram
     eig = torch.linalg.eigvalsh(G)  # ascending
     y64 = y.detach().to("cpu", torch.float64).reshape(-1, 1)
     loss = losses.get(loss_name)
@@ -143,11 +130,11 @@ def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], flo
     return DataFacts(
         column_rms=tuple(torch.diagonal(G).sqrt().tolist()), curvature=float(eig[-1]),
         flattest=max(float(eig[0]), 0.0), trace=float(G.trace()), optimum=(tuple(w), float(b0)),
-        optimum_loss=float(loss.value(torch.cat(preds), y64)),
+        optimum_loss=float(loss.value(preds, y64)),
         constant_loss=float(loss.value(torch.full_like(y64, centre), y64)),
         gram=tuple(tuple(r) for r in G.tolist()), target_mean=float(y64.mean()),
         target_sd=float(y64.std(correction=0)) if n > 1 else 0.0,
-        residual_rms=float((torch.cat(preds) - y64).square().mean().sqrt()))
+        residual_rms=float((preds - y64).square().mean().sqrt()))
 
 
 def stable_lr(facts: DataFacts, batch_size: int) -> float:

@@ -15,6 +15,7 @@ from typing import Iterator
 import torch
 
 from ..model import diagnosis, losses, reference, schedules
+from ..model.derived import derived
 from ..model.optimum import Optimum, optimum
 from .path import PathBuffer
 from .batching import batch_count
@@ -96,33 +97,32 @@ class Trainer:
         """The closed-form optimum on the training samples, in data units, from the float64 data (never the
         training dtype's rounding of it). Computed once per split (it depends on the data only): at 1M × 64
         it takes a second, and every summary asks for it."""
-        cache = self.split.cache
-        if "least_squares" not in cache:
-            cache["least_squares"] = reference.least_squares(*self.split.raw_train)
-        return cache["least_squares"]
+        stats = derived(self.split)
+        if stats.least_squares is None:
+            stats.least_squares = reference.least_squares(*self.split.raw_train)
+        return stats.least_squares
 
     def loss_optimum(self) -> Optimum:
         """The minimizer of this run's loss (unpenalized) on the training samples, in data units (optimum.py):
         least squares for MSE, least absolute deviations for MAE, Huber's own for Huber (whose δ applies in
         training units, so a standardized target changes it). Computed once per split and loss."""
         loss, scale = self.config.train.loss, self.split.standardizer.y_scale
-        key = ("optimum", loss, scale)
-        cache = self.split.cache
-        if key not in cache:
-            cache[key] = optimum(*self.split.raw_train, loss, scale, self.least_squares())
-        return cache[key]
+        optima = derived(self.split).optima
+        if (loss, scale) not in optima:
+            optima[loss, scale] = optimum(*self.split.raw_train, loss, scale, self.least_squares())
+        return optima[loss, scale]
 
     def data_facts(self) -> diagnosis.DataFacts:
         """How hard the training data are to descend for this loss (diagnosis.py); computed once per split."""
-        key = ("facts", self.config.train.loss)
-        cache = self.split.cache
-        if key not in cache:
+        loss, stats = self.config.train.loss, derived(self.split)
+        if loss not in stats.facts:
             best = self.loss_optimum()
             w, b = list(best.weights), best.bias
             if self.split.standardized:
                 w, b = self.split.standardizer.to_training_units(list(w), b)
-            cache[key] = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b), self.config.train.loss)
-        return cache[key]
+            stats.facts[loss] = diagnosis.data_facts(self.split.X_train, self.split.y_train, (w, b), loss,
+                                                     stats.moments)
+        return stats.facts[loss]
 
     def _diagnose(self, kind: str, progress: float | None = None) -> diagnosis.Diagnosis:
         """What was seen now, with its causes; a condition already seen keeps the epoch it was first seen at."""
