@@ -7,10 +7,11 @@ from tui.screens.help import HelpScreen
 from tui.widgets.fit_chart import FitChart
 from tui.widgets.form import ParameterForm
 from tui.widgets.loss_chart import LossChart
+from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from linreg_core.settings.config import Config
 from linreg_core.training.trainer import Trainer
-from tests.tui.conftest import finish_run, wait_until
+from tests.tui.conftest import app_settled, finish_run, notices, wait_until
 from tests.tutorial_oracle import run_tutorial
 
 
@@ -60,12 +61,12 @@ async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory)
         assert app.data.step == 1600
         assert list(app.data.weights) == w and app.data.bias == b  # bit for bit
         await pilot.press("4")
-        await pilot.pause(0.2)
         table = app.query_one(ParamsTable)
-        assert table.row_count == 5 and str(table.get_row_at(0)[2]).strip() == f"{w[0]:.4f}"
+        await wait_until(pilot, lambda: table.row_count == 5, what="the parameters table")
+        assert str(table.get_row_at(0)[2]).strip() == f"{w[0]:.4f}"
 
 
-async def test_pause_resume_step_and_epoch_keys(app_factory):
+async def test_pause_resume_step_and_epoch_keys(app_factory, engine):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -77,11 +78,12 @@ async def test_pause_resume_step_and_epoch_keys(app_factory):
         await pilot.press("space")
         await wait_until(pilot, lambda: app.run_state == "running" and app.data.step > 32, what="running")
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.run_state == "paused", what="paused")
-        await pilot.pause(0.3)
-        held = app.data.step
-        await pilot.pause(0.3)
-        assert app.data.step == held < 1600  # paused means no more steps
+        await engine.caught_up(pilot)  # the engine has handled the pause, and the app took in all it said
+        held = engine.step
+        assert engine.state == "paused" and app.run_state == "paused" and app.data.step == held < 1600
+        await pilot.press("g")  # any key the engine does not act on; then its answer to everything since
+        await engine.caught_up(pilot)
+        assert engine.step == app.data.step == held  # paused means no more steps
 
 
 async def test_stop_keeps_finished_epochs_and_reset_starts_over(app_factory):
@@ -133,7 +135,7 @@ async def test_loss_optimizer_feature_view_and_log_keys(app_factory):
         await wait_until(pilot, lambda: app.run_state == "idle" and app.data.setup.sample_y != [], what="new data")
 
 
-async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behind_blocks_start(app_factory):
+async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behind_blocks_start(app_factory, engine):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -154,8 +156,8 @@ async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behin
         await pilot.pause()
         assert app.check_action("toggle_run", ()) is None
         await pilot.press("space")
-        await pilot.pause(0.2)
-        assert app.run_state == "idle" and app.config.train.lr == 0.03
+        await engine.caught_up(pilot)  # had space reached the engine, it would be running by now
+        assert engine.state == app.run_state == "idle" and engine.step == 0 and app.config.train.lr == 0.03
         field.focus()
         await pilot.pause()
         field.value = "0.1"
@@ -165,11 +167,10 @@ async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behin
 
 async def test_keys_typed_after_tab_are_announced_and_never_replace_the_value(app_factory):
     app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
         await pilot.press("e")  # the first field: the CSV path (empty for the tutorial)
-        await pilot.pause()
-        assert any("keys now type into the form" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: "keys now type into the form" in notices(app), what="the notice")
         field = app.focused
         await pilot.press("tab")
         await pilot.pause()
@@ -208,10 +209,10 @@ async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_fac
         # one count: the status line's step is the last one taken, the next one diverged
         assert f"diverged at step {app.data.step + 1} (batch {app.data.step + 1} of epoch 000)" in text
         assert "lr 10 is too large" in text and "set learning rate: 0." in text and "y follows the first advice" in text
-        for panel in ("1", "2", "3"):
+        for panel, chart in (("1", FitChart), ("2", LossChart), ("3", ParamsChart)):
             await pilot.press(panel)
-            await pilot.pause(0.2)
-        assert all(getattr(c, "_error", None) is None for c in app.query(".panel"))
+            await wait_until(pilot, lambda: app.views_settled, what="the charts to catch up")
+            assert "chart unavailable" not in str(app.query_one(chart).render()), chart.__name__
         assert "DIVERGED" in str(app.query_one("#status").render())
 
 
@@ -223,8 +224,8 @@ async def test_help_screen_lists_the_keys(app_factory):
         assert ("space", "Start/Pause") in app.screen.keys and ("*", "lr×2") in app.screen.keys
         scroller = app.screen.query_one("#help")
         await pilot.press("end")  # at 80×24 the help is longer than the screen: the keyboard scrolls it
-        await pilot.pause(0.1)
-        assert scroller.scroll_y > 0 and scroller.scroll_y == scroller.max_scroll_y
+        await wait_until(pilot, lambda: scroller.max_scroll_y > 0 and scroller.scroll_y == scroller.max_scroll_y,
+                         what="the help scrolled to its end")
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -232,12 +233,11 @@ async def test_help_screen_lists_the_keys(app_factory):
 async def test_too_small_terminal_shows_a_notice(app_factory):
     app = app_factory()
     async with app.run_test(size=(40, 12)) as pilot:
-        await pilot.pause(0.1)
-        assert app.screen.has_class("too-small")
+        await wait_until(pilot, lambda: app.screen.has_class("too-small"), what="the notice")
         assert "Terminal too small" in str(app.query_one("#too-small").render())
         await pilot.resize_terminal(160, 48)
-        await pilot.pause(0.1)
-        assert not app.screen.has_class("too-small") and app.screen.has_class("wide")
+        await wait_until(pilot, lambda: not app.screen.has_class("too-small") and app.screen.has_class("wide"),
+                         what="the wide layout")
 
 
 async def test_the_log_panel_shows_the_epochs_when_opened(app_factory):
@@ -259,7 +259,7 @@ async def test_resizing_again_and_again_while_training_breaks_nothing(app_factor
         await pilot.press(*FLAT_OUT, "space")
         for size in [(20, 10), (160, 48), (61, 18), (12, 5), (100, 30), (150, 40), (80, 24)] * 2:
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.05)
+            await pilot.pause()  # (each size handled before the next, while the engine trains on)
         assert app.run_state in ("running", "finished")
         await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
         await wait_until(pilot, lambda: app.views_settled, what="the charts to catch up")
@@ -276,11 +276,11 @@ async def test_a_second_close_of_a_modal_is_harmless(app_factory):
         await pilot.press("question_mark")
         await app.pop_screen()
         await app.pop_screen()  # nothing left to close
-        await pilot.pause(0.1)
+        await app_settled(pilot)
         assert app.is_running and not isinstance(app.screen, HelpScreen)
 
 
-async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_factory, monkeypatch):
+async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_factory, monkeypatch, engine):
     """An exception in training: the app stays up with its settings, restarts the engine once; failing again
     on the same settings, it is not restarted forever (it was, 23 times in 20 s) until a setting changes."""
     from linreg_core.training.trainer import Trainer
@@ -298,8 +298,9 @@ async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_facto
         await ready(pilot)  # restarted once
         await pilot.press("space")
         await wait_until(pilot, lambda: app.engine is None and app.run_state == "idle", what="given up")
-        await pilot.pause(0.3)
-        assert app.engine is None and log_text(app).count("training failed") == 2  # no third start
+        await app_settled(pilot)  # whatever the failure set in motion has been handled
+        assert app.engine is None and log_text(app).count("training failed") == 2
+        assert engine.started == 2  # started, restarted once, no third start
         assert app.check_action("toggle_run", ()) is None and "engine failed" in str(app.query_one("#status").render())
         monkeypatch.undo()
         await pilot.press("asterisk")  # a changed setting tries again
@@ -313,13 +314,12 @@ async def test_panel_keys_zoom_a_panel_on_a_large_terminal(app_factory):
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(pilot)
         await pilot.press("2")
-        await pilot.pause(0.1)
         loss, fit = app.query_one(LossChart), app.query_one(FitChart)
-        assert app.screen.has_class("zoomed") and loss.display and not fit.display
-        assert loss.size.width > 100  # the whole area, not a third of it
+        await wait_until(pilot, lambda: app.screen.has_class("zoomed") and loss.size.width > 100, what="zoomed")
+        assert loss.display and not fit.display  # the whole area, not a third of it
         await pilot.press("2")
-        await pilot.pause(0.1)
-        assert not app.screen.has_class("zoomed") and loss.display and fit.display
+        await wait_until(pilot, lambda: not app.screen.has_class("zoomed") and fit.size.width > 0, what="unzoomed")
+        assert loss.display and fit.display and loss.size.width < 100
 
 
 async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_factory):
@@ -337,24 +337,23 @@ async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_f
 
 async def test_keys_that_set_a_field_say_what_they_set(app_factory):
     app = app_factory()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
         await pilot.press("l", "o", "d")
-        shown = [n.message for n in app._notifications]
-        assert "loss: mse (the run starts over)" in shown and "optimizer: momentum (the run starts over)" in shown
-        assert "seed: 1 (new data)" in shown
+        said = ("loss: mse (the run starts over)", "optimizer: momentum (the run starts over)", "seed: 1 (new data)")
+        await wait_until(pilot, lambda: all(text in notices(app) for text in said), what="the three notices")
 
 
 async def test_a_stalled_run_is_named_in_the_status_the_log_and_a_notice(app_factory):
     app = app_factory(lr=5)  # MAE at lr 5 on the tutorial: the loss sits near 75 instead of falling
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
         await finish_run(pilot)
-        await pilot.pause(0.3)
-        assert "FINISHED · stalled" in str(app.query_one("#status").render())
+        await wait_until(pilot, lambda: "FINISHED · stalled" in str(app.query_one("#status").render()),
+                         what="the status to name the stall")
         text = " ".join(log_text(app).split())
         assert "⚠ stalled by epoch" in text and "y follows the first advice" in text and "learning rate: " in text
-        assert any(n.title == "stalled" for n in app._notifications)
+        await wait_until(pilot, lambda: "stalled" in notices(app).split("\n"), what="a notice titled stalled")
 
 
 async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path):
@@ -375,10 +374,10 @@ async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path)
         assert shown("target") and shown("features") and not shown("weights") and not shown("noise")
         assert app.fit_chart.view == "partial"  # the honest view for real data: the line fits the points
         await pilot.press("4")
-        await pilot.pause(0.5)
         table = app.query_one(ParamsTable)
-        labels = [str(c.label) for c in table.columns.values()]
-        assert "true" not in labels and "|Δopt|" in labels
+        labels = lambda: [str(c.label) for c in table.columns.values()]
+        await wait_until(pilot, lambda: "|Δopt|" in labels(), what="the table for real data")
+        assert "true" not in labels()
 
 
 async def test_f_hides_the_form_and_the_page_keys_scroll_the_log(app_factory):
@@ -392,9 +391,8 @@ async def test_f_hides_the_form_and_the_page_keys_scroll_the_log(app_factory):
         assert not form.display and app.fit_chart.size.width > width + 20
         await finish_run(pilot)
         await pilot.press("5")
-        await wait_until(pilot, lambda: app.log_view.line_count > 60, what="the log lines")
-        await pilot.pause(0.3)
         log = app.query_one(Log)
+        await wait_until(pilot, lambda: log.line_count > 60 and log.max_scroll_y > 0, what="the log lines")
         await pilot.press("home")
         await pilot.pause()
         assert log.scroll_y == 0
@@ -417,7 +415,7 @@ def test_the_params_chart_draws_distances_for_many_or_mixed_scale_parameters():
     assert _needs_relative([1.0] * 11)  # 11 series: the farthest six, as distances
 
 
-async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys_change_them(app_factory):
+async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys_change_them(app_factory, engine):
     from tui.widgets.surface import SurfaceView
 
     app = app_factory(epochs=3)
@@ -437,8 +435,19 @@ async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys
         await wait_until(pilot, lambda: surface.view.names == ("w[x1]", "w[x0]"), what="the next y parameter")
         await pilot.press("t")
         await wait_until(pilot, lambda: surface.view.held == "optimum", what="others at the optimum")
+        from linreg_core.analysis.landscape_view import LandscapeView
+
+        await engine.caught_up(pilot)
+        grids = len(engine.of(LandscapeView))
+        await pilot.press("n")  # while shown, a step brings a new grid at the new parameters
+        await engine.caught_up(pilot)
+        assert engine.step == 1 and len(engine.of(LandscapeView)) > grids
         await pilot.press("1")  # hidden: the engine is told to stop
-        await wait_until(pilot, lambda: app._surface_sent is None, what="the request withdrawn")
+        await engine.caught_up(pilot)
+        grids = len(engine.of(LandscapeView))
+        await pilot.press("n")
+        await engine.caught_up(pilot)
+        assert engine.step == 2 and len(engine.of(LandscapeView)) == grids  # no grid computed for a hidden panel
 
 
 async def test_y_follows_the_advice_shown_and_the_run_then_trains(app_factory):
