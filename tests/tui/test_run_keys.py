@@ -1,5 +1,6 @@
-"""Every run key in every run state, as a user presses them (the table in linreg_core/session/states.py): what the
-status shows afterwards, whether a new run began, and that a key that does nothing is greyed out or hidden."""
+"""Every run key in every run state, as a user presses them (the table in linreg_core/session/states.py): the state
+the engine itself reports once it has handled the key (its answer to a ping sent after it, not the app's guess),
+that the status shows it, whether a new run began, and that a key that does nothing is greyed out or hidden."""
 import pytest
 
 from tests.tui.conftest import finish_run, wait_until
@@ -51,7 +52,7 @@ def _app_for(app_factory, state):
 
 
 @pytest.mark.parametrize("state", list(EXPECTED))
-async def test_each_run_key_in_each_state(app_factory, state):
+async def test_each_run_key_in_each_state(app_factory, engine, state):
     app = _app_for(app_factory, state)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
@@ -72,10 +73,11 @@ async def test_each_run_key_in_each_state(app_factory, state):
                 await wait_until(pilot, lambda: app.data.epoch > epoch, what="the continued run to train")
                 assert app.data.setup is setup and app.run_state in (after, "finished")
                 continue
-            await wait_until(pilot, lambda: app.run_state == after, what=f"{after} after {key} in {state}")
+            await engine.caught_up(pilot)  # the engine has handled the key; the app has all it said since
+            assert engine.state == after, f"the engine is {engine.state} after {key} in {state}"
+            assert app.run_state == after, f"the app shows {app.run_state} after {key} in {state}"
             if not live:
-                await pilot.pause(0.1)
-                assert app.run_state == after and app.data.setup is setup, f"{key} did something in {state}"
+                assert app.data.setup is setup, f"{key} did something in {state}"
             assert app.run_state.upper() in str(app.query_one("#status").render())  # the status shows it
 
 
@@ -100,7 +102,7 @@ async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_f
         assert "epoch 004/004" in str(app.query_one("#status").render())
 
 
-async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_path):
+async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_path, engine):
     """x then c at once: c is judged on the state x leads to (STOPPED), not on the RUNNING still shown."""
     runs = tmp_path / "runs"
     app = app_factory(runs_dir=str(runs), samples=64, epochs=400)
@@ -112,26 +114,26 @@ async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_p
             # both through the key gate (check_action), before any report from the engine can arrive
             assert await app.run_action("stop") and app.run_state == "stopped"
             assert await app.run_action("continue_run") and app.run_state == "running"
-            await pilot.pause(0.05)
-        await wait_until(pilot, lambda: app.run_state == "running", what="running")
+            await engine.caught_up(pilot)  # and the engine did both
+            assert engine.state == app.run_state == "running"
         [run] = runs.iterdir()  # one run throughout: stopped and continued in its folder
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.run_state == "stopped", what="stopped")
-        await pilot.pause(0.2)
+        await engine.caught_up(pilot)  # stopped, its epochs written
+        assert engine.state == app.run_state == "stopped"
         rows = (run / "history.csv").read_text().splitlines()[1:]
         assert [int(r.split(",")[0]) for r in rows] == list(range(app.data.epoch))
 
 
-async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory):
+async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory, engine):
+    from linreg_core.session.events import Traced
     from tui.screens.microscope import MicroscopeScreen
-    from tests.tui.conftest import wait_until
-    from tests.tui.test_app import ready
 
     app = app_factory(optimizer="momentum")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("m")  # no step yet: said, nothing opens
-        await pilot.pause(0.3)
+        await engine.caught_up(pilot)  # the engine answered the trace (no step to show) and the app took it in
+        assert engine.of(Traced) and engine.of(Traced)[-1].record is None
         assert not isinstance(app.screen, MicroscopeScreen)
         await pilot.press("n", "n")
         await wait_until(pilot, lambda: app.data.step == 2, what="two steps")
