@@ -9,7 +9,7 @@ from linreg_core.settings.config import Config
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.widgets.form import ParameterForm
-from tests.tui.conftest import finish_run, wait_until
+from tests.tui.conftest import finish_run, notices, wait_until
 from tests.tui.test_app import log_text, ready
 
 
@@ -144,7 +144,7 @@ async def test_damaged_past_runs_are_listed_as_damaged_and_stop_nothing(app_fact
     (zero_run / "history.csv").unlink()
     (zero_run / "history.csv").symlink_to("/dev/zero")
     app = app_factory(runs_dir=str(runs))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await ready(pilot)
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the list")
@@ -160,6 +160,5 @@ async def test_damaged_past_runs_are_listed_as_damaged_and_stop_nothing(app_fact
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="the list again")
         await pilot.press("home", "enter", "enter")  # the FIFO run: refused, said in a notice
         await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="the list to close")
-        await wait_until(pilot, lambda: any("could not reopen" in (n.title or "") for n in app._notifications),
-                         what="the refusal")  # (Textual keeps no public list of notices; issue 21 moves this)
+        await wait_until(pilot, lambda: "could not reopen" in notices(app), what="the refusal, on screen")
         assert app.is_running and app.config == Config()
