@@ -138,7 +138,8 @@ class LinregApp(RaceMode, StepViews, App):
         self.data = RunData()
         self.speed_index = DEFAULT_SPEED
         self._in_thread = in_thread  # tests run the engine in a thread of this process
-        self._queued: list = []  # commands for the engine, from keys pressed before it was started
+        self._queued: list = []
+        self._log_on_ready: list[str] = []  # lines for the log of the next run, once it is ready  # commands for the engine, from keys pressed before it was started
         self._failed_with: Config | None = None  # the settings the engine last failed on (restarted once)
         self.state_reason: str | None = None  # why the engine is in its state (e.g. stopped early)
         # Keys show their effect at once (the state they lead to); the engine's reports are held back until
@@ -313,6 +314,8 @@ class LinregApp(RaceMode, StepViews, App):
         for notice in s.notices:
             self._log(f"# note: {notice}")
             self.notify(notice, title="note", markup=False)
+        self._log(*self._log_on_ready)  # what led to this run (y: the advice followed)
+        self._log_on_ready = []
         self._mark_dirty()
 
     @unless_closing
@@ -580,8 +583,10 @@ class LinregApp(RaceMode, StepViews, App):
         for name, text in texts.items():
             self.form.set_value(name, text)
         self._apply(texts)
+        if set(texts) == {"lr"}:  # a rate alone is taken by the run in progress: start over, as said
+            self._run_command(c.Reset())
         said = changes_text(advice["changes"], app=True)
-        self._log(f"# followed the advice: {said}")
+        self._log_on_ready.append(f"# followed the advice: {said}")  # the head of the new run's log
         self.notify(f"followed the advice: {said} (the run starts over; space trains)", timeout=6, markup=False)
 
     def action_lr_up(self) -> None:
@@ -635,6 +640,14 @@ class LinregApp(RaceMode, StepViews, App):
         after them)."""
         self.form.display = True
         self.set_focus(self.form.first_field())
+
+    def action_focus_next(self) -> None:
+        """Tab: from the charts (no field focused) into the form's first field, as `e` (shown again when `f`
+        hid it); within the form, the next field."""
+        if self.screen is self.main_screen and not self._is_field(self.focused):
+            self.action_edit()
+            return
+        super().action_focus_next()
 
     def action_leave_form(self) -> None:
         """Escape: the field gets back the value it had when it was entered, and the keys go back to the app."""

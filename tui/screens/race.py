@@ -184,7 +184,8 @@ class RaceScreen(ClosesOnlyItself, Screen):
         speed = self.app.speed_label()
         rate = f"{d.rate:,.0f} lane-steps/s" if self.state == State.RUNNING and d.rate else f"speed {speed}"
         epoch = max((lane.now.epoch for lane in d.lanes if lane.now is not None), default=0)
-        text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} {plural(lanes, 'lane')} running  epoch "
+        going = "ready" if self.state in (State.IDLE, State.LOADING) else "running"  # (none has stepped yet)
+        text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} {plural(lanes, 'lane')} {going}  epoch "
                 f"{epoch:03d}/{d.target_epochs:03d}  {rate}")
         if self.note:
             text += f"  · {escape(self.note)}"
@@ -226,6 +227,8 @@ class RaceScreen(ClosesOnlyItself, Screen):
             if now is None:
                 continue
             word = WORDS.get(now.status, now.status)
+            if now.status == Status.RUNNING and self.state in (State.IDLE, State.LOADING):
+                word = "ready"  # a lane that has not stepped yet
             if now.diagnosis in KIND:
                 word += f" · {KIND[now.diagnosis]}"
             latest = lane.losses[-1] if lane.losses else now.batch_loss  # an epoch's mean, or the last batch's
