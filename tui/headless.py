@@ -135,7 +135,7 @@ def train_main(argv: list[str]) -> int:
 
     def on_end(done, advice, refused):
         if following:
-            out.text(_round_result(done.summary, advice) + "\n")
+            out.text(_round_result(done.summary, advice, done.number > (args.follow_advice or 0)) + "\n")
             if refused is not None:
                 out.text(f"  the advice cannot be followed: {refusal(refused)}\n")
 
@@ -180,7 +180,7 @@ def _round_header(number: int, changes: dict) -> str:
     return f"round {number}: " + (changes_text(changes) if changes else "the settings as given")
 
 
-def _round_result(summary, advice) -> str:
+def _round_result(summary, advice, last_round: bool = False) -> str:
     """`round 1 ended: not converged, R² 0.0700 (least squares 0.5177), 27% of the way; next: …`"""
     way = "" if summary.status == Outcome.DIVERGED else f", {max(summary.progress, -9.99):.0%} of the way to the optimum"
     text = (f"  ended {summary.verdict}: R² {num(summary.train.r2)} (least squares {num(summary.ls_train.r2)}){way}")
@@ -190,7 +190,11 @@ def _round_result(summary, advice) -> str:
         return text
     d = summary.diagnosis
     why = "" if d is None or not d.causes else "; " + diagnosis_lines(d.as_dict())[0]
-    return text + (f"; no advice left to follow{why}" if summary.status != Outcome.INTERRUPTED else "")
+    if summary.status == Outcome.INTERRUPTED:
+        return text
+    ended = "the rounds asked for are used up (--follow-advice N for more)" if last_round and d is not None \
+        and d.advice is not None else "no advice left to follow"
+    return text + f"; {ended}{why}"
 
 
 class _Trace:

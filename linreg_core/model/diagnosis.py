@@ -351,10 +351,12 @@ def _steps_needed(view: _View, run: Run) -> float:
     return _score(view, run) * 0.5 * max(run.steps, 1)
 
 
-def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]) -> tuple[Cause, ...]:
+def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...],
+           progress: float | None = None) -> tuple[Cause, ...]:
     """Every reason that fits what was seen, best fix first. Each candidate fix is scored in the units it
     trains in (_score; an lr moved into its working range when the fix needs that), and kept when it is
-    predicted to help at least GAIN_LIMIT-fold or to bring the run within reach."""
+    predicted to help at least GAIN_LIMIT-fold or to bring the run within reach. progress: how far the run
+    came (Diagnosis.progress), where it has ended."""
     now = _view(facts, run, False, False)
     score = _score(now, run)
     names = (*feature_names, None)  # None: the bias' constant column of ones
@@ -415,7 +417,7 @@ def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]
         # same model, so it is not offered (following it made such runs worse: 0.957 → 0.932 on longley).
         # What is left: the data's own fixes, and what the run itself shows.
         found = [(a, c) for a, c in found if c.name in ("feature_scales", "scales", "target_scale", "noise_floor")]
-        short = _short_of_prediction(now, run, score, names, steps, per_epoch)
+        short = _short_of_prediction(now, run, score, names, steps, per_epoch, progress)
         if not (short.name == "noise_floor" and any(c.name == "noise_floor" for _, c in found)):
             found.append((math.inf, short))  # (the model's own schedule advice, when it has one, stands)
     found.sort(key=lambda sc: (max(sc[0], 1.0), PRIORITY.index(sc[1].name), sc[0]))  # the root cause first
@@ -443,17 +445,23 @@ def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]
     return tuple(c for _, c in found)
 
 
-def _short_of_prediction(now: _View, run: Run, score: float, names: tuple, steps: int, per_epoch: int) -> Cause:
-    """The cause of a run that fell short though predicted to arrive (score ≤ 1). On ill-conditioned data
-    (condition > ILL_CONDITION) the flattest direction is the part the model underrates: said, with the
-    columns that move together, and nothing to follow (more epochs crawl: longley's MAE fit gains 2% from
-    16× the epochs). Otherwise a constant rate gets cosine at twice the lr (more epochs at a constant rate
-    kept bouncing: statecrime, Huber, 0.961 → 0.942; cosine at the same lr travels half as far: 0.827), and
-    a decaying one twice the epochs."""
+def _short_of_prediction(now: _View, run: Run, score: float, names: tuple, steps: int, per_epoch: int,
+                         progress: float | None) -> Cause:
+    """The cause of a run that fell short though predicted to arrive (score ≤ 1), from what the run shows
+    (its progress is not enough to tell coarse steps from short travel: a duplicated column, Huber, ended at
+    −34% of the way with lr 0.44, and at −100% with lr 0.044):
+    - the data are ill-conditioned (condition > ILL_CONDITION) and the flattest directions carry error that
+      matters (their share of the predictions' shift is above the tolerance the model itself uses): the part
+      the model underrates, said with the columns that move together, and nothing to follow (more epochs
+      crawl: longley's MAE fit gains 2% from 16× the epochs). A direction the predictions do not see (two
+      identical columns) is no such cause;
+    - otherwise a constant rate gets cosine at twice the lr (more epochs at a constant rate kept bouncing:
+      statecrime, Huber, 0.961 → 0.942; cosine at the same lr travels half as far: 0.827), and a decaying
+      one twice the epochs."""
     condition = now.curvature / max(now.flattest, 1e-300)
     values = {"steps": steps, "standardized": run.standardized, "condition": condition, "observed": True,
               "steps_predicted": score * 0.5 * steps}
-    if condition > ILL_CONDITION:
+    if condition > ILL_CONDITION and _flat_directions_matter(now):
         loading = sorted(((abs(x), i) for i, x in enumerate(now.flattest_vector) if abs(x) >= COLLINEAR_LOADING),
                          reverse=True)
         values["collinear"] = [names[i] for _, i in loading]
@@ -465,6 +473,15 @@ def _short_of_prediction(now: _View, run: Run, score: float, names: tuple, steps
                      {"schedule": "cosine", "lr": lr}, 1.0)
     more = min(2 * max(steps // per_epoch, 1), 1_000_000)
     return Cause("more_epochs", "epochs", {**values, "epochs_needed": more}, {"epochs": more}, 1.0)
+
+
+def _flat_directions_matter(view: _View) -> bool:
+    """Whether a direction flatter than λ_max / ILL_CONDITION moves the predictions by more than the jitter
+    that costs FLOOR_SHARE of the gap: √λ_k·|e_k| (e_k: the initial error along G's k-th eigenvector, the rms
+    shift of the predictions it makes) against _terms' tolerance."""
+    tolerance = max(math.sqrt(FLOOR_SHARE * view.gap * view.residual), FLOOR_SHARE * view.gap)
+    flat = view.curvature / ILL_CONDITION
+    return any(lam < flat and math.sqrt(lam) * abs(e) > tolerance for lam, e in zip(view.eigenvalues, view.error))
 
 
 class Watch:

@@ -131,7 +131,7 @@ class Trainer:
                             self.batches_per_epoch * self._target_epochs, self.batches_per_epoch,
                             (tuple(self._initial[0]), self._initial[1]), data.standardize, data.standardize_target,
                             tc.schedule)
-        causes = diagnosis.causes(self.data_facts(), kind, run, self.experiment.dataset.feature_names)
+        causes = diagnosis.causes(self.data_facts(), kind, run, self.experiment.dataset.feature_names, progress)
         seen_at = self.diagnosis.epoch if self.diagnosis is not None and self.diagnosis.kind == kind else self.epoch
         return diagnosis.Diagnosis(kind, seen_at, progress, causes)
 

@@ -78,3 +78,24 @@ def test_an_ill_conditioned_table_is_named_and_more_epochs_do_not_rescue_it():
         settings = settings.replace(**r.changes)
     longer = _train(settings.replace(epochs=4 * settings.train.epochs))
     assert not longer.converged and longer.progress < last.summary.progress + 0.03
+
+
+def test_a_duplicated_column_is_not_blamed_as_ill_conditioning(tmp_path):
+    """Two identical columns make the condition number infinite, but the predictions never see the direction
+    that separates them, so no shortfall comes from it: the diagnosis does not say ill_conditioned (it did,
+    naming the pair, before the flat direction had to matter), and what it advises instead keeps the fit
+    improving round by round."""
+    import random
+
+    rng = random.Random(1)
+    rows = ["a,b,c,y"]
+    for _ in range(40):
+        a, c = rng.uniform(0, 100), rng.uniform(-1, 1)
+        rows.append(f"{a},{a},{c},{3 * a + 2 * c + rng.gauss(0, 1)}")
+    (tmp_path / "dup.csv").write_text("\n".join(rows) + "\n")
+    config = Config.from_options({"csv": str(tmp_path / "dup.csv"), "loss": "huber"})
+    rounds = follow(config, 3, _train)
+    for r in rounds:
+        d = r.summary.diagnosis
+        assert d is None or not any(c.name == "ill_conditioned" and c.values.get("observed") for c in d.causes)
+    assert rounds[-1].summary.progress > rounds[1].summary.progress
