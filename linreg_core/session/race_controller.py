@@ -19,7 +19,7 @@ from ..settings.errors import ConfigError, DataError, LinregError
 from .events import Invalid, Saving
 from ..model.results import Outcome, Status
 from .run_states import COMMON_ACTIONS, StateCommands
-from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED
+from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class RaceController(StateCommands):
         self._end_run(Outcome.STOPPED)
         self.race, self.configs = race, list(configs)
         self._fresh()
-        self._set_state(IDLE)
+        self._set_state(RUNNING if before == RUNNING else IDLE)  # states.py: a running race restarts, running
 
     @property
     def loaded(self) -> bool:
