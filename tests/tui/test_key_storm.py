@@ -89,6 +89,17 @@ async def settle(pilot) -> None:
     await pilot._wait_for_screen()
 
 
+async def answered(pilot, app, timeout: float = 2.0) -> None:
+    """After m on the main screen with a step taken (else the answer is a notice): wait until the microscope
+    is open, at most `timeout` s, never failing (the engine may have been restarting, a race may be on)."""
+    if app.screen is not app.main_screen or app.racing is not None or app.data.step == 0:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while "MicroscopeScreen" not in screens(app) and loop.time() < deadline and app.screen is app.main_screen:
+        await pilot.pause(0.02)
+
+
 async def play(pilot, steps) -> None:
     """Play recorded steps: a key; a tuple of keys typed as one burst; "resize:WxH"."""
     for step in steps:
@@ -182,6 +193,8 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
                     s.played.append(step)
                     s.keys += len(step)
                     await play(pilot, [step])
+                    if step == ("m",):  # the microscope opens on the engine's answer, not at the key: give
+                        await answered(pilot, app)  # it time to come (under load the next keys won the race)
                     s.visited.update(screens(app))
                     assert app.return_code is None and app.is_running, "the app ended"
             assert app.return_code is None and app.is_running, "the app ended"
