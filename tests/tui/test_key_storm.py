@@ -193,8 +193,9 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
                     s.played.append(step)
                     s.keys += len(step)
                     await play(pilot, [step])
-                    if step == ("m",):  # the microscope opens on the engine's answer, not at the key: give
-                        await answered(pilot, app)  # it time to come (under load the next keys won the race)
+                    keys = (step,) if isinstance(step, str) else step  # (a phrase's key, or a burst)
+                    if keys and keys[-1] == "m":  # the microscope opens on the engine's answer, not at the key:
+                        await answered(pilot, app)  # give it time to come (under load the next keys won)
                     s.visited.update(screens(app))
                     assert app.return_code is None and app.is_running, "the app ended"
             assert app.return_code is None and app.is_running, "the app ended"
