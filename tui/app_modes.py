@@ -81,18 +81,27 @@ class StepViews:
 
     # --------------------------------------------------------------- microscope
     def action_microscope(self) -> None:
-        """The last step in numbers; a running run pauses first (the step shown is the last one taken)."""
+        """The last step in numbers; a running run pauses first (the step shown is the last one taken). With a
+        step taken the screen opens at once and the engine's numbers fill it when they come (the key shows
+        its effect in the same frame, whatever keys follow)."""
+        from tui.screens.microscope import MicroscopeScreen
+
         if self.run_state == State.RUNNING:
             self._run_command(c.Toggle())
+        if self.data.step > 0 and self.racing is None and self.screen is self.main_screen:
+            self.push_screen(MicroscopeScreen(None))
         self._send(c.Trace())
 
     @unless_closing
     def on_step_traced(self, message: StepTraced) -> None:
         from tui.screens.microscope import MicroscopeScreen
 
-        if isinstance(self.screen, MicroscopeScreen):  # n inside the microscope: show the new step in place
+        if isinstance(self.screen, MicroscopeScreen):  # its numbers, or n inside it: the new step in place
             if message.record is not None:
                 self.screen.show(message.record)
+            elif self.screen.record is None:  # opened for a step the engine no longer has (a reset in between)
+                self.pop_screen()
+                self.notify("no step taken yet in this run: n takes one, then m shows it", markup=False)
             return
         if self.racing is not None or self.screen is not self.main_screen:
             return

@@ -91,7 +91,8 @@ class MicroscopeScreen(ModalScreen):
     BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "next_step", "Next step"),
                 ("P", "app.screenshot", "Screenshot")]
 
-    def __init__(self, record: dict):
+    def __init__(self, record: dict | None):
+        """record: the step (microscope.last_step's dict), or None until the engine's answer comes."""
         super().__init__()
         self.record = record
 
@@ -116,5 +117,9 @@ class MicroscopeScreen(ModalScreen):
         self.app._send(c.Trace())
 
     def on_mount(self) -> None:
-        self.show(self.record)
+        if self.record is not None:
+            self.show(self.record)
+        else:
+            self.query_one("#microscope-title", Static).update(Text("the last step: its numbers are coming from "
+                                                                      "the engine…"))
         self.query_one("#microscope").focus()  # arrows and Page Up/Down scroll a small terminal
