@@ -172,31 +172,15 @@ class RunController(StateCommands):
         self._send_landscape(force=force)
 
     # ---------------------------------------------------------------- runs
-    def _new_run(self) -> None:
-        """Back to the initial parameters (IDLE); a run in progress ends as stopped."""
-        self._end_run(Outcome.STOPPED)
+    def _restart(self) -> None:
         self.trainer.reset()
-        self._fresh_run()
-        self._set_state(IDLE)
 
-    def _fresh_run(self) -> None:
-        self.budget = 0
-        self.recorder = None
-        self._reset_buffers()
-        self.emit(self._setup())
-        self._send_landscape(force=True)
+    def _new_recorder(self):
+        from ..storage.runs import RunRecorder
 
-    def _begin_run(self) -> None:
-        if self.run_open:
-            return
-        self.run_open = True
-        if self.runs_dir is not None and self.recorder is None:
-            from ..storage.runs import RunRecorder
-
-            t = self.trainer
-            ds = t.experiment.dataset
-            self.recorder = RunRecorder(self.runs_dir, t.config, ds.feature_names, ds.target_name)
-            self._send_saving()
+        t = self.trainer
+        ds = t.experiment.dataset
+        return RunRecorder(self.runs_dir, t.config, ds.feature_names, ds.target_name)
 
     def _end_run(self, outcome: str) -> None:
         """Write the run's parameters and summary and tell the listener, if a run is open."""

@@ -113,7 +113,7 @@ class RaceController(StateCommands):
             raise
         self._end_run(Outcome.STOPPED)
         self.race, self.configs = race, list(configs)
-        self._fresh()
+        self._fresh_run()
         self._set_state(RUNNING if before == RUNNING else IDLE)  # states.py: a running race restarts, running
 
     @property
@@ -197,29 +197,14 @@ class RaceController(StateCommands):
         return tuple(w), b
 
     # ---------------------------------------------------------------- runs
-    def _new_run(self) -> None:
-        self._end_run(Outcome.STOPPED)
+    def _restart(self) -> None:
         self.race.reset()
-        self._fresh()
-        self._set_state(IDLE)
 
-    def _fresh(self) -> None:
-        self.budget = 0
-        self.recorder = None
-        self._reset_buffers()
-        self.emit(self._setup())
-        self._send_landscape(force=True)
+    def _new_recorder(self):
+        from ..storage.runs import RaceRecorder
 
-    def _begin_run(self) -> None:
-        if self.run_open:
-            return
-        self.run_open = True
-        if self.runs_dir is not None and self.recorder is None:
-            from ..storage.runs import RaceRecorder
-
-            ds = self.race.lanes[0].experiment.dataset
-            self.recorder = RaceRecorder(self.runs_dir, self.configs, ds.feature_names, ds.target_name)
-            self._send_saving()
+        ds = self.race.lanes[0].experiment.dataset
+        return RaceRecorder(self.runs_dir, self.configs, ds.feature_names, ds.target_name)
 
     def _end_run(self, outcome: str) -> None:
         if not self.run_open:

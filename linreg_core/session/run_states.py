@@ -16,8 +16,8 @@ LANDSCAPE_HZ = 4  # surface grids a second at most while the panel is shown (eac
 
 
 class StateCommands:
-    """Needs: state, reason, budget, run_open, emit, landscape, _t_landscape; and the methods below marked
-    as the controller's."""
+    """Needs: state, reason, budget, run_open, recorder, runs_dir, emit, landscape, _t_landscape; and the
+    methods below marked as the controller's."""
 
     # ---------------------------------------------------------------- the controller's
     @property
@@ -25,9 +25,6 @@ class StateCommands:
         raise NotImplementedError
 
     def _to_epoch_end(self) -> int:  # pragma: no cover
-        raise NotImplementedError
-
-    def _new_run(self) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def _end_run(self, outcome: str) -> None:  # pragma: no cover
@@ -38,6 +35,46 @@ class StateCommands:
 
     def _landscape_view(self, settings: dict):  # pragma: no cover
         raise NotImplementedError
+
+    def _restart(self) -> None:  # pragma: no cover - back to the initial parameters (trainer or race)
+        raise NotImplementedError
+
+    def _new_recorder(self):  # pragma: no cover - the folder a run is kept in, made at its first step
+        raise NotImplementedError
+
+    def _setup(self):  # pragma: no cover - the event that says a run is ready at its start
+        raise NotImplementedError
+
+    def _reset_buffers(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _send_saving(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- a run's life, the same for both
+    def _new_run(self) -> None:
+        """Back to the initial parameters (IDLE); a run in progress ends as stopped."""
+        self._end_run(Outcome.STOPPED)
+        self._restart()
+        self._fresh_run()
+        self._set_state(IDLE)
+
+    def _fresh_run(self) -> None:
+        """A run is ready at its start: nothing recorded yet, the listener told, the surface drawn anew."""
+        self.budget = 0
+        self.recorder = None
+        self._reset_buffers()
+        self.emit(self._setup())
+        self._send_landscape(force=True)
+
+    def _begin_run(self) -> None:
+        """The first step of a run: it is open, and kept on disk when there is a runs folder."""
+        if self.run_open:
+            return
+        self.run_open = True
+        if self.runs_dir is not None and self.recorder is None:
+            self.recorder = self._new_recorder()
+            self._send_saving()
 
     ACTIONS: dict = {}  # command type -> action(self, command), or None: does not apply here
 

@@ -234,8 +234,7 @@ class Trainer:
         if self._group is None:
             self._group = LaneGroup([self], [0], self._use_autograd, alone=True)
         group = self._group
-        if group._rates != [self._lr]:  # the lr keys, a schedule's new epoch
-            group.read_rates()
+        group.read_rates()  # the lr keys, a schedule's new epoch (made again only when they changed)
         first, lr, epoch = self.batch, self._lr, self.epoch
         step0 = self.steps - first
         chunk = group.step_to(min(self.batches_per_epoch, first + max(1, max_steps)))
