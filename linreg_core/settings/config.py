@@ -158,8 +158,9 @@ FIELDS: dict[str, Field] = _fields(
     Field("patience", "patience", "stop after this many epochs without improvement (0: never)", "int", lo=0, hi=1_000_000),
     Field("tolerance", "tolerance", "smallest loss decrease that counts as improvement", "number", lo=0, hi=1e9),
     Field("grads", "gradients", "analytic (fast) or autograd", "choice", choices=("analytic", "autograd")),
-    Field("shuffle", "shuffle", "python (the tutorial's, exact), torch (fast) or auto (python up to 100k samples)",
-          "choice", choices=("auto", "python", "torch")),
+    Field("shuffle", "shuffle", "python (the tutorial's, exact), torch (fast), auto (python up to 100k samples) "
+          "or replace (each batch drawn with replacement: the case `linreg theory` predicts exactly)",
+          "choice", choices=("auto", "python", "torch", "replace")),
     # run
     Field("seed", "seed", "drives the data, the initial parameters and the shuffles", "int", lo=0, hi=SEED_MAX),
     Field("dtype", "dtype", "float32 (the tutorial's) or float64", "choice", choices=("float32", "float64")),

@@ -4,6 +4,9 @@
 That costs about 0.4 s an epoch at a million samples, so "torch" uses `torch.randperm` on a seeded
 generator on the data's device instead (a different but equally reproducible order, and on a GPU no copy
 of the order through the host: its order differs from the CPU's); "auto" picks python up to 100k samples.
+"replace" samples with replacement: each step's batch_size rows are drawn uniformly and independently
+(torch.randint on the same seeded generator), an epoch still being batch_count(n, batch_size) steps, every
+batch full (the case whose expected loss curve analysis/theory.py predicts exactly).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ class Shuffler:
         if mode == "auto":
             mode = "python" if n <= AUTO_PYTHON_MAX else "torch"
         self.n, self.seed, self.mode, self.device = n, seed, mode, torch.device(device)
+        self.draws = n  # "replace": indices an epoch draws (Batches sets batch_count × batch_size)
         self.reset()
 
     def reset(self) -> None:
@@ -27,7 +31,9 @@ class Shuffler:
 
     def epoch_order(self) -> torch.Tensor:
         """A permutation of range(n) for the next epoch: (n,) int64 (python: made on the host, moved by the
-        caller; torch: on the device)."""
+        caller; torch: on the device); "replace": (draws,) indices drawn with replacement, on the device."""
+        if self.mode == "replace":
+            return torch.randint(self.n, (self.draws,), generator=self._torch, device=self.device)
         if self.mode == "python":
             return torch.tensor(python_shuffle(self._py, self.n))
         return torch.randperm(self.n, generator=self._torch, device=self.device)
@@ -70,18 +76,20 @@ class Batches:
         self.X, self.y, self.batch_size, self.shuffler = X, y, batch_size, shuffler  # X: (n, d), y: (n, 1)
         self.autograd = autograd  # gather outside inference mode (autograd cannot use inference tensors)
         self._xs = self._order = None
+        if shuffler.mode == "replace":  # every batch full: batch_count batches of batch_size draws each
+            shuffler.draws = batch_count(X.shape[0], batch_size) * batch_size
 
     def reset(self) -> None:
         self.shuffler.reset()
 
     def begin_epoch(self) -> None:
-        order = self.shuffler.epoch_order().to(self.X.device)  # (n,)
+        order = self.shuffler.epoch_order().to(self.X.device)  # (n,); "replace": (batches × batch_size,)
         if self.X.numel() > GATHER_PER_BATCH_ABOVE:
             self._order = order.split(self.batch_size)  # (m,) index tensors
             self._xs = None
             return
         with torch.inference_mode(not self.autograd):
-            Xs = self.X.index_select(0, order)  # (n, d)
+            Xs = self.X.index_select(0, order)  # (n, d) (replace: (draws, d))
             self._xs = Xs.split(self.batch_size)  # views (m, d)
             self._xts = Xs.t().split(self.batch_size, dim=1)  # the same views transposed, (d, m)
             self._ys = self.y.index_select(0, order).split(self.batch_size)  # (m, 1)
