@@ -18,6 +18,7 @@ TINY = {
     "chart_redraw.py": (["--sizes", "80x24", "--epochs", "2", "--repeats", "1"], "LossChart"),
     "memory_peak.py": (["--samples", "3000", "--features", "2"], "estimate/measured"),
     "landscape_speed.py": (["--samples", "3000", "--features", "4", "--repeats", "1"], "grid 60×30"),
+    "theory_speed.py": (["--epochs", "2", "--features", "4", "--repeats", "1"], "best ms"),
     "race_speed.py": (["--repeats", "1", "--epochs", "2", "--large-samples", "3000", "--large-features", "4"],
                       "× one run"),
 }

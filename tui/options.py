@@ -44,6 +44,7 @@ class _Parser(argparse.ArgumentParser):
 APP_EPILOG = """commands:
   linreg [options]          the app: set up an experiment, press space, watch it fit (needs a terminal)
   linreg train [options]    the same training without a screen: epoch log, table, files (see linreg train -h)
+  linreg theory [options]   MSE's curvature, stable and best rates, the run's loss curve predicted before it runs
   linreg sweep [options]    race comma lists of settings headless, ranked by final loss (see linreg sweep -h)
   linreg serve [options]    the app in a browser, a tab each (--host, --port; see linreg serve -h)
 
@@ -61,6 +62,16 @@ TRAIN_EPILOG = """examples:
 
 exit status: 0 trained, 1 a file could not be written, 2 invalid input, 3 diverged,
 130/143/129 interrupted (Ctrl+C, SIGTERM, SIGHUP), 141 the reader of the output went away
+"""
+THEORY_EPILOG = """The theory applies to MSE with sgd, momentum or nesterov, a constant rate and no L1; otherwise it
+says why not. --shuffle replace makes the prediction exact in expectation; a full batch makes it exact.
+
+examples:
+  linreg theory --loss mse                       the tutorial's experiment with MSE
+  linreg theory --loss mse --shuffle replace --optimizer momentum --lr 0.01
+  linreg theory --csv data.csv --standardize --loss mse --json | jq .spectrum
+
+exit status: 0 (also when the theory does not apply: it says why), 2 invalid input
 """
 
 
@@ -87,11 +98,12 @@ diverged, 130/143/129 interrupted
 """
 
 
-def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.ArgumentParser:
+def build_parser(prog: str, headless: bool, sweep: bool = False, theory: bool = False) -> argparse.ArgumentParser:
     description = ("Race settings headless: every combination of the comma lists, ranked by final loss." if sweep
+                   else "The run's theory: curvature, stable and best rates, its loss curve predicted." if theory
                    else "Train headless: print the epoch log, then learned against true." if headless
                    else "Watch mini-batch gradient descent fit y = X·w + b.")
-    epilog = SWEEP_EPILOG if sweep else TRAIN_EPILOG if headless else APP_EPILOG
+    epilog = SWEEP_EPILOG if sweep else THEORY_EPILOG if theory else TRAIN_EPILOG if headless else APP_EPILOG
     p = _Parser(prog=prog, description=description, epilog=epilog,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
@@ -126,6 +138,11 @@ def build_parser(prog: str, headless: bool, sweep: bool = False) -> argparse.Arg
         out.add_argument("--history", metavar="FILE.csv", help="write every lane's per-epoch history as one CSV "
                                                                "in long form (lane, its settings, epoch, …)")
         out.add_argument("--plot", action="store_true", help="draw final loss against the learning rate (log axes)")
+    elif theory:
+        out = p.add_argument_group("output")
+        out.add_argument("--json", action="store_true", help="write one JSON object to stdout instead of the table")
+        out.add_argument("--epochs-shown", metavar="N", type=int, default=6,
+                         help="epochs of the predicted curve the table shows (default 6; --json has them all)")
     elif headless:
         out = p.add_argument_group("output")
         out.add_argument("--json", action="store_true", help="end with one line of JSON summary")

@@ -123,6 +123,7 @@ class Theory:
     directions: Directions
     prediction: Prediction | None
     prediction_reason: str | None  # why there is no prediction (prediction None)
+    feature_names: tuple[str, ...] = ()  # the data's, for w; the bias is the last parameter
 
     def error_along(self, weights, bias: float) -> tuple[float, ...]:
         """(θ − θ*)·u_j for each eigendirection (training units): the error the theory panel shrinks."""
@@ -174,11 +175,13 @@ def theory(config: Config, experiment: Experiment | None = None) -> Theory | Not
     reason = why_not(config)
     if reason is not None:
         return NotApplicable(reason)
-    X, y, w0, b0 = training_data(config, experiment)
-    return theory_of(X, y, w0, b0, config)
+    ex = experiment if experiment is not None else prepare(config)
+    X, y, w0, b0 = training_data(config, ex)
+    return theory_of(X, y, w0, b0, config, tuple(ex.dataset.feature_names))
 
 
-def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, config: Config) -> Theory:
+def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, config: Config,
+              feature_names: tuple[str, ...] = ()) -> Theory:
     """The theory on given training data (float64, training units) and starting point."""
     tc = config.train
     n, d = X.shape
@@ -199,7 +202,7 @@ def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, conf
         dense = sum(rec.sizes()) + 1 <= DENSE_MAX
         prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS)
     return Theory(tc.lr, tc.optimizer, tc.l2, tc.shuffle, tuple(rec.theta_star.tolist()), stable,
-                  _position(tc.lr, spectrum.best_lr, stable), spectrum, directions, prediction, why)
+                  _position(tc.lr, spectrum.best_lr, stable), spectrum, directions, prediction, why, feature_names)
 
 
 def _spectrum(rec: Recursion) -> Spectrum:
