@@ -390,7 +390,9 @@ def test_follow_advice_trains_again_with_the_advice_and_reports_every_round():
     rounds = record["rounds"]
     assert rounds[0]["changes"] == {} and rounds[0]["summary"]["verdict"] == "not converged"
     assert rounds[1]["changes"]["standardize"] is True and rounds[1]["cause"] == "feature_scales"
-    assert record["verdict"] == "converged" and record == {**rounds[-1]["summary"], "rounds": rounds}
+    assert record["verdict"] == "converged"
+    assert record == {**rounds[-1]["summary"], "rounds": rounds, "theory": record["theory"]}
+    assert record["theory"]["applies"] is False and "MAE" in record["theory"]["reason"]  # the tutorial's loss
     assert record["metrics"]["train"]["r2"] > record["least_squares"]["metrics"]["r2"] - 0.01
     assert linreg("train", "--follow-advice", "0").returncode == 2
 

@@ -304,12 +304,15 @@ def _report(args, ctl, epochs, out, saving, stop, rounds=None) -> int:
     return status
 
 
-def _theory_record(trainer) -> dict | str:
-    """train --json's `theory`: the run's theory without its per-step curves, or why it does not apply."""
+def _theory_record(trainer) -> dict:
+    """train --json's `theory`, shaped as `linreg theory --json`'s: {"applies": true, …} without the per-step
+    curves, or {"applies": false, "reason": …}."""
     from linreg_core.analysis.theory import NotApplicable, theory
 
     got = theory(trainer.config, trainer.experiment)
-    return got.reason if isinstance(got, NotApplicable) else got.as_dict(steps=False)
+    if isinstance(got, NotApplicable):
+        return {"applies": False, "reason": got.reason}
+    return {"applies": True, **got.as_dict(steps=False)}
 
 
 THEORY_PROG = "linreg theory"

@@ -32,6 +32,7 @@ def test_a_refused_option_is_one_line_naming_it(capsys):
 def test_train_json_carries_theory(capsys):
     assert main(["train", "--loss", "mse", "--epochs", "2", "--no-save", "--json"]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert "step_mean" not in record["theory"]["prediction"] and len(record["theory"]["prediction"]["epoch_mean"]) == 2
+    assert record["theory"]["applies"] is True and "step_mean" not in record["theory"]["prediction"] and len(record["theory"]["prediction"]["epoch_mean"]) == 2
     assert main(["train", "--epochs", "1", "--no-save", "--json"]) == 0
-    assert "MAE" in json.loads(capsys.readouterr().out.splitlines()[-1])["theory"]
+    theory = json.loads(capsys.readouterr().out.splitlines()[-1])["theory"]
+    assert theory["applies"] is False and "MAE" in theory["reason"]

@@ -29,7 +29,8 @@ from linreg_core.training.trainer import Trainer
 from tests.tui.conftest import wait_until
 from tests.tui.test_app import ready
 from tui.app import LinregApp, make_app
-from tui.messages import EngineFailed
+from linreg_core.session.events import Failed, Invalid
+from tui.messages import EngineEvent
 from tui.screens.palette import CommandPalette
 from tui.screens.overlay import OverlayScreen
 from tui.screens.race import RaceScreen
@@ -242,15 +243,15 @@ async def test_panel_keys_typed_fast_settle_on_the_last_one(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         shown = []
-        show = app._show_panel
-        app._show_panel = lambda name: (shown.append(name), show(name))[1]
+        show = app.panels.show
+        app.panels.show = lambda name: (shown.append(name), show(name))[1]
         await play(pilot, [("1", "2", "1", "3", "2")])
         await pilot.pause()
         settled = len(shown)
         await pilot.pause()
         await pilot.pause()
         assert len(shown) == settled <= 10
-        assert app._panel == "loss" and app.tabs.active == "tab-loss"
+        assert app.panels.current == "loss" and app.tabs.active == "tab-loss"
 
 
 async def test_page_keys_in_a_list_with_no_room_to_show_it(app_factory, tmp_path):
@@ -273,7 +274,7 @@ async def test_the_save_dialogs_field_focused_after_it_closed(app_factory):
         await ready(pilot)
         await play(pilot, [("s", "escape"), ("s",), ("escape",), ("s", "escape", "s", "escape")])
         await pilot.pause()
-        assert app.is_running and app.screen is app.main_screen and not app._in_form
+        assert app.is_running and app.screen is app.main_screen and not app.form.is_field(app.focused)
 
 
 async def test_enter_then_a_letter_typed_as_the_palette_opens(app_factory):
@@ -362,9 +363,9 @@ async def test_the_engines_news_ends_the_race_under_its_help(app_factory, news):
     async with app.run_test(size=(80, 24)) as pilot:
         await race_with_help_over_it(pilot)
         if news == "failed":
-            app.post_message(EngineFailed("boom"))
+            app.post_message(EngineEvent(Failed("boom"), app.engine))
         else:
-            app.racing.on_refused("lr: not a number")
+            app.post_message(EngineEvent(Invalid("lr", "not a number"), app.engine))
         await wait_until(pilot, lambda: app.screen is app.main_screen and app.racing is None, what="back to the run")
         assert len(app.screen_stack) == 1
 
@@ -400,7 +401,7 @@ async def test_a_screens_keys_act_before_it_is_composed(app_factory, tmp_path):
     app = app_factory(runs_dir=str(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        race = RaceScreen([Config(), Config().replace(lr=0.1)])
+        race = RaceScreen([Config(), Config().replace(lr=0.1)], app.session)
         for action in ("view('params')", "view('surface')", "surface_axis(0)", "surface_zoom(2)", "surface_hold",
                        "toggle_log", "toggle_x", "remove_lane"):
             await race.run_action(action)

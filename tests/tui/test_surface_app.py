@@ -29,11 +29,11 @@ async def test_the_race_surface_has_its_own_window(app_factory):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("6", "z", "z")
-        zoom = app.surface["zoom"]
+        zoom = app.surface_view.settings["zoom"]
         await pilot.press("R", "1")  # the learning-rate race
         await wait_until(pilot, lambda: isinstance(app.screen, RaceScreen) and app.screen.data.setup is not None,
                          what="the race")
         race = app.screen
-        assert race.surface_settings["zoom"] == 1.0  # the run's zoom does not follow into the race
+        assert race.surface.settings["zoom"] == 1.0  # the run's zoom does not follow into the race
         await pilot.press("4", "z", "z", "z")
-        assert race.surface_settings["zoom"] == 8.0 and app.surface["zoom"] in (zoom, 1.0)  # nor back
+        assert race.surface.settings["zoom"] == 8.0 and app.surface_view.settings["zoom"] in (zoom, 1.0)  # nor back

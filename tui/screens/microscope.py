@@ -12,7 +12,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from linreg_core.session import commands as c
 from tui.text import num, plural
 
 # the rule's terms as the screen names them, in the order they build the step
@@ -88,7 +87,7 @@ def explanation(record: dict) -> str:
 
 
 class MicroscopeScreen(ModalScreen):
-    BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "next_step", "Next step"),
+    BINDINGS = [("escape,q,m", "app.pop_screen", "Close"), ("n", "app.microscope_step", "Next step"),
                 ("P", "app.screenshot", "Screenshot")]
 
     def __init__(self, record: dict | None):
@@ -110,11 +109,6 @@ class MicroscopeScreen(ModalScreen):
         self.query_one("#microscope-rows", Static).update(rows_table(r))
         self.query_one("#microscope-params", Static).update(params_table(r))
         self.query_one("#microscope-note", Static).update(Text(explanation(r)))
-
-    def action_next_step(self) -> None:
-        """One more step, shown here when the engine has taken it."""
-        self.app.action_step()
-        self.app._send(c.Trace())
 
     def on_mount(self) -> None:
         if self.record is not None:

@@ -8,16 +8,18 @@ import math
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from linreg_core.session import commands as c, states
+from linreg_core.session import commands as c
+from linreg_core.settings.config import FIELDS
 from linreg_core.model.results import Outcome, Seen, Status
 from linreg_core.session.states import State
 from linreg_core.analysis.compare_table import lanes_table
 from tui.race_data import RaceData, lane_view
 from tui.screens.on_top import ClosesOnlyItself
+from tui.session import SessionView
 from tui.text import num, plural
 from tui.widgets.compare_chart import CompareChart, lane_mark
 from tui.widgets.fit_chart import FitChart
@@ -32,7 +34,10 @@ KIND = {Seen.OSCILLATING: "oscillating", Seen.STALLED: "stalled", Seen.NOT_CONVE
 SHORT = {"lane": "#", "max |Δopt|": "|Δopt|", "steps to 2×opt": "2×opt at", "own loss": "own loss"}
 
 
-class RaceScreen(ClosesOnlyItself, Screen):
+class RaceScreen(ClosesOnlyItself, SessionView, Screen):
+    """Subscribes to the app's EngineSession while on screen: the engine's race events come here. Dismissed
+    with its lanes (some may have been removed), which R offers again."""
+
     own_keys = True  # the app's run keys do not act under this screen (LinregApp.check_action)
     BINDINGS = [
         Binding("question_mark", "app.help", "Help"),
@@ -44,8 +49,8 @@ class RaceScreen(ClosesOnlyItself, Screen):
         Binding("r", "command('reset')", "Reset"),
         Binding("asterisk", "scale_lr(2)", "lr×2"),
         Binding("slash", "scale_lr(0.5)", "lr÷2"),
-        Binding("plus,equals_sign", "app.speed(1)", "Faster", show=False),
-        Binding("minus", "app.speed(-1)", "Slower", show=False),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
+        Binding("minus", "speed(-1)", "Slower", show=False),
         Binding("g", "toggle_log", "Log scale", show=False),
         Binding("v", "toggle_x", "Epochs/steps", show=False),
         Binding("1", "view('compare')", "Loss curves", show=False),
@@ -61,20 +66,18 @@ class RaceScreen(ClosesOnlyItself, Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, configs: list):
+    def __init__(self, configs: list, session):
         super().__init__()
         self.configs = list(configs)
+        self.session = session  # tui/session.py's EngineSession
         self.data = RaceData()
         self.state = State.LOADING
         self.reason: str | None = None
-        self._awaiting: int | None = None
-        self._reported: tuple[str, str | None] | None = None
         self._columns: list[str] = []
         self._view = "compare"
         self.note = ""  # the last thing the race said (a lane removed, the best lane): on the status line
         # the race's own surface settings: its window starts whole for every race and never leaks back to
         # the main screen's (or from it)
-        self.surface_settings = {"i": 0, "j": -1, "held": "current", "zoom": 1.0}
         # Made here, not looked up on mount: the keys typed with R and its preset (R 1 3) reach this screen's
         # actions before it is composed (AttributeError: no chart), and with R, Enter, q typed fast on_mount
         # ran before the charts inside were mounted (NoMatches as the app quit).
@@ -94,16 +97,22 @@ class RaceScreen(ClosesOnlyItself, Screen):
 
     def on_mount(self) -> None:
         self.chart.running = lambda: self.state == State.RUNNING
-        self.surface.on_size = lambda: self.call_after_refresh(self._surface_request)
         self._show_view("compare")
         self.set_interval(1 / CHART_HZ, self._tick)
-        self.app.race_send(c.Race(self.configs))
+        self.session.subscribe(self)
+        self.session.race(self.configs)
         self.table.focus()
 
-    # ----------------------------------------------------------- engine events (routed here by the app)
-    def on_ready(self, setup) -> None:
+    def on_unmount(self) -> None:
+        self.session.unsubscribe(self)
+
+    def on_surface_view_resized(self, _message) -> None:
+        self.call_after_refresh(self._surface_request)
+
+    # ----------------------------------------------------------- the session's events (SessionView)
+    def on_race_setup(self, setup) -> None:
         self._surface_sent = None  # a new race: ask again (its controller may be new)
-        self.surface_settings["zoom"] = 1.0  # a new race's window holds every lane again
+        self.surface.whole()  # a new race's window holds every lane again
         self.call_after_refresh(self._surface_request)
         if self.data.setup is not None:
             self.note = ""  # a new race (reset, a lane removed): what was said of the last one is gone
@@ -112,32 +121,24 @@ class RaceScreen(ClosesOnlyItself, Screen):
         self._build_table()
         self._mark_dirty()
 
-    def on_progress(self, progress) -> None:
+    def on_race_progress(self, progress) -> None:
         before = [lane.now.status if lane.now else Status.RUNNING for lane in self.data.lanes]
         self.data.apply(progress)
         for i, (was, lane) in enumerate(zip(before, self.data.lanes)):
             if was != Status.DIVERGED and lane.now is not None and lane.now.status == Status.DIVERGED:
-                self.app.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at step {lane.now.steps + 1}, in epoch "
+                self.notify(f"lane {lane_mark(i)} ({lane.setup.label}) at step {lane.now.steps + 1}, in epoch "
                                 f"{lane.now.epoch:03d}; the others go on", title="lane diverged", severity="warning",
                                 timeout=4, markup=False)
         self._mark_dirty()
         self._fill_table()
 
     def on_state(self, state: str, reason: str | None) -> None:
-        self._reported = (state, reason)
-        if self._awaiting is None:
-            self.state, self.reason = state, reason
-            self._show_status()
+        self.state, self.reason = state, reason
+        self._show_status()
 
-    def on_pong(self, n: int) -> None:
-        if n == self._awaiting:
-            self._awaiting = None
-            if self._reported is not None:
-                self.state, self.reason = self._reported
-                self._show_status()
-
-    def on_ended(self, outcome: str, results: list) -> None:
-        self.data.end(outcome, results)
+    def on_race_ended(self, ended) -> None:
+        results = ended.results
+        self.data.end(ended.outcome, results)
         self._build_table()
         best = min((r for r in results if r["status"] != Outcome.DIVERGED and math.isfinite(r["mse"])),
                    key=lambda r: r["mse"], default=None)  # full-data MSE: one unit whatever each lane's loss
@@ -145,9 +146,20 @@ class RaceScreen(ClosesOnlyItself, Screen):
             label = self.data.lanes[best["lane"] - 1].setup.label
             self.note = f"best: lane {lane_mark(best['lane'] - 1)} ({label})"
 
-    def on_refused(self, message: str) -> None:
-        self.app.notify(message, title="race refused", severity="error", timeout=8, markup=False)
-        self.dismiss_covered(None)
+    def on_refused(self, field: str, message: str) -> None:
+        label = FIELDS[field].label if field in FIELDS else field
+        self.notify(f"{label}: {message}", title="race refused", severity="error", timeout=8, markup=False)
+        self.dismiss_covered(self.configs)
+
+    def on_failed(self, message: str, restarted: bool) -> None:
+        self.dismiss_covered(self.configs)  # back to the single run, on the restarted engine (the app says why)
+
+    def on_saving(self, saving) -> None:
+        if saving.error is not None:
+            self.notify(saving.error, title="race not saved", severity="error", timeout=10, markup=False)
+
+    def on_landscape(self, view) -> None:
+        self.surface.show(view)
 
     # ----------------------------------------------------------- drawing
     def _mark_dirty(self) -> None:
@@ -181,8 +193,8 @@ class RaceScreen(ClosesOnlyItself, Screen):
         lanes = len(d.lanes)
         running = sum(1 for lane in d.lanes if lane.now is None or lane.now.status == Status.RUNNING)
         word = self.state.upper() + (f" ({self.reason})" if self.reason and self.state != State.LOADING else "")
-        speed = self.app.speed_label()
-        rate = f"{d.rate:,.0f} lane-steps/s" if self.state == State.RUNNING and d.rate else f"speed {speed}"
+        rate = f"{d.rate:,.0f} lane-steps/s" if self.state == State.RUNNING and d.rate else \
+            f"speed {self.session.speed_label}"
         epoch = max((lane.now.epoch for lane in d.lanes if lane.now is not None), default=0)
         going = "ready" if self.state in (State.IDLE, State.LOADING) else "running"  # (none has stepped yet)
         text = (f"[b]RACE {escape(word)}[/b]  {running}/{lanes} {plural(lanes, 'lane')} {going}  epoch "
@@ -239,16 +251,15 @@ class RaceScreen(ClosesOnlyItself, Screen):
     # ----------------------------------------------------------- actions
     def action_command(self, name: str, *args) -> None:
         """A run key (the bindings name it: toggle, step, epoch, stop, reset)."""
-        command = RACE_COMMANDS[name](*args)
         begun = any(lane.now is not None and lane.now.steps > 0 for lane in self.data.lanes)
-        self._awaiting = self.app.race_send(command)
-        expected = states.expected_after(type(command), self.state, begun)
-        if expected != self.state:
-            self.state, self.reason = expected, None
-            self._show_status()
+        self.session.run_command(RACE_COMMANDS[name](*args), begun)  # its effect shows at once (on_state)
 
     def action_scale_lr(self, factor: float) -> None:
-        self.app.race_send(c.ScaleLr(factor))
+        self.session.send(c.ScaleLr(factor))
+
+    def action_speed(self, delta: int) -> None:
+        self.session.change_speed(delta)
+        self._show_status()
 
     def action_toggle_log(self) -> None:
         self.chart.log_scale = not self.chart.log_scale
@@ -277,30 +288,22 @@ class RaceScreen(ClosesOnlyItself, Screen):
         """Grids for the surface while it is shown, for the highlighted lane (every lane on its data drawn)."""
         want = None
         if self.surface.display and self.data.setup is not None:
-            nx, ny = self.surface.grid_size()
-            want = {**self.surface_settings, "nx": nx, "ny": ny, "lane": self._chosen()}
+            want = self.surface.want(lane=self._chosen())
         if want != self._surface_sent:
             self._surface_sent = want
-            self.app.race_send(c.ShowLandscape(want))
-
-    def on_landscape(self, view) -> None:
-        self.surface.show(view)
+            self.session.send(c.ShowLandscape(want))
 
     def action_surface_axis(self, which: int) -> None:
         d = len(self.data.setup.setup.feature_names) + 1 if self.data.setup is not None else 2
-        key, other = ("i", "j") if which == 0 else ("j", "i")
-        value = (self.surface_settings[key] % d + 1) % d
-        if value == self.surface_settings[other] % d:
-            value = (value + 1) % d
-        self.surface_settings[key] = value
+        self.surface.next_axis(which, d)
         self._surface_request()
 
     def action_surface_zoom(self, factor: float) -> None:
-        self.surface_settings["zoom"] = max(0.05, min(1000.0, self.surface_settings["zoom"] * factor))
+        self.surface.zoom(factor)
         self._surface_request()
 
     def action_surface_hold(self) -> None:
-        self.surface_settings["held"] = "optimum" if self.surface_settings["held"] == "current" else "current"
+        self.surface.toggle_hold()
         self._surface_request()
 
     def on_resize(self, _event) -> None:
@@ -310,13 +313,12 @@ class RaceScreen(ClosesOnlyItself, Screen):
         if self.state == State.LOADING or self.data.setup is None:
             return  # no lanes on screen yet: nothing the user can see to remove
         if len(self.configs) <= 1:
-            self.app.notify("a race needs at least one lane", markup=False)
+            self.notify("a race needs at least one lane", markup=False)
             return
         i = self._chosen()
         del self.configs[i]
-        self.app.race_lanes = list(self.configs)
         self.note = f"lane {lane_mark(i)} removed: {len(self.configs)} {plural(len(self.configs), 'lane')} start again"
-        self.app.race_send(c.Race(self.configs))
+        self.session.race(self.configs)
 
     def action_leave(self) -> None:
-        self.dismiss(None)
+        self.dismiss(self.configs)

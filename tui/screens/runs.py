@@ -89,3 +89,13 @@ class RunsScreen(ClosesOnlyItself, ModalScreen):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def settings_of(folder) -> tuple[list, bool]:
+    """(the Configs a past run was made with, whether it was a race: then one per lane). Raises LinregError,
+    which names the file and what is wrong with it, when a config cannot be read."""
+    from linreg_core.settings import configfile
+    from linreg_core.storage.runs import CONFIG, lane_folders
+
+    lanes = lane_folders(folder)
+    return [configfile.load(str(f / CONFIG)) for f in lanes], len(lanes) > 1 or lanes[0] != folder

@@ -58,6 +58,7 @@ class ParameterForm(VerticalScroll):
         self.errors: dict[str, str] = {}
         self._refused: dict[str, str] = {}  # field -> text the engine refused; sticky until the text changes
         self._before: dict[str, str] = {}  # input id -> its value when it was last entered
+        self._entered = False  # the keys are in the form (told once each time it is entered)
 
     def compose(self) -> ComposeResult:
         for group, names in GROUPS.items():
@@ -86,8 +87,61 @@ class ParameterForm(VerticalScroll):
         self.query_one("#group-data", Static).update("data: CSV file" if csv else "data: synthetic")
 
     def on_descendant_focus(self, event) -> None:
-        if isinstance(event.widget, Input):
-            self._before[event.widget.id] = event.widget.value  # Escape gives this back
+        """Tab (or a click) put the keys in a field: say so, once each time the form is entered."""
+        if not self.is_field(event.widget):
+            return
+        self._before[event.widget.id] = event.widget.value  # Escape gives this back
+        if not self._entered:
+            self._entered = True
+            label = FIELDS[self._field_of(event.widget)].label
+            self.notify(f"editing {label}: keys now type into the form. Enter applies, Tab moves on, Escape "
+                        "restores the field and goes back to the charts.", timeout=5, markup=False)
+
+    def on_descendant_blur(self, event) -> None:
+        if self.is_field(event.widget):
+            self.call_after_refresh(self._after_blur)
+
+    def _after_blur(self) -> None:
+        if not self.is_field(self.app.focused):
+            self._entered = False
+
+    def is_field(self, widget) -> bool:
+        """One of this form's fields (its Inputs are its children). Not `in self.query(Input)`: the app's
+        check_action asks for every binding at every key, and walking the form's widgets each time took 12% of
+        the app's time in a key storm."""
+        return isinstance(widget, Input) and widget.parent is self
+
+    def enter(self) -> None:
+        """e (or Tab from the charts): into the first field, at once: keys typed in the same burst as `e` (a
+        Tab, a value) are already queued, and must reach the field, not the app (Widget.focus() would move the
+        focus only after them). Shown again when `f` hid the form."""
+        self.display = True
+        self.app.set_focus(self.first_field())
+
+    def leave(self) -> None:
+        """Escape: the field gets back the value it had when it was entered, and the keys go back to the app."""
+        restored = self.restore_focused()
+        if restored:
+            self.notify(f"{restored}: restored", timeout=3, markup=False)
+        self.app.set_focus(None)
+
+    def type_forwarded(self, event) -> bool:
+        """A character meant for a field is typed into it, even when it was routed elsewhere (the app calls
+        this for every key that comes back to it unused). Textual routes each key by the focus when the app
+        first sees it, then handles bindings when it comes back: in a burst (a fast typist over SSH, keys sent
+        together) `e`, Tab and `0.1` are all routed before `e` has moved the focus, so the characters went to
+        the screen, were not typed anywhere and came back unused. Such a character, while a field has the
+        focus, is typed there, in the order the keys came (an Input stops every character it receives, so
+        none is typed twice). True when it was typed."""
+        field = self.app.focused
+        if not (event.is_forwarded and event.is_printable and event.character is not None
+                and self.is_field(field) and self.app.screen is self.screen):
+            return False
+        if field.selection.is_empty:
+            field.insert_text_at_cursor(event.character)
+        else:
+            field.replace(event.character, *field.selection)
+        return True
 
     def restore_focused(self) -> str | None:
         """Escape in a field: the value it had when it was entered comes back. Returns the field's label."""

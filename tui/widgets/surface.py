@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
 from tui.text import num
@@ -42,17 +43,49 @@ def band_of(value: float, lo: float, hi: float, bands: int = len(BANDS)) -> int:
 
 
 class SurfaceView(Static):
+    """The loss surface over two parameters, drawn from the engine's grid. It owns what it shows (settings: the
+    pair, the others held at now or at the optimum, the zoom) and its keys' effects on them; its screen sends
+    want() to the engine whenever it changes (Resized says the grid's size changed)."""
+
+    class Resized(Message):
+        """The panel's size changed: its screen asks the engine for a grid of the new size."""
+
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
         self.view = None  # events.LandscapeView
-        self.on_size = lambda: None  # the owner asks the engine for a grid of the new size (set by the screen)
+        self.settings = {"i": 0, "j": -1, "held": "current", "zoom": 1.0}  # i, j: parameter indices (-1: b)
 
     def on_resize(self, _event) -> None:
-        self.on_size()
+        self.post_message(self.Resized())
 
     def grid_size(self) -> tuple[int, int]:
         """The grid the engine should compute: one point per character cell of the plot."""
         return max(8, self.size.width - LABEL_WIDTH - 1), max(4, self.size.height - 3)
+
+    def want(self, **extra) -> dict:
+        """What the engine is asked to draw: the settings at the panel's size (extra: a race's lane)."""
+        nx, ny = self.grid_size()
+        return {**self.settings, "nx": nx, "ny": ny, **extra}
+
+    def next_axis(self, which: int, parameters: int) -> None:
+        """a / A: the next parameter on the x (which 0) or y (1) axis, never the other axis' one."""
+        key, other = ("i", "j") if which == 0 else ("j", "i")
+        value = (self.settings[key] % parameters + 1) % parameters
+        if value == self.settings[other] % parameters:
+            value = (value + 1) % parameters
+        self.settings[key] = value
+
+    def zoom(self, factor: float) -> None:
+        self.settings["zoom"] = max(0.05, min(1000.0, self.settings["zoom"] * factor))
+
+    def toggle_hold(self) -> None:
+        self.settings["held"] = "optimum" if self.settings["held"] == "current" else "current"
+
+    def whole(self) -> bool:
+        """A new run's (or race's) window holds its path and optimum again; True when that changed it."""
+        changed = self.settings["zoom"] != 1.0
+        self.settings["zoom"] = 1.0
+        return changed
 
     def show(self, view) -> None:
         self.view = view
