@@ -15,6 +15,7 @@ class LaneData:
     mses: list[float] = field(default_factory=list)  # full-data MSE, data units (when the lanes' losses differ)
     results: list = field(default_factory=list)  # the EpochResults themselves (parameters by epoch)
     now: object = None  # LaneNow: status, epoch, steps, lr, weights, bias, diagnosis
+    theory: object = None  # events.Theorized of the lane (RaceTheorized; None until it comes)
 
 
 @dataclass
@@ -51,6 +52,11 @@ class RaceData:
             d.now = now
         self.epoch, self.rate = p.epoch, p.lane_steps_per_s
         return p.epochs
+
+    def theorize(self, lanes) -> None:
+        """Each lane's theory (RaceTheorized.lanes, in lane order)."""
+        for d, t in zip(self.lanes, lanes):
+            d.theory = t
 
     def end(self, outcome: str, results: list) -> None:
         self.outcome, self.results = outcome, results

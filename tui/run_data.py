@@ -20,6 +20,7 @@ class RunData:
     summary: dict | None = None
     divergence: dict | None = None
     diagnosis: dict | None = None  # what looks wrong with the run now (linreg_core/model/diagnosis.py), as a dict
+    theory: object = None  # events.Theorized of the current experiment and lr (None until the engine sends it)
 
     def start(self, setup) -> None:
         """A fresh experiment (or a reset one): forget the previous run."""
@@ -29,6 +30,11 @@ class RunData:
         self.target_epochs = setup.epochs
         self.lr, self.weights, self.bias = setup.lr, tuple(setup.weights), setup.bias
         self.steps_per_s, self.summary, self.divergence, self.diagnosis = 0.0, None, None, None
+        self.theory = None  # (the engine sends this setup's right after it)
+
+    def theorize(self, theorized) -> None:
+        """The run's theory (events.Theorized: after each Setup, and again when the lr changes)."""
+        self.theory = theorized
 
     def apply(self, p) -> list:
         """Fold a Progress in; returns its new EpochResults (for the log)."""

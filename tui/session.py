@@ -23,7 +23,7 @@ from typing import Callable, Protocol
 
 from linreg_core.session import commands as c, states
 from linreg_core.session import events as e
-from linreg_core.session.race_controller import RaceEnded, RaceProgress, RaceSetup
+from linreg_core.session.race_controller import RaceEnded, RaceProgress, RaceSetup, RaceTheorized
 from linreg_core.session.states import State
 
 SPEEDS = (2, 5, 10, 25, 50, 100, 250, 1000, None)  # steps per second; None: flat out
@@ -59,6 +59,10 @@ class SessionView:
 
     def on_traced(self, record: dict | None) -> None: ...
 
+    def on_theory(self, theorized: e.Theorized) -> None: ...
+
+    def on_race_theory(self, lanes: tuple[e.Theorized, ...]) -> None: ...
+
     def on_failed(self, message: str, restarted: bool) -> None: ...
 
     def on_race_setup(self, setup: RaceSetup) -> None: ...
@@ -78,9 +82,11 @@ ROUTES: dict[type, tuple[str, Callable]] = {
     e.Saving: ("on_saving", lambda x: (x,)),
     e.LandscapeView: ("on_landscape", lambda x: (x,)),
     e.Traced: ("on_traced", lambda x: (x.record,)),
+    e.Theorized: ("on_theory", lambda x: (x,)),
     RaceSetup: ("on_race_setup", lambda x: (x,)),
     RaceProgress: ("on_race_progress", lambda x: (x,)),
     RaceEnded: ("on_race_ended", lambda x: (x,)),
+    RaceTheorized: ("on_race_theory", lambda x: (x.lanes,)),
 }
 
 

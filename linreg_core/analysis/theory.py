@@ -54,7 +54,7 @@ from ..data.experiment import Experiment, prepare
 from ..settings.config import Config
 from ..training.batching import batch_count
 from .theory_moments import F64, Recursion
-from .theory_run import predict
+from .theory_run import SPREAD_BUDGET, predict
 
 BETA = 0.9  # the lab's momentum (optim.py)
 SHRINK = 1e-3  # "epochs to shrink": the error along a direction down to this fraction of where it starts
@@ -103,6 +103,9 @@ class Prediction:
     optimum_loss: float  # the training loss at θ* (the floor of full-batch descent)
     diverges_at_step: int | None  # the first step (from 1) whose expected loss passes the lab's divergence limit
     note: str  # what is approximate, or left out
+    error_steps: tuple[int, ...] = ()  # steps (0: the start) at which error_rms is given, up to 256
+    error_rms: tuple[tuple[float, ...], ...] = ()  # per such step, √E[(error along u_j)²] for each direction
+    # (largest λ first, training units): |error| itself for full batch, its root mean square across runs else
 
     @property
     def epoch_sum(self) -> tuple[float, ...]:
@@ -136,7 +139,8 @@ class Theory:
         if self.prediction is not None:
             out["prediction"]["epoch_sum"] = list(self.prediction.epoch_sum)
             if not steps:
-                del out["prediction"]["step_mean"], out["prediction"]["step_sd"]
+                for key in ("step_mean", "step_sd", "error_steps", "error_rms"):
+                    del out["prediction"][key]
         return out
 
 
@@ -170,19 +174,32 @@ def training_data(config: Config, experiment: Experiment | None = None):
     return sp.X_train, sp.y_train.reshape(-1), list(w0), float(b0)
 
 
-def theory(config: Config, experiment: Experiment | None = None) -> Theory | NotApplicable:
-    """The theory of this configured run, or why there is none."""
+def theory(config: Config, experiment: Experiment | None = None, budget: float | None = None) -> Theory | NotApplicable:
+    """The theory of this configured run, or why there is none (budget: see theory_of)."""
     reason = why_not(config)
     if reason is not None:
         return NotApplicable(reason)
     ex = experiment if experiment is not None else prepare(config)
     X, y, w0, b0 = training_data(config, ex)
-    return theory_of(X, y, w0, b0, config, tuple(ex.dataset.feature_names))
+    return theory_of(X, y, w0, b0, config, tuple(ex.dataset.feature_names), budget)
+
+
+def prediction_cost(n: int, d: int, steps: int, optimizer: str) -> tuple[float, bool]:
+    """(multiply-adds the predicted mean costs, whether it steps densely) for n rows, d features, `steps` steps:
+    dense, steps·N² (N the state's size); structured, about 3·steps·n·D² (the rows' fourth moments a step).
+    The spread costs steps·n·D² more (theory_run.SPREAD_BUDGET)."""
+    D, k = d + 1, 1 if optimizer == "sgd" else 2
+    N = (k * D) ** 2 + k * D + 1
+    dense = N <= DENSE_MAX
+    return (steps * N * N if dense else 3.0 * steps * n * D * D), dense
 
 
 def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, config: Config,
-              feature_names: tuple[str, ...] = ()) -> Theory:
-    """The theory on given training data (float64, training units) and starting point."""
+              feature_names: tuple[str, ...] = (), budget: float | None = None) -> Theory:
+    """The theory on given training data (float64, training units) and starting point. budget: the most
+    multiply-adds the prediction may cost (None: no limit); above it the prediction is left out and the reason
+    says so, and the spread is left out when the mean and it together would pass it (the app's engine thread
+    computes this at each setup, so it bounds how long the first step waits)."""
     tc = config.train
     n, d = X.shape
     batch = min(tc.batch_size, n)
@@ -199,8 +216,14 @@ def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, conf
         why = (f"{d} features: the exact prediction is made up to {EXACT_MAX_FEATURES} (its state grows as "
                "the square of the features)")
     else:
-        dense = sum(rec.sizes()) + 1 <= DENSE_MAX
-        prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS)
+        steps = min(tc.epochs * per_epoch, MAX_STEPS)
+        cost, dense = prediction_cost(n, d, steps, tc.optimizer)
+        if budget is not None and cost > budget:
+            why = (f"{n:,} rows × {d} features × {steps:,} steps: too costly to predict beside the run "
+                   "(`linreg theory` computes it)")
+        else:
+            spread = SPREAD_BUDGET if budget is None else budget - cost
+            prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS, spread)
     return Theory(tc.lr, tc.optimizer, tc.l2, tc.shuffle, tuple(rec.theta_star.tolist()), stable,
                   _position(tc.lr, spectrum.best_lr, stable), spectrum, directions, prediction, why, feature_names)
 

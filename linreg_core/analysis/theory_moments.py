@@ -55,7 +55,8 @@ class Recursion:
         self.b_lin = -c  # E[L] = L_r + tr(G̃·S_ee) + b̃·μ_e
         Xi = -2 * Y * r[:, None] + c[None, :]  # (n, D) ξ̃_i
         self.Sigma = Xi.t().mm(Xi) / n  # (D, D)
-        self.C3 = _sum_rows(lambda a, b: torch.einsum("ia,ib,ic->abc", Y[a:b], Y[a:b], Xi[a:b]), n) * (2 / n)
+        self._Xi = Xi
+        self._C3 = None  # E_i[ỹ⊗ỹ⊗ξ̃]·2: (D, D, D), n·D³ to build, so only when a noisy step needs it
         self.K4 = None  # E_i[(ỹᵀSỹ)·ỹỹᵀ] as a (D², D²) matrix, built when D is small (dense path)
         # the update rule per direction: f_j (D, k, k), J (k,)
         if optimizer == "sgd":
@@ -72,6 +73,14 @@ class Recursion:
         self.JJ = torch.outer(self.J, self.J)  # (k, k)
 
     # ------------------------------------------------------------------ the step
+    @property
+    def C3(self) -> torch.Tensor:
+        if self._C3 is None:
+            Y, Xi = self.Y, self._Xi
+            self._C3 = _sum_rows(lambda a, b: torch.einsum("ia,ib,ic->abc", Y[a:b], Y[a:b], Xi[a:b]),
+                                 self.n) * (2 / self.n)
+        return self._C3
+
     def build_k4(self) -> None:
         D, Y = self.D, self.Y
         self.K4 = _sum_rows(lambda a, b: _kron_rows(Y[a:b]).t().mm(_kron_rows(Y[a:b])), self.n) / self.n

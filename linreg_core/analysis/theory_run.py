@@ -10,11 +10,13 @@ from ..training.step import EXPLODE_FACTOR
 from .theory_moments import F64, ROWS, Recursion, _kron_rows
 
 SPREAD_BUDGET = 3e9  # multiply-adds the spread may cost (steps × rows × D²); above, no spread is given
+ERROR_POINTS = 256  # steps at which the error along each direction is kept (evenly spaced, first and last)
 
 
 def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: int, kind: str, dense: bool,
-            max_steps: int):
-    """A theory.Prediction of `epochs` epochs of `per_epoch` steps (at most max_steps steps)."""
+            max_steps: int, spread_budget: float = SPREAD_BUDGET):
+    """A theory.Prediction of `epochs` epochs of `per_epoch` steps (at most max_steps steps); the spread only
+    when it costs at most spread_budget multiply-adds."""
     from .theory import Prediction
 
     total = epochs * per_epoch
@@ -29,7 +31,7 @@ def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: 
     var_b = var_l = None  # each step's batch-sampling variance and its loss's variance across runs
     if kind == "exact":
         var_b = var_l = torch.zeros_like(mean)
-    elif kept * rec.n * rec.D ** 2 <= SPREAD_BUDGET:
+    elif kept * rec.n * rec.D ** 2 <= min(spread_budget, SPREAD_BUDGET):
         var_b, var_l = _variances(rec, See, mue, mean)
     whole = min(kept - 1, steps) // per_epoch  # epochs predicted whole (and their end)
     step_mean = mean[:min(kept, steps)]
@@ -57,10 +59,20 @@ def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: 
         note += "; the spread was not computed (too costly for this data)"
     if steps < total:
         note += f"; predicted for the first {steps:,} of the run's {total:,} steps"
+    at = _spaced(len(step_mean), ERROR_POINTS)
+    rms = See[at].diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().flip(1)  # (points, D), largest λ first
     return Prediction(kind, "dense" if dense else "structured", per_epoch, rec.m, _floats(step_mean),
                       None if sd is None else _floats(sd[:len(step_mean)]), _floats(epoch_mean),
                       None if epoch_sd is None else _floats(epoch_sd), _floats(end_loss),
-                      None if floor is None else float(floor), rec.L_r, diverges, note)
+                      None if floor is None else float(floor), rec.L_r, diverges, note,
+                      tuple(at), tuple(tuple(r) for r in rms.tolist()))
+
+
+def _spaced(count: int, points: int) -> list[int]:
+    """Up to `points` evenly spaced indices of range(count), the first and the last among them."""
+    if count <= points:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (points - 1)) for i in range(points)})
 
 
 def _floats(t: torch.Tensor) -> tuple[float, ...]:

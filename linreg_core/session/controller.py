@@ -13,13 +13,15 @@ from typing import Callable
 
 from . import commands as c
 from ..settings.errors import ConfigError, DataError, LinregError
-from .events import Ended, Invalid, Progress, Saving, Setup, Traced
+from .events import Ended, Invalid, Progress, Saving, Setup, Theorized, TheoryCurve, TheoryView, Traced
 from .run_states import COMMON_ACTIONS, StateCommands
 from ..model.results import EARLY_STOPPED, Outcome, Status, StepResult
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING, STOPPED
 
 SAMPLE_ROWS = 600  # rows of the data sent for the scatter
 MAX_LOSS_POINTS = 20_000  # per run, at most about this many step losses are reported (thinned evenly)
+THEORY_BUDGET = 2e9  # multiply-adds the predicted curve may cost on the engine thread at a setup (theory_of)
+THEORY_POINTS = 2_000  # epochs of the predicted curve sent at most (thinned evenly, the last kept)
 
 
 class RunController(StateCommands):
@@ -36,6 +38,8 @@ class RunController(StateCommands):
         self._trace_pending = False  # a trace asked for while steps were still to be taken
         self.landscape: dict | None = None  # the surface panel's settings while it is shown
         self._t_landscape = 0.0
+        self._theory_for = None  # (config, experiment) of the last Theorized sent (a reset sends it again)
+        self._theory_sent = None
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
@@ -111,6 +115,20 @@ class RunController(StateCommands):
     def _set_lr(self, command: c.SetLr) -> None:
         self.trainer.set_lr(command.lr)
         self.flush(force=True)
+        self._send_theory()
+
+    def _fresh_run(self) -> None:
+        super()._fresh_run()
+        self._send_theory()
+
+    def _send_theory(self) -> None:
+        """Theorized for the current experiment and settings: computed once per setup and lr, never per step
+        (a reset sends the same one again)."""
+        t = self.trainer
+        key = (t.config, t.experiment)
+        if self._theory_for is None or self._theory_for[0] != key[0] or self._theory_for[1] is not key[1]:
+            self._theory_for, self._theory_sent = key, theorized(t)
+        self.emit(self._theory_sent)
 
     # ---------------------------------------------------------------- training
     def advance(self, n: int) -> list[StepResult]:
@@ -246,3 +264,34 @@ def experiment_setup(t) -> Setup:
                  ds.X[idx].tolist(), ds.y[idx].reshape(-1).tolist(), t.n_train, t.batches_per_epoch,
                  t.target_epochs, t.lr, tuple(w), b, tuple(t.notices), ds.source, best.r2, best.mse,
                  *((tuple(opt.weights), opt.bias) if opt is not None else ()))
+
+
+def theorized(t, budget: float = THEORY_BUDGET) -> Theorized:
+    """The theory of a trainer's configured run (analysis/theory.py) as a plain event, or why there is none."""
+    from ..analysis.theory import NotApplicable, theory
+
+    got = theory(t.config, t.experiment, budget)
+    if isinstance(got, NotApplicable):
+        return Theorized(None, got.reason)
+    std = t.split.standardizer
+    d = len(got.optimum) - 1
+    x_mean, x_scale, y_mean, y_scale = (tuple(std.mean.tolist()), tuple(std.scale.tolist()), std.y_mean, std.y_scale) \
+        if t.split.standardized else ((0.0,) * d, (1.0,) * d, 0.0, 1.0)
+    sp, dr = got.spectrum, got.directions
+    names = tuple(f"w[{n}]" for n in got.feature_names) + ("b",)  # (tui/text.py's param_names)
+    return Theorized(TheoryView(got.lr, got.optimizer, sp.eigenvalues, sp.eigenvectors, sp.condition, got.stable_lr,
+                                sp.best_lr, got.lr_position, dr.rate, dr.epochs_to_shrink, dr.initial_error,
+                                got.optimum, names, x_mean, x_scale, y_mean, y_scale, _curve(got.prediction),
+                                got.prediction_reason))
+
+
+def _curve(p) -> TheoryCurve | None:
+    if p is None:
+        return None
+    n = len(p.epoch_mean)
+    idx = list(range(n)) if n <= THEORY_POINTS else \
+        sorted({round(i * (n - 1) / (THEORY_POINTS - 1)) for i in range(THEORY_POINTS)})
+    sd = None if p.epoch_sd is None else tuple(p.epoch_sd[i] for i in idx)
+    return TheoryCurve(p.kind, p.method, p.steps_per_epoch, p.batch_size, tuple(idx), tuple(p.epoch_mean[i] for i in idx),
+                       sd, p.step_mean[0] if p.step_mean else float("nan"), p.floor, p.optimum_loss,
+                       p.diverges_at_step, p.note, p.error_steps, p.error_rms)

@@ -6,7 +6,9 @@ ScaleLr multiplies every running lane's rate; Continue, SetLr and Trace are a si
 Events (typed values; events.py has those it shares with a run): RaceSetup (a race is ready at tick 0),
 StateChanged, RaceProgress (what the lanes did since the last one), RaceEnded (the outcome and each lane's
 compare.LaneResult.as_dict(), in lane order), Saving (where the race is kept, or why it could not be
-written), Invalid (the lanes were refused), LandscapeView.
+written), Invalid (the lanes were refused), LandscapeView, and RaceTheorized: each lane's theory (events.Theorized,
+in lane order) after each RaceSetup and after ScaleLr (the lanes' rates changed), computed once per lane and
+rate, never per tick.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Callable
 
 from . import commands as c
 from ..settings.errors import ConfigError, DataError, LinregError
-from .events import Invalid, Saving
+from .events import Invalid, Saving, Theorized
 from ..model.results import Outcome, Status
 from .run_states import COMMON_ACTIONS, StateCommands
 from .states import DIVERGED, FINISHED, IDLE, LOADING, PAUSED, RUNNING
@@ -39,6 +41,13 @@ class RaceSetup:
     varied: tuple[str, ...]
     setup: object  # events.Setup of lane 1's experiment (the data, least squares, true values)
     ticks_per_epoch: int
+
+
+@dataclass(frozen=True)
+class RaceTheorized:
+    """Each lane's theory, in lane order: its predicted curve where one applies, or the reason there is none."""
+
+    lanes: tuple[Theorized, ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class RaceController(StateCommands):
         self.last_results: list[dict] | None = None
         self.landscape: dict | None = None  # the race screen's surface settings while it is shown
         self._t_landscape = 0.0
+        self._theories: dict = {}  # (lane, its config) -> its Theorized (a reset or ScaleLr reuses them)
         self._reset_buffers()
 
     # ---------------------------------------------------------------- commands
@@ -135,6 +145,22 @@ class RaceController(StateCommands):
     def _scale_lr(self, command: c.ScaleLr) -> None:
         self.race.set_lr(float(command.factor))
         self.flush(force=True)
+        self._send_theory()
+
+    def _fresh_run(self) -> None:
+        super()._fresh_run()
+        self._send_theory()
+
+    def _send_theory(self) -> None:
+        from .controller import theorized
+
+        lanes = self.race.lanes
+        kept = {}
+        for i, lane in enumerate(lanes):
+            key = (i, lane.config, id(lane.experiment))
+            kept[key] = self._theories.get(key) or theorized(lane)
+        self._theories = kept
+        self.emit(RaceTheorized(tuple(kept.values())))
 
     # ---------------------------------------------------------------- training
     @property

@@ -1,4 +1,6 @@
-"""Loss curve: per-step training loss, per-epoch mean, and test loss where there is a split.
+"""Loss curve: per-step training loss, per-epoch mean, and test loss where there is a split; where the theory
+applies (MSE with SGD, momentum or Nesterov at a constant rate: events.Theorized), the predicted epoch mean and
+its ± 1 sd band from the first frame, over the run's whole length, the run drawn over it as it comes.
 
 The log scale plots log10(loss) on a linear axis (plotext's own log axis breaks on redraw)."""
 from __future__ import annotations
@@ -7,6 +9,25 @@ import math
 
 from tui.text import axis_ticks, integer_ticks
 from tui.widgets.chart import Chart, clean
+
+THEORY_MARK, BAND_MARK = "o", ":"  # the predicted epoch mean, and its ± 1 sd band (distinct without colour)
+
+
+def theory_curve(data):
+    """The predicted curve of data's run (events.TheoryCurve), or None where the theory does not apply."""
+    t = getattr(data, "theory", None)
+    view = getattr(t, "theory", None)
+    return None if view is None else view.curve
+
+
+def curve_words(curve) -> str:
+    """What the predicted curve and its band are: "theory (exact)", "theory: expected ± 1 sd", …"""
+    band = curve.sd is not None and curve.kind != "exact"
+    if curve.kind == "exact":
+        return "theory (exact)"
+    if curve.kind == "expected":
+        return "theory: expected ± 1 sd" if band else "theory: expected"
+    return "theory (approx.) ± 1 sd" if band else "theory (approx.)"
 
 
 class LossChart(Chart):
@@ -22,11 +43,14 @@ class LossChart(Chart):
     def draw(self, plt, data, points: int) -> None:
         h = data.history
         xs, ys = clean(h.steps, self._y(h.losses), points)
-        if not xs:
+        curve = theory_curve(data)
+        px, shown = self._draw_theory(plt, curve, points) if curve is not None else ([], [])
+        if not xs and not px:
             self.set_title(plt, "loss — no steps yet")
             return
-        plt.plot(xs, ys, marker="•", label="batch loss")
-        shown = list(ys)
+        if xs:
+            plt.plot(xs, ys, marker="•", label="batch loss")
+            shown += ys
         if h.epochs:
             ex = [e.steps - 1 for e in h.epochs]
             mx, my = clean(ex, self._y([e.loss_mean for e in h.epochs]), points // 2)
@@ -39,9 +63,42 @@ class LossChart(Chart):
                 if tx:
                     plt.plot(tx, ty, marker="+", label="test")
                     shown += ty
+        every_x = xs + px
         plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
-        plt.xticks(*integer_ticks(min(xs), max(xs)))  # steps are whole numbers
+        plt.xticks(*integer_ticks(min(every_x), max(every_x)))  # steps are whole numbers
         scale = "log10 " if self.log_scale else ""
-        self.set_title(plt, f"{scale}batch loss; x: epoch mean, +: test loss")
+        self.set_title(plt, self._title(scale, curve, data, bool(xs)))
         plt.xlabel("step")
         plt.ylabel(f"{scale}batch loss")
+
+    def _draw_theory(self, plt, curve, points: int) -> tuple[list[float], list[float]]:
+        """The predicted epoch means (o) at each epoch's last step, and mean ± sd (:) where there is a spread;
+        returns (its xs, its ys) for the axes."""
+        steps = list(curve.last_steps)
+        shown_x, shown_y = [], []
+        if curve.sd is not None and curve.kind != "exact":
+            up = [m + s for m, s in zip(curve.mean, curve.sd)]
+            low = [m - s for m, s in zip(curve.mean, curve.sd)]
+            for k, edge in enumerate((up, low)):
+                bx, by = clean(steps, self._y(edge), points // 2)
+                if bx:
+                    plt.plot(bx, by, marker=BAND_MARK, label="± 1 sd" if k == 0 else None)
+                    shown_x += bx
+                    shown_y += by
+        cx, cy = clean(steps, self._y(curve.mean), points // 2)
+        if cx:
+            plt.plot(cx, cy, marker=THEORY_MARK, label="theory")
+            shown_x += cx
+            shown_y += cy
+        return shown_x, shown_y
+
+    def _title(self, scale: str, curve, data, stepped: bool) -> str:
+        if curve is None:
+            return f"{scale}batch loss; x: epoch mean, +: test loss"
+        words = curve_words(curve)
+        theory = getattr(data.theory, "theory", None)
+        lr = "" if theory is None or data.setup is None or theory.lr == data.setup.lr else f" at lr {theory.lr:g}"
+        gone = f", diverges at step {curve.diverges_at_step:,}" if curve.diverges_at_step else ""
+        if not stepped:
+            return f"{scale}loss predicted before the run: o {words}{lr}{gone}"
+        return f"{scale}batch loss; x: epoch mean; o: {words}{lr}{gone}"
