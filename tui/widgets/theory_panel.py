@@ -109,7 +109,7 @@ def _applies(th, step: int, weights, bias: float, width: int, height: int) -> li
     cond = "inf" if math.isinf(th.condition) else short(th.condition)
     lines = [Text.assemble(("theory", "bold"), f" · MSE · {th.optimizer} · condition {cond}")]
     # ---- the spectrum: λ per direction on a log axis, and the epochs it needs at this lr
-    lines.append(Text(f"curvature λ per direction, log axis{more}; epochs to 1/1000", style="bold"))
+    lines.append(Text(f"curvature λ, log axis{more} · epochs to 1/1000", style="bold"))
     num_w, ep_w = 8, 7
     bar_w = max(4, width - nw - num_w - ep_w - 3)
     positive = [v for v in th.eigenvalues if v > 0]
