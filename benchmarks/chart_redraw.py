@@ -21,12 +21,12 @@ from tui.widgets.params_chart import ParamsChart  # noqa: E402
 async def measure(size, epochs: int, repeats: int):
     app = make_app(Config().replace(epochs=epochs), in_thread=True)
     async with app.run_test(size=size) as pilot:
-        while app.run_state != "idle":
+        while app.main_screen.run_state != "idle":
             await pilot.pause(0.05)
         for _ in range(4):
             await pilot.press("plus")
         await pilot.press("space")
-        while app.run_state == "running":
+        while app.main_screen.run_state == "running":
             await pilot.pause(0.1)
         rows = []
         for chart_type, key in ((FitChart, "1"), (LossChart, "2"), (ParamsChart, "3")):
@@ -36,11 +36,11 @@ async def measure(size, epochs: int, repeats: int):
             times = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                chart.redraw(app.data)
+                chart.redraw(app.main_screen.data)
                 chart.render()
                 times.append(time.perf_counter() - t0)
             rows.append((chart_type.__name__, sorted(times)[len(times) // 2] * 1000))
-        return app.data.step, len(app.data.history.losses), rows
+        return app.main_screen.data.step, len(app.main_screen.data.history.losses), rows
 
 
 def main():

@@ -232,11 +232,17 @@ class EngineClient:
         return self._evt_recv.recv()
 
     def close(self, timeout: float = 0.5) -> None:
-        """Ask the engine to quit; make sure it is gone within about `timeout` seconds."""
+        """Ask the engine to quit; make sure it is gone soon after `timeout` seconds (then terminated, killed)."""
         self.send(c.Quit())
         self._runner.join(timeout)
         if isinstance(self._runner, mp.process.BaseProcess) and self._runner.is_alive():
+            # SIGTERM: the engine's handler only sets a flag, seen between chunks, so an engine stuck in one
+            # long computation (or a loaded machine) may not end within the wait; then SIGKILL (the run's
+            # finished epochs are on disk already)
             self._runner.terminate()
             self._runner.join(0.5)
+            if self._runner.is_alive():
+                self._runner.kill()
+                self._runner.join(2.0)
         for conn in (self._cmd_send, self._evt_recv):
             conn.close()

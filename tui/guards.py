@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 
+from textual._context import NoActiveAppError
+
 
 def unless_closing(handler):
     """For the engine's messages: ignored once the app is shutting down (its screens are gone while the
@@ -10,7 +12,11 @@ def unless_closing(handler):
     (ScreenStackError), and a failure would start a new engine."""
     @functools.wraps(handler)
     def guarded(self, message):
-        if self.screen_stack:
+        try:
+            stack = self.app.screen_stack  # (an App's own `app` is itself; a screen's is its app)
+        except NoActiveAppError:  # the app has ended: a late message to one of its screens
+            return None
+        if stack:
             return handler(self, message)
         return None
     return guarded

@@ -16,17 +16,25 @@ FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit"
 RUN_COMMANDS = {"toggle_run": c.Toggle, "step": c.Step, "epoch": c.Epoch, "stop": c.Stop, "reset": c.Reset,
                      "continue_run": c.Continue}
 EDIT_ACTIONS = {"leave_form", "help_in_field"}  # the keys that act while a field has the focus (Escape, F1)
-# the app's keys that work on the race screen, and pop_screen: the help screen's Escape over the race (without
-# it, help opened from the race could not be closed)
-RACE_APP_ACTIONS = {"help", "quit", "speed", "screenshot", "pop_screen"}
 KEY_NAMES = {"asterisk": "*", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "N": "shift+n"}
 
-BINDINGS = [
-    Binding(key, action, description, show=action in FOOTER_KEYS)
+# The app's own keys: they work on every screen that does not take them itself (the race does its own speed).
+APP_ACTIONS = {"help", "quit", "speed", "screenshot"}
+APP_BINDINGS = [
+    Binding("question_mark", "help", "Help", show=True),
+    Binding("q", "quit", "Quit", show=True),
+    Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
+    Binding("minus", "speed(-1)", "Slower", show=False),
+    Binding("P", "screenshot", "Screenshot (SVG)", show=False),
+    Binding("ctrl+c", "quit", "Quit", show=False),
+]
+# The main screen's keys (tui/screens/main.py): they act only while it is on top.
+SCREEN_BINDINGS = [
+    Binding(key, action, description, show=action.removeprefix("app.") in FOOTER_KEYS)
     for key, action, description in [
-        ("question_mark", "help", "Help"),  # first: the footer keeps help and quit on an 80-column screen
-        ("q", "quit", "Quit"),
+        ("question_mark", "app.help", "Help"),  # first (the app's too): the footer keeps help and quit on an
+        ("q", "app.quit", "Quit"),  # 80-column screen, and a screen's keys come before the app's
         ("space", "toggle_run", "Start/Pause"),
         ("n", "step", "Step"),
         ("N", "epoch", "Epoch"),
@@ -43,14 +51,11 @@ BINDINGS = [
         ("v", "cycle_view", "Fit view"),
         ("l", "cycle('loss')", "Cycle loss"),
         ("o", "cycle('optimizer')", "Cycle optimizer"),
-        ("plus,equals_sign", "speed(1)", "Faster"),
-        ("minus", "speed(-1)", "Slower"),
         ("g", "toggle_log", "Log scale"),
         ("s", "save_config", "Save config"),
         ("p", "past_runs", "Past runs"),
         ("R", "race", "Race"),
         ("m", "microscope", "Microscope"),
-        ("P", "screenshot", "Screenshot (SVG)"),
         ("a", "surface_axis(0)", "Surface: next x parameter"),
         ("A", "surface_axis(1)", "Surface: next y parameter"),
         ("z", "surface_zoom(2)", "Surface: zoom in"),
@@ -65,10 +70,10 @@ BINDINGS = [
         ("home", "scroll_panel('home')", "Scroll to top"),
         ("end", "scroll_panel('end')", "Scroll to end"),
         *[(str(i + 1), f"panel('{name}')", title) for i, (name, title) in enumerate(PANELS)],
-        ("ctrl+c", "quit", "Quit"),
     ]
 ]
-OWN_ACTIONS = {b.action.split("(")[0] for b in BINDINGS}
+HELP_BINDINGS = SCREEN_BINDINGS + APP_BINDINGS[2:]  # every key the help screen and the palette list
+OWN_ACTIONS = {b.action.split("(")[0].removeprefix("app.") for b in SCREEN_BINDINGS}
 
 
 def key_table(bindings) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ async def wait_until(pilot, predicate, timeout: float = 30.0, what: str = "condi
 async def finish_run(pilot, what: str = "the run to finish"):
     """Flat out, space, and wait until the run has finished."""
     await pilot.press("plus", "plus", "plus", "plus", "space")
-    await wait_until(pilot, lambda: pilot.app.run_state == "finished", what=what)
+    await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "finished", what=what)
 
 
 @pytest.fixture

@@ -31,12 +31,12 @@ FLAT_OUT = ["plus"] * 4  # 100 → 250 → 1000 → max steps/s
 
 def log_text(app) -> str:
     """The epoch log as it reads once shown (lines reach the Log widget while it is on screen)."""
-    app.flush_log()
+    app.main_screen.flush_log()
     return "\n".join(str(line) for line in app.query_one(Log).lines)
 
 
 async def ready(pilot):
-    await wait_until(pilot, lambda: pilot.app.run_state == "idle", what="engine ready")
+    await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "idle", what="engine ready")
 
 
 async def test_opens_on_the_tutorial_experiment(app_factory):
@@ -47,7 +47,7 @@ async def test_opens_on_the_tutorial_experiment(app_factory):
         assert values["weights"] == "8.1,2,2,4" and values["lr"] == "0.03" and values["loss"] == "mae"
         assert values["batch_size"] == "16" and values["epochs"] == "50" and values["samples"] == "500"
         assert "IDLE" in str(app.query_one("#status").render())
-        assert app.data.setup.n_train == 500 and app.data.setup.batches_per_epoch == 32
+        assert app.main_screen.data.setup.n_train == 500 and app.main_screen.data.setup.batches_per_epoch == 32
 
 
 async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory):
@@ -58,8 +58,8 @@ async def test_space_trains_to_epoch_049_with_the_tutorials_numbers(app_factory)
         lines = log_text(app).splitlines()
         log, w, b = tutorial()
         assert first_line() in lines and f"epoch 049: loss: {log[-1]:f}" in lines
-        assert app.data.step == 1600
-        assert list(app.data.weights) == w and app.data.bias == b  # bit for bit
+        assert app.main_screen.data.step == 1600
+        assert list(app.main_screen.data.weights) == w and app.main_screen.data.bias == b  # bit for bit
         await pilot.press("4")
         table = app.query_one(ParamsTable)
         await wait_until(pilot, lambda: table.row_count == 5, what="the parameters table")
@@ -71,19 +71,19 @@ async def test_pause_resume_step_and_epoch_keys(app_factory, engine):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.run_state == "paused" and app.data.step == 1, what="one step")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "paused" and app.main_screen.data.step == 1, what="one step")
         await pilot.press("N")  # the rest of the epoch
-        await wait_until(pilot, lambda: app.data.step == 32, what="one epoch")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 32, what="one epoch")
         assert first_line() in log_text(app)
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.run_state == "running" and app.data.step > 32, what="running")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "running" and app.main_screen.data.step > 32, what="running")
         await pilot.press("space")
         await engine.caught_up(pilot)  # the engine has handled the pause, and the app took in all it said
         held = engine.step
-        assert engine.state == "paused" and app.run_state == "paused" and app.data.step == held < 1600
+        assert engine.state == "paused" and app.main_screen.run_state == "paused" and app.main_screen.data.step == held < 1600
         await pilot.press("g")  # any key the engine does not act on; then its answer to everything since
         await engine.caught_up(pilot)
-        assert engine.step == app.data.step == held  # paused means no more steps
+        assert engine.step == app.main_screen.data.step == held  # paused means no more steps
 
 
 async def test_stop_keeps_finished_epochs_and_reset_starts_over(app_factory):
@@ -91,14 +91,14 @@ async def test_stop_keeps_finished_epochs_and_reset_starts_over(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("N", "N")
-        await wait_until(pilot, lambda: app.data.step == 64, what="two epochs")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 64, what="two epochs")
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.run_state == "stopped", what="stop")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "stopped", what="stop")
         assert "epoch 001: loss:" in log_text(app) and "# stopped after 2 epochs" in log_text(app)
-        assert app.check_action("stop", ()) is None  # greyed out once stopped
+        assert app.main_screen.check_action("stop", ()) is None  # greyed out once stopped
         assert "STOPPED" in str(app.query_one("#status").render())
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.step == 0, what="reset")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle" and app.main_screen.data.step == 0, what="reset")
         assert "epoch 000" not in log_text(app)
 
 
@@ -107,11 +107,11 @@ async def test_learning_rate_keys_change_the_running_run(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.data.step == 1)
+        await wait_until(pilot, lambda: app.main_screen.data.step == 1)
         await pilot.press("asterisk")
-        assert app.query_one("#field-lr", Input).value == "0.06" and app.config.train.lr == 0.06
+        assert app.query_one("#field-lr", Input).value == "0.06" and app.main_screen.config.train.lr == 0.06
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.data.step == 2 and app.data.lr == 0.06, what="new lr at next step")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 2 and app.main_screen.data.lr == 0.06, what="new lr at next step")
         await pilot.press("slash", "slash")
         assert app.query_one("#field-lr", Input).value == "0.015"
 
@@ -121,7 +121,7 @@ async def test_loss_optimizer_feature_view_and_log_keys(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("l", "o")
-        assert app.config.train.loss == "mse" and app.config.train.optimizer == "momentum"
+        assert app.main_screen.config.train.loss == "mse" and app.main_screen.config.train.optimizer == "momentum"
         assert app.query_one("#field-loss", Input).value == "mse"
         await pilot.press("right_square_bracket", "v")
         fit = app.query_one(FitChart)
@@ -131,8 +131,8 @@ async def test_loss_optimizer_feature_view_and_log_keys(app_factory):
         await pilot.press("g")
         assert app.query_one(LossChart).log_scale
         await pilot.press("d")
-        assert app.config.seed == 1
-        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.setup.sample_y != [], what="new data")
+        assert app.main_screen.config.seed == 1
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle" and app.main_screen.data.setup.sample_y != [], what="new data")
 
 
 async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behind_blocks_start(app_factory, engine):
@@ -146,23 +146,23 @@ async def test_refused_value_says_why_escape_restores_and_a_bad_value_left_behin
         await pilot.press(*"abc", "enter")
         error = str(app.query_one("#error-lr").render())
         assert "greater than 0" in error and "'abc' is not a number" in error
-        assert app.config.train.lr == 0.03
+        assert app.main_screen.config.train.lr == 0.03
         await pilot.press("escape")  # the value the field had comes back, and the keys go back to the app
-        assert field.value == "0.03" and "lr" not in app.form.errors and app.focused is None
+        assert field.value == "0.03" and "lr" not in app.main_screen.form.errors and app.focused is None
         field.focus()
         await pilot.pause()
         field.value = "abc"
         app.set_focus(None)  # left by a click elsewhere: the refused text stays, and blocks starting
         await pilot.pause()
-        assert app.check_action("toggle_run", ()) is None
+        assert app.main_screen.check_action("toggle_run", ()) is None
         await pilot.press("space")
         await engine.caught_up(pilot)  # had space reached the engine, it would be running by now
-        assert engine.state == app.run_state == "idle" and engine.step == 0 and app.config.train.lr == 0.03
+        assert engine.state == app.main_screen.run_state == "idle" and engine.step == 0 and app.main_screen.config.train.lr == 0.03
         field.focus()
         await pilot.pause()
         field.value = "0.1"
         await pilot.press("enter", "escape")  # Enter applied it: Escape keeps it
-        assert field.value == "0.1" and app.check_action("toggle_run", ()) is True and app.config.train.lr == 0.1
+        assert field.value == "0.1" and app.main_screen.check_action("toggle_run", ()) is True and app.main_screen.config.train.lr == 0.1
 
 
 async def test_keys_typed_after_tab_are_announced_and_never_replace_the_value(app_factory):
@@ -177,7 +177,7 @@ async def test_keys_typed_after_tab_are_announced_and_never_replace_the_value(ap
         lr_like = app.focused
         before = lr_like.value
         await pilot.press("r")  # the reset key, typed into a field: added to the value, not over it
-        assert lr_like.value == before + "r" and app.run_state == "idle"
+        assert lr_like.value == before + "r" and app.main_screen.run_state == "idle"
         shown = {ab.binding.action for ab in app.screen.active_bindings.values() if ab.binding.show}
         assert shown == {"leave_form", "help_in_field"}  # the footer in a field: only keys that work there
         await pilot.press("escape")
@@ -196,7 +196,7 @@ async def test_bad_csv_keeps_the_previous_data(app_factory, tmp_path):
         await pilot.press("enter", "escape")
         await wait_until(pilot, lambda: "csv" in app.query_one(ParameterForm).errors, what="csv refusal")
         assert "line 3" in app.query_one(ParameterForm).errors["csv"]
-        assert app.data.setup.source == "synthetic" and len(app.data.setup.sample_y) == 500
+        assert app.main_screen.data.setup.source == "synthetic" and len(app.main_screen.data.setup.sample_y) == 500
 
 
 async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_factory):
@@ -204,14 +204,14 @@ async def test_diverged_run_says_where_and_suggests_a_rate_from_the_data(app_fac
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "diverged", what="divergence")
         text = " ".join(log_text(app).split())  # (long lines are wrapped)
         # one count: the status line's step is the last one taken, the next one diverged
-        assert f"diverged at step {app.data.step + 1} (batch {app.data.step + 1} of epoch 000)" in text
+        assert f"diverged at step {app.main_screen.data.step + 1} (batch {app.main_screen.data.step + 1} of epoch 000)" in text
         assert "lr 10 is too large" in text and "set learning rate: 0." in text and "y follows the first advice" in text
         for panel, chart in (("1", FitChart), ("2", LossChart), ("3", ParamsChart)):
             await pilot.press(panel)
-            await wait_until(pilot, lambda: app.views_settled, what="the charts to catch up")
+            await wait_until(pilot, lambda: app.main_screen.views_settled, what="the charts to catch up")
             assert "chart unavailable" not in str(app.query_one(chart).render()), chart.__name__
         assert "DIVERGED" in str(app.query_one("#status").render())
 
@@ -228,6 +228,18 @@ async def test_help_screen_lists_the_keys(app_factory):
                          what="the help scrolled to its end")
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_f1_in_a_field_opens_the_help_where_question_mark_types(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e", "question_mark")  # ? is typed into the field (and refused there)
+        field = app.focused
+        assert isinstance(field, Input) and field.value.endswith("?") and not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        keys = dict((d, k) for k, d in app.screen.keys)
+        assert keys["Faster"] == "+ =" and keys["Screenshot (SVG)"] == "P" and keys["Quit"] == "q ctrl+c"
 
 
 async def test_too_small_terminal_shows_a_notice(app_factory):
@@ -260,9 +272,9 @@ async def test_resizing_again_and_again_while_training_breaks_nothing(app_factor
         for size in [(20, 10), (160, 48), (61, 18), (12, 5), (100, 30), (150, 40), (80, 24)] * 2:
             await pilot.resize_terminal(*size)
             await pilot.pause()  # (each size handled before the next, while the engine trains on)
-        assert app.run_state in ("running", "finished")
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the run to finish")
-        await wait_until(pilot, lambda: app.views_settled, what="the charts to catch up")
+        assert app.main_screen.run_state in ("running", "finished")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "finished", what="the run to finish")
+        await wait_until(pilot, lambda: app.main_screen.views_settled, what="the charts to catch up")
         assert not app.screen.has_class("too-small")
         assert "epoch 399: loss:" in log_text(app)
         assert "chart unavailable" not in str(app.query_one(LossChart).render())
@@ -297,16 +309,16 @@ async def test_a_failing_engine_is_restarted_once_and_the_app_stays_up(app_facto
         assert app.is_running and app.query_one("#field-lr", Input).value == "0.05"  # the settings are kept
         await ready(pilot)  # restarted once
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.engine is None and app.run_state == "idle", what="given up")
+        await wait_until(pilot, lambda: app.engine is None and app.main_screen.run_state == "idle", what="given up")
         await app_settled(pilot)  # whatever the failure set in motion has been handled
         assert app.engine is None and log_text(app).count("training failed") == 2
         assert engine.started == 2  # started, restarted once, no third start
-        assert app.check_action("toggle_run", ()) is None and "engine failed" in str(app.query_one("#status").render())
+        assert app.main_screen.check_action("toggle_run", ()) is None and "engine failed" in str(app.query_one("#status").render())
         monkeypatch.undo()
         await pilot.press("asterisk")  # a changed setting tries again
         await ready(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.data.step == 1, what="training again")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 1, what="training again")
 
 
 async def test_panel_keys_zoom_a_panel_on_a_large_terminal(app_factory):
@@ -330,7 +342,7 @@ async def test_every_chart_keeps_its_title_on_a_large_terminal_after_a_run(app_f
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(pilot)
         await finish_run(pilot, what="the run")
-        await wait_until(pilot, lambda: app.views_settled, what="the charts")
+        await wait_until(pilot, lambda: app.main_screen.views_settled, what="the charts")
         for chart, words in ((LossChart, "batch loss"), (ParamsChart, "parameters"), (FitChart, "vs x0")):
             assert words in str(app.query_one(chart).render()), chart.__name__
 
@@ -370,9 +382,9 @@ async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path)
         await pilot.pause()
         field.value = str(csv)
         await pilot.press("enter", "escape")
-        await wait_until(pilot, lambda: app.data.setup.source != "synthetic", what="the CSV data")
+        await wait_until(pilot, lambda: app.main_screen.data.setup.source != "synthetic", what="the CSV data")
         assert shown("target") and shown("features") and not shown("weights") and not shown("noise")
-        assert app.fit_chart.view == "partial"  # the honest view for real data: the line fits the points
+        assert app.main_screen.fit_chart.view == "partial"  # the honest view for real data: the line fits the points
         await pilot.press("4")
         table = app.query_one(ParamsTable)
         labels = lambda: [str(c.label) for c in table.columns.values()]
@@ -385,10 +397,10 @@ async def test_f_hides_the_form_and_the_page_keys_scroll_the_log(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         form = app.query_one(ParameterForm)
-        width = app.fit_chart.size.width
+        width = app.main_screen.fit_chart.size.width
         await pilot.press("f")
         await pilot.pause()
-        assert not form.display and app.fit_chart.size.width > width + 20
+        assert not form.display and app.main_screen.fit_chart.size.width > width + 20
         await finish_run(pilot)
         await pilot.press("5")
         log = app.query_one(Log)
@@ -455,12 +467,12 @@ async def test_y_follows_the_advice_shown_and_the_run_then_trains(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.run_state == "diverged", what="divergence")
-        advice = next(c for c in app.data.diagnosis["causes"] if c["changes"])
+        await wait_until(pilot, lambda: app.main_screen.run_state == "diverged", what="divergence")
+        advice = next(c for c in app.main_screen.data.diagnosis["causes"] if c["changes"])
         await pilot.press("y")
-        await wait_until(pilot, lambda: app.config.train.lr == advice["changes"]["lr"], what="the advised lr set")
+        await wait_until(pilot, lambda: app.main_screen.config.train.lr == advice["changes"]["lr"], what="the advised lr set")
         assert "followed the advice: learning rate: " in " ".join(log_text(app).split())
-        await wait_until(pilot, lambda: app.run_state in ("idle", "diverged"), what="the engine's answer")
+        await wait_until(pilot, lambda: app.main_screen.run_state in ("idle", "diverged"), what="the engine's answer")
         await pilot.press("space")  # a new run on the advised settings
-        await wait_until(pilot, lambda: app.run_state == "finished", what="the advised run's end")
-        assert app.data.summary["config"]["lr"] == advice["changes"]["lr"]
+        await wait_until(pilot, lambda: app.main_screen.run_state == "finished", what="the advised run's end")
+        assert app.main_screen.data.summary["config"]["lr"] == advice["changes"]["lr"]

@@ -27,7 +27,7 @@ async def test_an_edit_burst_reaches_the_fields_it_was_aimed_at(app_factory):
         assert chain[to_lr + 1] == "field-batch_size"
         burst(app, ["e", *["tab"] * to_lr, *["backspace"] * 4, "0", "full_stop", "1", "tab",
                     *["backspace"] * 2, "6", "4", "enter"])
-        await wait_until(pilot, lambda: app.config.train.batch_size == 64, what="the burst's batch size applied")
-        assert app.config.train.lr == 0.1
+        await wait_until(pilot, lambda: app.main_screen.config.train.batch_size == 64, what="the burst's batch size applied")
+        assert app.main_screen.config.train.lr == 0.1
         values = form.values()
         assert values["lr"] == "0.1" and values["batch_size"] == "64"

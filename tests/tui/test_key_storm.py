@@ -93,7 +93,7 @@ async def settle(pilot) -> None:
 async def answered(pilot, app, timeout: float = 2.0) -> None:
     """After m on the main screen with a step taken (else the answer is a notice): wait until the microscope
     is open, at most `timeout` s, never failing (the engine may have been restarting, a race may be on)."""
-    if app.screen is not app.main_screen or app.racing is not None or app.data.step == 0:
+    if app.screen is not app.main_screen or app.main_screen.racing is not None or app.main_screen.data.step == 0:
         return
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -116,7 +116,7 @@ async def play(pilot, steps) -> None:
 def screens(app: LinregApp) -> set[str]:
     """The screens open now (under the top one too: a screen opened by the engine's answer may be covered
     already), "main" or "form" for the main screen."""
-    return {("form" if app._editing() else "main") if s is app.main_screen else type(s).__name__
+    return {("form" if app.main_screen.editing() else "main") if s is app.main_screen else type(s).__name__
             for s in app.screen_stack}
 
 
@@ -207,7 +207,7 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
             await play(pilot, [("escape",)])
             # the Escape's own handling comes back through the app's queue: wait for the field to let go
             # (on a busy machine the Ctrl+Q could otherwise be judged while the field still has the keys)
-            await wait_until(pilot, lambda: not app._editing(), what="Escape to leave the form")
+            await wait_until(pilot, lambda: not app.main_screen.editing(), what="Escape to leave the form")
             s.played.append(("ctrl+q",))
             await play(pilot, [("ctrl+q",)])
             for _ in range(500):  # Ctrl+Q's exit is asynchronous: wait for it (at most 10 s)
@@ -243,15 +243,15 @@ async def test_panel_keys_typed_fast_settle_on_the_last_one(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         shown = []
-        show = app.panels.show
-        app.panels.show = lambda name: (shown.append(name), show(name))[1]
+        show = app.main_screen.panels.show
+        app.main_screen.panels.show = lambda name: (shown.append(name), show(name))[1]
         await play(pilot, [("1", "2", "1", "3", "2")])
         await pilot.pause()
         settled = len(shown)
         await pilot.pause()
         await pilot.pause()
         assert len(shown) == settled <= 10
-        assert app.panels.current == "loss" and app.tabs.active == "tab-loss"
+        assert app.main_screen.panels.current == "loss" and app.main_screen.tabs.active == "tab-loss"
 
 
 async def test_page_keys_in_a_list_with_no_room_to_show_it(app_factory, tmp_path):
@@ -274,7 +274,7 @@ async def test_the_save_dialogs_field_focused_after_it_closed(app_factory):
         await ready(pilot)
         await play(pilot, [("s", "escape"), ("s",), ("escape",), ("s", "escape", "s", "escape")])
         await pilot.pause()
-        assert app.is_running and app.screen is app.main_screen and not app.form.is_field(app.focused)
+        assert app.is_running and app.screen is app.main_screen and not app.main_screen.form.is_field(app.focused)
 
 
 async def test_enter_then_a_letter_typed_as_the_palette_opens(app_factory):
@@ -317,8 +317,8 @@ async def test_an_enter_handled_after_the_palette_opened_over_a_dialog(app_facto
         await wait_until(pilot, lambda: app.screen.has_class("-ready"), what="the palette")
         await enter_in(dialog)
         await pilot.pause()
-        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", type(dialog).__name__, "CommandPalette"]
-        assert not (tmp_path / "linreg.toml").exists() and app.racing is None and app.config.train.lr == 0.05
+        assert [type(s).__name__ for s in app.screen_stack] == ["MainScreen", type(dialog).__name__, "CommandPalette"]
+        assert not (tmp_path / "linreg.toml").exists() and app.main_screen.racing is None and app.main_screen.config.train.lr == 0.05
         await play(pilot, [("escape",)])  # the palette closes; the dialog's own Enter works again
         await wait_until(pilot, lambda: app.screen is dialog, what="the dialog on top")
         await enter_in(dialog)
@@ -332,7 +332,7 @@ async def test_enter_enter_in_the_race_presets_starts_one_race(app_factory):
         await ready(pilot)
         await play(pilot, [("R",), ("enter", "enter")])
         await pilot.pause()
-        assert app.racing is not None and app.screen is app.racing and len(app.screen_stack) == 2
+        assert app.main_screen.racing is not None and app.screen is app.main_screen.racing and len(app.screen_stack) == 2
 
 
 async def race_with_help_over_it(pilot) -> None:
@@ -340,7 +340,7 @@ async def race_with_help_over_it(pilot) -> None:
     app = pilot.app
     await ready(pilot)
     await play(pilot, [("R",), ("enter",)])
-    await wait_until(pilot, lambda: app.screen is app.racing, what="the race")
+    await wait_until(pilot, lambda: app.screen is app.main_screen.racing, what="the race")
     await play(pilot, [("?",)])
     await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
 
@@ -352,7 +352,7 @@ async def test_help_opened_from_the_race_closes(app_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await race_with_help_over_it(pilot)
         await play(pilot, [("escape",)])
-        await wait_until(pilot, lambda: app.screen is app.racing, what="the help to close")
+        await wait_until(pilot, lambda: app.screen is app.main_screen.racing, what="the help to close")
 
 
 @pytest.mark.parametrize("news", ["failed", "refused"])
@@ -366,7 +366,7 @@ async def test_the_engines_news_ends_the_race_under_its_help(app_factory, news):
             app.post_message(EngineEvent(Failed("boom"), app.engine))
         else:
             app.post_message(EngineEvent(Invalid("lr", "not a number"), app.engine))
-        await wait_until(pilot, lambda: app.screen is app.main_screen and app.racing is None, what="back to the run")
+        await wait_until(pilot, lambda: app.screen is app.main_screen and app.main_screen.racing is None, what="back to the run")
         assert len(app.screen_stack) == 1
 
 
@@ -430,5 +430,5 @@ async def test_a_field_committed_as_the_app_quits(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-    app.on_parameter_form_applied(ParameterForm.Applied("csv", "x.csv"))  # what the blur sent, arriving now
-    assert app.config.data.csv is None
+    app.main_screen.on_parameter_form_applied(ParameterForm.Applied("csv", "x.csv"))  # what the blur sent, arriving now
+    assert app.main_screen.config.data.csv is None

@@ -35,8 +35,8 @@ async def test_markup_in_a_csv_path_and_a_column_name_is_shown_as_typed(app_fact
         await wait_until(pilot, lambda: "csv" in form.errors, what="the missing file")
         assert str(missing) in form.errors["csv"] and app.is_running
         await _type_field(pilot, "csv", str(good))
-        await wait_until(pilot, lambda: app.data.setup.source == str(good), what="the good file")
-        assert app.data.setup.feature_names == ("a[/b]",)
+        await wait_until(pilot, lambda: app.main_screen.data.setup.source == str(good), what="the good file")
+        assert app.main_screen.data.setup.feature_names == ("a[/b]",)
         await _type_field(pilot, "target", "[/nope]")
         await wait_until(pilot, lambda: "[/nope]" in form.errors.get("target", ""), what="the unknown column")
         await _type_field(pilot, "target", "[i]y")

@@ -51,7 +51,7 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
         view = race._chosen_view()
         assert len(view.history.epochs) == 5 and view.step == race.data.lanes[2].now.steps
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.racing is None and app.run_state == "idle", what="back to the run")
+        await wait_until(pilot, lambda: app.main_screen.racing is None and app.main_screen.run_state == "idle", what="back to the run")
         assert not isinstance(app.screen, RaceScreen)
         await pilot.press("R")
         labels = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
@@ -85,7 +85,7 @@ async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_p
         await ready(pilot)
         await finish_run(pilot)
         await pilot.press("l")  # mse: a second run with other settings
-        await wait_until(pilot, lambda: app.run_state == "idle", what="mse ready")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle", what="mse ready")
         await finish_run(pilot, what="the second run")
         await wait_until(pilot, lambda: len(list(tmp_path.glob("*/summary.json"))) == 2, what="both on disk")
         await pilot.press("p")
@@ -99,7 +99,7 @@ async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_p
         assert sorted(r[5] for r in rows) == ["mae", "mse"] and all(r[7] == "finished" and r[8] == "3" for r in rows)
         assert [len(c.losses) for c in overlay.curves.lanes] == [3, 3]
         await pilot.press("space")  # the run keys do not act under the overlay
-        assert app.run_state == "finished"
+        assert app.main_screen.run_state == "finished"
         await pilot.press("escape")  # back to the list, marks kept
         assert isinstance(app.screen, RunsScreen) and app.screen.marked == [0, 1]
 
@@ -116,12 +116,12 @@ async def test_a_kept_race_reopens_as_a_race(app_factory, tmp_path):
         await pilot.press("plus", "plus", "plus", "plus", "space")
         await wait_until(pilot, lambda: race.data.results is not None, what="the race's end")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.racing is None and app.run_state == "idle", what="back to the run")
-        app.race_lanes = []  # as after a restart of the app
+        await wait_until(pilot, lambda: app.main_screen.racing is None and app.main_screen.run_state == "idle", what="back to the run")
+        app.main_screen.race_lanes = []  # as after a restart of the app
         await pilot.press("p")
         assert isinstance(app.screen, RunsScreen)
         assert "race of 6 lanes" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.race_lanes) == 6, what="the race's lanes back")
-        assert [c.train.optimizer for c in app.race_lanes] == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+        await wait_until(pilot, lambda: len(app.main_screen.race_lanes) == 6, what="the race's lanes back")
+        assert [c.train.optimizer for c in app.main_screen.race_lanes] == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
                                                                 "adam"]

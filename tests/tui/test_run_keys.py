@@ -28,19 +28,19 @@ EXPECTED = {
 async def _reach(pilot, state):
     """From any state to `state`, with keys only."""
     app = pilot.app
-    if app.run_state != "idle":
+    if app.main_screen.run_state != "idle":
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.run_state == "idle" and app.data.step == 0, what="idle")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle" and app.main_screen.data.step == 0, what="idle")
     keys = {"idle": [], "running": ["space"], "paused": ["n"], "finished": ["space"], "stopped": ["n", "x"],
             "diverged": ["space"]}[state]
     if state == "stopped":
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.data.step == 1, what="a step")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 1, what="a step")
         keys = ["x"]
     await pilot.press(*keys)
-    await wait_until(pilot, lambda: app.run_state == state, what=state)
+    await wait_until(pilot, lambda: app.main_screen.run_state == state, what=state)
     if state == "running":
-        await wait_until(pilot, lambda: app.data.step > 0, what="a step")
+        await wait_until(pilot, lambda: app.main_screen.data.step > 0, what="a step")
 
 
 def _app_for(app_factory, state):
@@ -60,33 +60,33 @@ async def test_each_run_key_in_each_state(app_factory, engine, state):
             await pilot.press(*FLAT_OUT)
         for key, (after, new_run, live) in EXPECTED[state].items():
             await _reach(pilot, state)
-            assert bool(app.check_action(KEYS[key], ())) is live, f"{key} in {state}"
-            setup, epoch = app.data.setup, app.data.epoch
+            assert bool(app.main_screen.check_action(KEYS[key], ())) is live, f"{key} in {state}"
+            setup, epoch = app.main_screen.data.setup, app.main_screen.data.epoch
             await pilot.press(key)
             if new_run:
-                await wait_until(pilot, lambda: app.data.setup is not setup, what=f"a new run after {key}")
+                await wait_until(pilot, lambda: app.main_screen.data.setup is not setup, what=f"a new run after {key}")
             if state in ("finished", "diverged") and new_run and after != "idle":
                 # the new run (a new Setup: from the initial parameters) ends again at once on this experiment
-                await wait_until(pilot, lambda: app.run_state in (after, state), what=f"{key} in {state}")
+                await wait_until(pilot, lambda: app.main_screen.run_state in (after, state), what=f"{key} in {state}")
                 continue
             if key == "c" and live:  # continued: the same run goes on past where it was (and may end again)
-                await wait_until(pilot, lambda: app.data.epoch > epoch, what="the continued run to train")
-                assert app.data.setup is setup and app.run_state in (after, "finished")
+                await wait_until(pilot, lambda: app.main_screen.data.epoch > epoch, what="the continued run to train")
+                assert app.main_screen.data.setup is setup and app.main_screen.run_state in (after, "finished")
                 continue
             await engine.caught_up(pilot)  # the engine has handled the key; the app has all it said since
             assert engine.state == after, f"the engine is {engine.state} after {key} in {state}"
-            assert app.run_state == after, f"the app shows {app.run_state} after {key} in {state}"
+            assert app.main_screen.run_state == after, f"the app shows {app.main_screen.run_state} after {key} in {state}"
             if not live:
-                assert app.data.setup is setup, f"{key} did something in {state}"
-            assert app.run_state.upper() in str(app.query_one("#status").render())  # the status shows it
+                assert app.main_screen.data.setup is setup, f"{key} did something in {state}"
+            assert app.main_screen.run_state.upper() in str(app.query_one("#status").render())  # the status shows it
 
 
 async def test_space_pressed_while_loading_starts_the_run_once_ready(app_factory):
     app = app_factory(epochs=1000)
     async with app.run_test(size=(80, 24)) as pilot:
-        assert app.run_state == "loading"
+        assert app.main_screen.run_state == "loading"
         await pilot.press("space")  # the first frame is up, the engine is not
-        await wait_until(pilot, lambda: app.run_state == "running" and app.data.step > 0, what="the run")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "running" and app.main_screen.data.step > 0, what="the run")
 
 
 async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_factory, tmp_path):
@@ -96,7 +96,7 @@ async def test_a_finished_run_continues_for_more_epochs_in_the_same_folder(app_f
         await ready(pilot)
         await finish_run(pilot, what="finished")
         await pilot.press("c")
-        await wait_until(pilot, lambda: app.run_state == "finished" and app.data.epoch == 4, what="4 epochs")
+        await wait_until(pilot, lambda: app.main_screen.run_state == "finished" and app.main_screen.data.epoch == 4, what="4 epochs")
         [run] = runs.iterdir()
         assert len((run / "history.csv").read_text().splitlines()) == 1 + 4
         assert "epoch 004/004" in str(app.query_one("#status").render())
@@ -109,19 +109,19 @@ async def test_keys_typed_ahead_of_the_engine_are_not_dropped(app_factory, tmp_p
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.data.epoch >= 2, what="training")
+        await wait_until(pilot, lambda: app.main_screen.data.epoch >= 2, what="training")
         for _ in range(3):
             # both through the key gate (check_action), before any report from the engine can arrive
-            assert await app.run_action("stop") and app.run_state == "stopped"
-            assert await app.run_action("continue_run") and app.run_state == "running"
+            assert await app.run_action("stop", app.main_screen) and app.main_screen.run_state == "stopped"
+            assert await app.run_action("continue_run", app.main_screen) and app.main_screen.run_state == "running"
             await engine.caught_up(pilot)  # and the engine did both
-            assert engine.state == app.run_state == "running"
+            assert engine.state == app.main_screen.run_state == "running"
         [run] = runs.iterdir()  # one run throughout: stopped and continued in its folder
         await pilot.press("x")
         await engine.caught_up(pilot)  # stopped, its epochs written
-        assert engine.state == app.run_state == "stopped"
+        assert engine.state == app.main_screen.run_state == "stopped"
         rows = (run / "history.csv").read_text().splitlines()[1:]
-        assert [int(r.split(",")[0]) for r in rows] == list(range(app.data.epoch))
+        assert [int(r.split(",")[0]) for r in rows] == list(range(app.main_screen.data.epoch))
 
 
 async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory, engine):
@@ -136,12 +136,12 @@ async def test_m_shows_the_last_step_in_the_engines_numbers(app_factory, engine)
         assert engine.of(Traced) and engine.of(Traced)[-1].record is None
         assert not isinstance(app.screen, MicroscopeScreen)
         await pilot.press("n", "n")
-        await wait_until(pilot, lambda: app.data.step == 2, what="two steps")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 2, what="two steps")
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
         record = app.screen.record
         assert record["step"] == 2 and record["optimizer"] == "momentum"  # the second step: counted from 1
-        assert [p["after"] for p in record["parameters"]] == [*app.data.weights, app.data.bias]  # data units
+        assert [p["after"] for p in record["parameters"]] == [*app.main_screen.data.weights, app.main_screen.data.bias]  # data units
         await pilot.press("escape")
         assert not isinstance(app.screen, MicroscopeScreen)
 
@@ -155,7 +155,7 @@ async def test_n_inside_the_microscope_takes_the_next_step_and_shows_it(app_fact
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.data.step == 1, what="a step")
+        await wait_until(pilot, lambda: app.main_screen.data.step == 1, what="a step")
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(app.screen, MicroscopeScreen), what="the microscope")
         first = app.screen.record

@@ -27,13 +27,13 @@ async def test_a_run_is_kept_and_its_settings_reopen(app_factory, tmp_path):
         assert json.loads((run / "summary.json").read_text())["status"] == "finished"
 
         await pilot.press("asterisk", "l")  # lr 0.06, loss mse: settings differ from the kept run's
-        assert app.config.train.lr == 0.06 and app.config.train.loss == "mse"
+        assert app.main_screen.config.train.lr == 0.06 and app.main_screen.config.train.loss == "mse"
         await pilot.press("p")
         assert isinstance(app.screen, RunsScreen)
         assert "finished" in str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.run_state == "idle", what="the reopened settings to load")
-        assert app.config == Config()
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle", what="the reopened settings to load")
+        assert app.main_screen.config == Config()
         values = app.query_one(ParameterForm).values()
         assert values["lr"] == "0.03" and values["loss"] == "mae"
 
@@ -61,7 +61,7 @@ async def test_save_config_writes_a_file_that_reopens_and_refuses_a_folder(app_f
         box.value = str(tmp_path / "mine.toml")
         await pilot.press("enter")
         assert not isinstance(app.screen, SaveConfigScreen)
-        assert configfile.load(str(tmp_path / "mine.toml")) == app.config == Config().replace(lr=0.1, epochs=7)
+        assert configfile.load(str(tmp_path / "mine.toml")) == app.main_screen.config == Config().replace(lr=0.1, epochs=7)
 
 
 async def test_an_unwritable_runs_folder_is_reported_and_retried(app_factory, tmp_path):
@@ -70,14 +70,14 @@ async def test_an_unwritable_runs_folder_is_reported_and_retried(app_factory, tm
     app = app_factory(runs_dir=str(blocker), epochs=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        assert app.check_action("retry_save", ()) is False  # hidden while nothing failed
+        assert app.main_screen.check_action("retry_save", ()) is False  # hidden while nothing failed
         await finish_run(pilot, what="the run to finish")
-        assert app.save_error and str(blocker) in app.save_error
-        assert app.check_action("retry_save", ()) is True
+        assert app.main_screen.save_error and str(blocker) in app.main_screen.save_error
+        assert app.main_screen.check_action("retry_save", ()) is True
         assert "could not write the run" in log_text(app)
         blocker.unlink()
         await pilot.press("w")
-        await wait_until(pilot, lambda: app.save_error is None, what="the retry to succeed")
+        await wait_until(pilot, lambda: app.main_screen.save_error is None, what="the retry to succeed")
         [run] = blocker.iterdir()
         assert len((run / "history.csv").read_text().splitlines()) == 3 and (run / "params.json").exists()
 
@@ -95,7 +95,7 @@ async def test_a_refused_parameter_file_says_why_under_its_field(app_factory, tm
         await pilot.press("enter")
         await wait_until(pilot, lambda: "init_params" in form.errors, what="the refusal")
         assert "holds 2 weights, but the data has 4 features" in form.errors["init_params"]
-        assert app.config.init_params is None  # the previous settings stay
+        assert app.main_screen.config.init_params is None  # the previous settings stay
 
 
 async def test_save_config_asks_before_replacing_a_file(app_factory, tmp_path):
@@ -161,4 +161,4 @@ async def test_damaged_past_runs_are_listed_as_damaged_and_stop_nothing(app_fact
         await pilot.press("home", "enter", "enter")  # the FIFO run: refused, said in a notice
         await wait_until(pilot, lambda: not isinstance(app.screen, RunsScreen), what="the list to close")
         await wait_until(pilot, lambda: "could not reopen" in notices(app), what="the refusal, on screen")
-        assert app.is_running and app.config == Config()
+        assert app.is_running and app.main_screen.config == Config()

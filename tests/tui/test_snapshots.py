@@ -82,12 +82,12 @@ def _app(config: Config | None = None, **options):
 
 
 async def _idle(pilot):
-    await wait_until(pilot, lambda: pilot.app.run_state == "idle", what="engine ready")
+    await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "idle", what="engine ready")
     await settled(pilot)
 
 
 async def settled(pilot):
-    await wait_until(pilot, lambda: pilot.app.views_settled, what="the charts to be drawn")
+    await wait_until(pilot, lambda: pilot.app.main_screen.views_settled, what="the charts to be drawn")
     await pilot.pause(0.1)
 
 
@@ -116,7 +116,7 @@ def test_finished_run_160x48(snap_compare, exact_experiment):
     async def run(pilot):
         await _idle(pilot)
         await pilot.press("plus", "plus", "plus", "plus", "space")
-        await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
+        await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "finished", what="finished")
         await settled(pilot)
 
         await surface_caught_up(pilot)
@@ -128,7 +128,7 @@ async def surface_caught_up(pilot):
     """The surface panel's grid is the engine's last one: drawn at the run's final parameters."""
     from tui.widgets.surface import SurfaceView
 
-    surface, data = pilot.app.query_one(SurfaceView), pilot.app.data
+    surface, data = pilot.app.query_one(SurfaceView), pilot.app.main_screen.data
     await wait_until(pilot, lambda: surface.view is not None and surface.view.current[0] == data.weights[0],
                      what="the surface at the run's end")
     await pilot.pause(0.1)
@@ -138,7 +138,7 @@ def test_surface_80x24(snap_compare, exact_experiment):
     async def run(pilot):
         await _idle(pilot)
         await pilot.press("f", "6", "plus", "plus", "plus", "plus", "space")
-        await wait_until(pilot, lambda: pilot.app.run_state == "finished", what="finished")
+        await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "finished", what="finished")
         await settled(pilot)
         await surface_caught_up(pilot)
 
@@ -151,7 +151,7 @@ def test_microscope_80x24(snap_compare):
 
         await _idle(pilot)
         await pilot.press("n", "n", "n")
-        await wait_until(pilot, lambda: pilot.app.data.step == 3, what="three steps")
+        await wait_until(pilot, lambda: pilot.app.main_screen.data.step == 3, what="three steps")
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, MicroscopeScreen), what="the microscope")
         await pilot.pause(0.3)
@@ -173,7 +173,7 @@ def test_diverged_80x24(snap_compare):
     async def run(pilot):
         await _idle(pilot)
         await pilot.press("space")
-        await wait_until(pilot, lambda: pilot.app.run_state == "diverged", what="diverged")
+        await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "diverged", what="diverged")
         await pilot.press("2")
         await settled(pilot)
 

@@ -5,7 +5,7 @@ from tests.tui.test_app import ready
 
 
 def width(app) -> float:
-    v = app.surface_view.view
+    v = app.main_screen.surface_view.view
     return v.xs[-1] - v.xs[0]
 
 
@@ -14,7 +14,7 @@ async def test_a_zoom_lasts_for_one_run(app_factory):
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await pilot.press("6")
-        await wait_until(pilot, lambda: app.surface_view.view is not None, what="the first grid")
+        await wait_until(pilot, lambda: app.main_screen.surface_view.view is not None, what="the first grid")
         whole = width(app)
         await pilot.press("n", "z", "z")  # a step taken, then zoomed in
         await wait_until(pilot, lambda: width(app) < whole / 3, what="the zoomed grid")
@@ -29,11 +29,11 @@ async def test_the_race_surface_has_its_own_window(app_factory):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("6", "z", "z")
-        zoom = app.surface_view.settings["zoom"]
+        zoom = app.main_screen.surface_view.settings["zoom"]
         await pilot.press("R", "1")  # the learning-rate race
         await wait_until(pilot, lambda: isinstance(app.screen, RaceScreen) and app.screen.data.setup is not None,
                          what="the race")
         race = app.screen
         assert race.surface.settings["zoom"] == 1.0  # the run's zoom does not follow into the race
         await pilot.press("4", "z", "z", "z")
-        assert race.surface.settings["zoom"] == 8.0 and app.surface_view.settings["zoom"] in (zoom, 1.0)  # nor back
+        assert race.surface.settings["zoom"] == 8.0 and app.main_screen.surface_view.settings["zoom"] in (zoom, 1.0)  # nor back

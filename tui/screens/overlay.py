@@ -41,7 +41,6 @@ def row(i: int, run) -> list[str]:
 
 
 class OverlayScreen(Screen):
-    own_keys = True  # the app's run keys do not act under this screen (LinregApp.check_action)
     BINDINGS = [Binding("escape,q", "leave", "Back"), Binding("g", "toggle_log", "Log scale"),
                 Binding("v", "toggle_x", "Epochs/steps")]
 

@@ -38,7 +38,6 @@ class RaceScreen(ClosesOnlyItself, SessionView, Screen):
     """Subscribes to the app's EngineSession while on screen: the engine's race events come here. Dismissed
     with its lanes (some may have been removed), which R offers again."""
 
-    own_keys = True  # the app's run keys do not act under this screen (LinregApp.check_action)
     BINDINGS = [
         Binding("question_mark", "app.help", "Help"),
         Binding("escape", "leave", "Leave race"),
