@@ -7,7 +7,7 @@ from textual.binding import Binding
 from linreg_core.session import commands as c
 
 PANELS = (("fit", "1 fit"), ("loss", "2 loss"), ("params", "3 params"), ("table", "4 table"), ("log", "5 log"),
-          ("surface", "6 surface"))
+          ("surface", "6 surface"), ("theory", "7 theory"))
 # the footer's keys; the rest are on the help screen (retry_save and continue_run show only when they apply:
 # after a failed write, after a finished or stopped run)
 FOOTER_KEYS = {"toggle_run", "step", "stop", "reset", "lr_up", "lr_down", "edit", "help", "quit", "race",

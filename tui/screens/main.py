@@ -30,6 +30,7 @@ from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from tui.widgets.status import StatusLine
 from tui.widgets.surface import SurfaceView
+from tui.widgets.theory_panel import TheoryPanel
 
 MIN_SIZE, WIDE_SIZE = (60, 18), (150, 40)
 VIEW_TICKS_HZ = 8  # view ticks a second; each redraws at most one panel, so no frame holds keys up for long
@@ -72,6 +73,7 @@ class MainScreen(SessionView, Screen):
                     yield ParamsTable(id="table", classes="panel")
                     yield EpochLog(id="log", classes="panel", max_lines=LOG_MAX_LINES)
                     yield SurfaceView(id="surface", classes="panel")
+                    yield TheoryPanel(id="theory", classes="panel")
         yield Static("", id="too-small")
         yield Footer()
 
@@ -179,6 +181,10 @@ class MainScreen(SessionView, Screen):
             self.notify(f"{message}. It failed again on the same settings, so it was not restarted: change a "
                         "setting to try again.", title="training failed", severity="error", timeout=15,
                         markup=False)
+
+    def on_theory(self, theorized) -> None:
+        self.data.theorize(theorized)  # the loss chart's predicted curve, the theory panel
+        self._mark_dirty()
 
     def on_landscape(self, view) -> None:
         self.surface_view.show(view)

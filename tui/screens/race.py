@@ -120,6 +120,10 @@ class RaceScreen(ClosesOnlyItself, SessionView, Screen):
         self._build_table()
         self._mark_dirty()
 
+    def on_race_theory(self, lanes) -> None:
+        self.data.theorize(lanes)  # each lane's predicted curve on the loss chart
+        self._mark_dirty()
+
     def on_race_progress(self, progress) -> None:
         before = [lane.now.status if lane.now else Status.RUNNING for lane in self.data.lanes]
         self.data.apply(progress)

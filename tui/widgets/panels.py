@@ -1,7 +1,8 @@
 """The main screen's panels (fit, loss, params, table, log, surface) and when each is drawn.
 
-One panel is shown at a time on a small terminal (keys 1–6 choose it); on a large one (the screen's class
-`wide`) every panel is shown in a grid, and `zoomed` shows the chosen one alone. Panels are marked dirty when
+One panel is shown at a time on a small terminal (keys 1–7 choose it); on a large one (the screen's class
+`wide`) the first six are shown in a grid, and `zoomed` shows the chosen one alone (the theory panel, 7, is
+shown zoomed). Panels are marked dirty when
 the data changes and drawn on the app's view tick, at most one a tick and each at most CHART_HZ times a second:
 on a large terminal the charts and the table take turns, so a frame costs one chart's rendering, not four
 (measured at 160×48 while training flat out, keys showed after 150–175 ms, median, when every panel was
@@ -17,8 +18,11 @@ from textual.widgets import Log
 from tui.run_log import RunLog, wrap_lines
 from tui.widgets.chart import Chart
 from tui.widgets.params_table import ParamsTable
+from tui.widgets.theory_panel import TheoryPanel
 
 CHART_HZ = 4  # redraws a second of one chart at most: live enough to watch
+# the panels of the large terminal's grid (3×2); the theory panel is shown by its key (7), zoomed
+GRID = ("fit", "loss", "params", "table", "log", "surface")
 
 
 class Panels(Container):
@@ -35,7 +39,7 @@ class Panels(Container):
         return self.screen.has_class("wide") and not self.screen.has_class("zoomed")
 
     def on_screen(self, name: str) -> bool:
-        return self.all_shown or self.current == name
+        return (self.all_shown and name in GRID) or self.current == name
 
     def show(self, name: str) -> None:
         self.current = name
@@ -55,8 +59,8 @@ class Panels(Container):
             panel.dirty = True
 
     def _due(self) -> list:
-        return [p for p in self.children if getattr(p, "dirty", False) and isinstance(p, (Chart, ParamsTable))
-                and self.on_screen(p.id)]
+        return [p for p in self.children if getattr(p, "dirty", False)
+                and isinstance(p, (Chart, ParamsTable, TheoryPanel)) and self.on_screen(p.id)]
 
     @property
     def settled(self) -> bool:
