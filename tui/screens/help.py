@@ -10,11 +10,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
 HELP = """\
-**Panels** (1–6 on a small terminal, all at once on a large one): the data with the fitted line
+**Panels** (1–7 on a small terminal, the first six at once on a large one): the data with the fitted line
 (`v` switches the tutorial's view, partial residuals and predicted-vs-actual; `[` `]` pick the feature),
 the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
 squares, the tutorial's epoch log, and the loss surface over two parameters with the run's path (`a`/`A`
-the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` least squares, `T` true).
+the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` least squares, `T` true), and
+the theory (7; MSE): the bowl's curvature by direction, your rate against the best and the stable one, each
+direction's error shrinking beside what theory expects; the loss chart then draws the predicted curve (`o`,
+± 1 sd `:`) before the run starts.
 
 **When a run goes wrong** the status line says so (oscillating, stalled, not converged, diverged) and the log
 (5) lists every cause, best fix first; `y` follows the first: it sets the fields it names and says what

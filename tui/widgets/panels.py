@@ -48,7 +48,7 @@ class Panels(Container):
         self.mark_dirty()
 
     def zoom(self, name: str) -> None:
-        """1–6 on a large terminal: that panel zoomed to the whole area (the same key again goes back to every
+        """1–7 on a large terminal: that panel zoomed to the whole area (the same key again goes back to every
         panel); the caller then shows it (on a small terminal, that alone)."""
         screen = self.screen
         if screen.has_class("wide"):
