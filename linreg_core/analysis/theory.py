@@ -39,7 +39,8 @@ test_theory.py measures the gap. Full batch without replacement is deterministic
 Cost: the state has N = (k·D)² + k·D + 1 numbers (k = 1 SGD, 2 momentum). Up to N ≤ DENSE_MAX the step is
 built once as an (N, N) matrix and applied as one product a step (the tutorial: N = 111, 1,600 steps in a few
 ms, benchmarks/theory_speed.py); above, the structured step (O(n·D²) a step, from the rows) up to d = 64.
-Above d = 64 no prediction is made (the reason says so); the spectrum and limits still are.
+Above d = 64, or above the app's cost budget, the diagonal closure (theory_diagonal.py) predicts the mean
+alone: an approximation whose error against the exact recursion and the runs is measured in the tests.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ from ..data.experiment import Experiment, prepare
 from ..settings.config import Config
 from ..training.batching import batch_count
 from .theory_moments import F64, Recursion
+from .theory_diagonal import diagonal_cost
 from .theory_run import SPREAD_BUDGET, predict
 
 BETA = 0.9  # the lab's momentum (optim.py)
@@ -212,18 +214,16 @@ def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, conf
     stable = {"sgd": spectrum.stable_lr, "momentum": spectrum.stable_lr_momentum,
               "nesterov": 2 * (1 + BETA) / ((1 + 2 * BETA) * max(spectrum.eigenvalues[0], 1e-300))}[tc.optimizer]
     prediction, why = None, None
-    if d > EXACT_MAX_FEATURES:
-        why = (f"{d} features: the exact prediction is made up to {EXACT_MAX_FEATURES} (its state grows as "
-               "the square of the features)")
+    steps = min(tc.epochs * per_epoch, MAX_STEPS)
+    cost, dense = prediction_cost(n, d, steps, tc.optimizer)
+    if d <= EXACT_MAX_FEATURES and (budget is None or cost <= budget):
+        spread = SPREAD_BUDGET if budget is None else budget - cost
+        prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS, spread)
+    elif budget is None or diagonal_cost(n, d, steps, tc.optimizer) <= budget:  # too large to be exact
+        prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS, 0, diagonal=True)
     else:
-        steps = min(tc.epochs * per_epoch, MAX_STEPS)
-        cost, dense = prediction_cost(n, d, steps, tc.optimizer)
-        if budget is not None and cost > budget:
-            why = (f"{n:,} rows × {d} features × {steps:,} steps: too costly to predict beside the run "
-                   "(`linreg theory` computes it)")
-        else:
-            spread = SPREAD_BUDGET if budget is None else budget - cost
-            prediction = predict(rec, w0, b0, tc.epochs, per_epoch, kind, dense, MAX_STEPS, spread)
+        why = (f"{n:,} rows × {d} features × {steps:,} steps: too costly to predict beside the run "
+               "(`linreg theory` computes it)")
     return Theory(tc.lr, tc.optimizer, tc.l2, tc.shuffle, tuple(rec.theta_star.tolist()), stable,
                   _position(tc.lr, spectrum.best_lr, stable), spectrum, directions, prediction, why, feature_names)
 

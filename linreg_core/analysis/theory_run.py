@@ -14,15 +14,27 @@ ERROR_POINTS = 256  # steps at which the error along each direction is kept (eve
 
 
 def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: int, kind: str, dense: bool,
-            max_steps: int, spread_budget: float = SPREAD_BUDGET):
+            max_steps: int, spread_budget: float = SPREAD_BUDGET, diagonal: bool = False):
     """A theory.Prediction of `epochs` epochs of `per_epoch` steps (at most max_steps steps); the spread only
-    when it costs at most spread_budget multiply-adds."""
+    when it costs at most spread_budget multiply-adds. diagonal: by the diagonal closure (theory_diagonal.py),
+    an approximation without a spread, for data too large for the exact recursion."""
     from .theory import Prediction
 
     total = epochs * per_epoch
     steps = min(total, max_steps - max_steps % per_epoch if max_steps >= per_epoch else max_steps)
-    See, mue = _iterate(rec, w0, b0, steps + 1, dense)  # (steps + 1, D, D), (steps + 1, D)
-    mean = rec.L_r + (See * rec.Gt).sum((1, 2)) + mue.mv(rec.b_lin)  # (T,) E[L(θ_t)]
+    closure = None
+    if diagonal:
+        from .theory_diagonal import Diagonal
+
+        closure = Diagonal(rec)
+        s_ee, mue = closure.iterate(w0, b0, steps + 1)  # (steps + 1, D) each
+        mean = rec.L_r + s_ee.mv(closure.g) + mue.mv(rec.b_lin)
+        if rec.l2:  # G̃ is not diagonal then: its off-diagonal part read with E[e_a·e_b] ≈ μ_a·μ_b (a ≠ b)
+            mean = mean + torch.einsum("td,de,te->t", mue, rec.Gt, mue) - (mue * mue).mv(closure.g)
+        See = torch.diag_embed(s_ee[:1])  # (only its diagonal is read below: the error's rms)
+    else:
+        See, mue = _iterate(rec, w0, b0, steps + 1, dense)  # (steps + 1, D, D), (steps + 1, D)
+        mean = rec.L_r + (See * rec.Gt).sum((1, 2)) + mue.mv(rec.b_lin)  # (T,) E[L(θ_t)]
     limit = EXPLODE_FACTOR * max(float(mean[0]), 1.0)
     bad = ~(mean < limit)
     diverges = int(bad.nonzero()[0, 0]) + 1 if bool(bad.any()) else None
@@ -31,7 +43,7 @@ def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: 
     var_b = var_l = None  # each step's batch-sampling variance and its loss's variance across runs
     if kind == "exact":
         var_b = var_l = torch.zeros_like(mean)
-    elif kept * rec.n * rec.D ** 2 <= min(spread_budget, SPREAD_BUDGET):
+    elif closure is None and kept * rec.n * rec.D ** 2 <= min(spread_budget, SPREAD_BUDGET):
         var_b, var_l = _variances(rec, See, mue, mean)
     whole = min(kept - 1, steps) // per_epoch  # epochs predicted whole (and their end)
     step_mean = mean[:min(kept, steps)]
@@ -46,7 +58,7 @@ def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: 
         epoch_sd = (var_b[:cut].reshape(whole, per_epoch).sum(1).sqrt()
                     + var_l[:cut].sqrt().reshape(whole, per_epoch).sum(1)) / per_epoch
     end_loss = mean[per_epoch:whole * per_epoch + 1:per_epoch]
-    floor = _floor(rec) if diverges is None else None
+    floor = None if diverges is not None else closure.floor() if closure is not None else _floor(rec)
     notes = {
         "exact": "exact: full-batch descent is deterministic",
         "expected": "the mean is exact in expectation; the spread uses a Gaussian closure for the error "
@@ -55,13 +67,18 @@ def predict(rec: Recursion, w0: list[float], b0: float, epochs: int, per_epoch: 
                        "(its gap is measured in tests/core/test_theory.py)",
     }
     note = notes[kind]
-    if sd is None and kind != "exact":
+    if closure is not None:
+        note = ("the diagonal closure (theory_diagonal.py): each eigendirection's own moments, the noise that "
+                "correlates two directions left out; an approximation, without a spread. " + note)
+    elif sd is None and kind != "exact":
         note += "; the spread was not computed (too costly for this data)"
     if steps < total:
         note += f"; predicted for the first {steps:,} of the run's {total:,} steps"
     at = _spaced(len(step_mean), ERROR_POINTS)
-    rms = See[at].diagonal(dim1=1, dim2=2).clamp_min(0).sqrt().flip(1)  # (points, D), largest λ first
-    return Prediction(kind, "dense" if dense else "structured", per_epoch, rec.m, _floats(step_mean),
+    diag = s_ee[at] if closure is not None else See[at].diagonal(dim1=1, dim2=2)
+    rms = diag.clamp_min(0).sqrt().flip(1)  # (points, D), largest λ first
+    method = "diagonal" if closure is not None else "dense" if dense else "structured"
+    return Prediction(kind, method, per_epoch, rec.m, _floats(step_mean),
                       None if sd is None else _floats(sd[:len(step_mean)]), _floats(epoch_mean),
                       None if epoch_sd is None else _floats(epoch_sd), _floats(end_loss),
                       None if floor is None else float(floor), rec.L_r, diverges, note,
