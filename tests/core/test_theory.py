@@ -256,3 +256,23 @@ def test_above_64_features_the_closure_predicts_the_mean_of_64_runs():
         values = [r[e] for r in runs]
         se = statistics.stdev(values) / math.sqrt(RUNS)
         assert abs(statistics.fmean(values) - predicted) <= Z * se + 0.03 * predicted, e
+
+
+@pytest.mark.slow
+def test_mini_batch_noise_diverges_below_the_full_batch_limit_where_the_theory_says():
+    """Momentum on the tutorial's data, batches of 16 drawn with replacement: at lr 0.3 (a fifth of the
+    full-batch limit 1.61) the predicted second moment grows without bound, and the runs diverge; at lr 0.2
+    it settles, and the runs finish. The theory panel says so in words ("below stable, yet the batches'
+    noise makes it diverge"); here, the runs on both sides."""
+    base = _config(optimizer="momentum", shuffle="replace")
+    for lr, diverges in ((0.2, False), (0.3, True)):
+        th = theory(base.replace(lr=lr))
+        assert lr < th.stable_lr / 5 + 0.01
+        assert (th.prediction.diverges_at_step is not None) is diverges, lr
+        assert (th.prediction.floor is None) is diverges, lr
+        ex = prepare(base.replace(lr=lr))
+        for seed in (1, 2, 3):
+            t = Trainer(base.replace(lr=lr, seed=seed), experiment=ex)
+            for _ in t.run():
+                pass
+            assert (t.status == "diverged") is diverges, (lr, seed)

@@ -194,6 +194,8 @@ def _ruler(th, width: int) -> list[Text]:
     stable_name = "stable" if th.optimizer == "sgd" else f"stable ({th.optimizer})"
     numbers = f"● lr {short(lr)}  B best {short(best)}  S {stable_name} {short(stable)}: "
     where = lr_words(lr, best, stable)
+    if lr < stable and th.curve is not None and th.curve.diverges_at_step:  # stable for a full batch only:
+        where = "below stable, yet the batches' noise makes it diverge"  # the second moment grows
     if len(numbers) + len(where) <= width:
         return [ruler, Text.assemble(numbers, (where, "bold"))]
     return [ruler, Text(numbers[:-2]), Text.assemble("  lr is ", (where, "bold"))]
