@@ -224,8 +224,11 @@ def theory_of(X: torch.Tensor, y: torch.Tensor, w0: list[float], b0: float, conf
     else:
         why = (f"{n:,} rows × {d} features × {steps:,} steps: too costly to predict beside the run "
                "(`linreg theory` computes it)")
+    position = _position(tc.lr, spectrum.best_lr, stable)
+    if prediction is not None and prediction.diverges_at_step is not None and tc.lr < stable:
+        position += ", yet the batches' noise makes the expected loss diverge (its second moment grows)"
     return Theory(tc.lr, tc.optimizer, tc.l2, tc.shuffle, tuple(rec.theta_star.tolist()), stable,
-                  _position(tc.lr, spectrum.best_lr, stable), spectrum, directions, prediction, why, feature_names)
+                  position, spectrum, directions, prediction, why, feature_names)
 
 
 def _spectrum(rec: Recursion) -> Spectrum:
