@@ -299,10 +299,8 @@ def test_the_app_runs_in_a_real_browser_and_closing_the_tab_ends_it(serve, tmp_p
         assert len(tab) >= 2, tab
         page.close()
         browser.close()
-    end = time.monotonic() + 15
-    while any(alive(pid) for pid in tab) and time.monotonic() < end:
-        time.sleep(0.2)
-    assert not [pid for pid in tab if alive(pid)], "closing the tab must end its app and its engine"
+    wait_until(lambda: not [pid for pid in tab if alive(pid)], "closing the tab must end its app and its engine",
+               15)
 
 
 def test_a_port_in_use_is_one_line_not_a_traceback():

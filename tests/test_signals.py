@@ -78,7 +78,14 @@ def test_headless_sigkill_loses_at_most_the_epoch_in_progress(tmp_path):
         runs = tmp_path / f"runs{i}"
         proc = subprocess.Popen([*LINREG, *TRAIN, "--runs-dir", str(runs)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(delay + 1.0)
+        # Training has begun when the run's history.csv appears (the first rows written): then the seeded
+        # moment, so that the kill lands while rows are being written whatever torch's load time here.
+        end = time.monotonic() + 60
+        while not list(runs.glob("*/history.csv")):
+            assert proc.poll() is None, f"the run ended before it wrote a row: status {proc.returncode}"
+            assert time.monotonic() < end, "no history.csv within 60 s of the run's start"
+            time.sleep(0.02)
+        time.sleep(delay)
         proc.kill()
         proc.wait(timeout=60)
         check_runs(runs, ended=False)  # whole rows only; the epoch in progress was in memory
@@ -107,10 +114,13 @@ def _engine_trial(runs: Path, sigs, delay: float, gap: float):
     client.send(c.Toggle())
     time.sleep(delay)
     for sig in sigs:
-        os.kill(client._runner.pid, sig)
+        os.kill(client.pid, sig)
         time.sleep(gap)
-    client._runner.join(30)
-    assert not client._runner.is_alive(), "the engine did not end"
+    end = time.monotonic() + 30
+    while client.alive:  # the signal's effect: the engine ends (its run's end written first)
+        assert time.monotonic() < end, f"the engine did not end within 30 s of {[s.name for s in sigs]}"
+        time.sleep(0.05)
+    assert client.exitcode is not None, "the engine's process was not reaped"
     return client
 
 

@@ -218,6 +218,23 @@ class EngineClient:
             self._cmd_recv.close()
             self._evt_send.close()
 
+    # Read-only views of the engine's process, for tests and tools (a thread's engine has no pid or exit code).
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id; None for an engine in a thread."""
+        return getattr(self._runner, "pid", None)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the engine (process or thread) is still running."""
+        return self._runner.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        """The engine process's exit status once it has ended (negative: the signal that ended it); None while
+        it runs, and for an engine in a thread."""
+        return getattr(self._runner, "exitcode", None)
+
     def send(self, command) -> None:
         """One command (linreg_core/session/commands.py)."""
         try:

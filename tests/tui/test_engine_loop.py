@@ -94,15 +94,16 @@ def test_close_terminates_an_engine_that_does_not_quit_in_time():
     # cannot be made to hang from outside it): set them as __init__ does, around a process that ignores Quit.
     client._cmd_recv, client._cmd_send = ctx.Pipe(duplex=False)
     client._evt_recv, client._evt_send = ctx.Pipe(duplex=False)
-    client._runner = ctx.Process(target=time.sleep, args=(120,), daemon=True)
-    client._runner.start()
+    stuck = client._runner = ctx.Process(target=time.sleep, args=(120,), daemon=True)
+    stuck.start()
     try:
+        assert client.alive and client.pid == stuck.pid and client.exitcode is None
         t0 = time.monotonic()
         client.close(timeout=0.3)
         took = time.monotonic() - t0
-        assert not client._runner.is_alive(), "the engine was left running"
-        assert client._runner.exitcode is not None and client._runner.exitcode < 0  # ended by a signal
+        assert not client.alive, "the engine was left running"
+        assert client.exitcode is not None and client.exitcode < 0, client.exitcode  # ended by a signal
         assert took < 5.0  # the timeout, then terminate's own short wait (generous: a loaded machine)
     finally:
-        if client._runner.is_alive():
-            client._runner.kill()
+        if stuck.is_alive():
+            stuck.kill()

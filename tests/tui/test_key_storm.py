@@ -92,7 +92,8 @@ async def settle(pilot) -> None:
 
 async def answered(pilot, app, timeout: float = 2.0) -> None:
     """After m on the main screen with a step taken (else the answer is a notice): wait until the microscope
-    is open, at most `timeout` s, never failing (the engine may have been restarting, a race may be on)."""
+    is open, at most `timeout` s, never failing (the engine may have been restarting, a race may be on: the
+    storm goes on either way; this only gives the engine's answer a chance to come before the next keys)."""
     if app.screen is not app.main_screen or app.main_screen.racing is not None or app.main_screen.data.step == 0:
         return
     loop = asyncio.get_running_loop()
@@ -210,11 +211,12 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
             await wait_until(pilot, lambda: not app.main_screen.editing(), what="Escape to leave the form")
             s.played.append(("ctrl+q",))
             await play(pilot, [("ctrl+q",)])
-            for _ in range(500):  # Ctrl+Q's exit is asynchronous: wait for it (at most 10 s)
-                if app.return_code is not None:
-                    break
+            # Ctrl+Q's exit is asynchronous: wait for it (at most 30 s; the app is ending, so no Pilot pause)
+            deadline = asyncio.get_running_loop().time() + 30
+            while app.return_code is None:
+                assert asyncio.get_running_loop().time() < deadline, "Ctrl+Q did not end the app within 30 s"
                 await asyncio.sleep(0.02)
-        assert app.return_code == 0
+        assert app.return_code == 0, f"the app ended with return code {app.return_code}"
     except Exception as e:  # the app's own exception, re-raised by run_test, or a failed assertion
         raise AssertionError(s.report(e)) from e
     return s

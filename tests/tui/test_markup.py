@@ -5,7 +5,7 @@ from textual.widgets import Input, Label, OptionList
 from tui.screens.runs import RunsScreen
 from tui.screens.save import SaveConfigScreen
 from tui.widgets.form import ParameterForm
-from tests.tui.conftest import finish_run, wait_until
+from tests.tui.conftest import app_settled, finish_run, notices, wait_until
 from tests.tui.test_app import ready
 
 MARKUP = "x[/red]y[b]"
@@ -28,7 +28,7 @@ async def test_markup_in_a_csv_path_and_a_column_name_is_shown_as_typed(app_fact
     good = bad.parent / "good[b].csv"
     good.write_text("a[/b],[i]y\n1,2\n3,4.1\n5,6\n")
     app = app_factory()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:  # the refusals' notices are drawn too
         await ready(pilot)
         form = app.query_one(ParameterForm)
         await _type_field(pilot, "csv", str(missing))
@@ -44,7 +44,9 @@ async def test_markup_in_a_csv_path_and_a_column_name_is_shown_as_typed(app_fact
         await wait_until(pilot, lambda: "bad[/b].csv" in form.errors.get("csv", ""), what="the bad cell")
         shown = str(app.query_one("#error-csv", Label).render())
         assert "'[i]y'" in shown and "bad[/b].csv" in shown
-        await pilot.pause(0.2)  # the notifications are drawn too
+        await wait_until(pilot, lambda: "bad[/b].csv" in notices(app), what="the bad cell's notice on screen")
+        assert "'[i]y'" in notices(app)  # the notice quotes the column as typed too
+        await app_settled(pilot)
         assert app.is_running
 
 
@@ -66,5 +68,6 @@ async def test_markup_in_a_save_path_and_a_runs_folder(app_factory, tmp_path):
         shown = str(app.screen.query_one("#save-error", Label).render())
         assert "no[/x]dir" in shown and "Could not write" in shown
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.screen is app.main_screen, what="the dialog to close")
+        await app_settled(pilot)
         assert app.is_running

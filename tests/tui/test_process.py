@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -23,9 +24,11 @@ def spawn_app(*args):
     return pid, fd
 
 
-def read_until(fd, text: bytes, timeout: float = 60.0) -> bytes:
+def read_until(fd, text: bytes | re.Pattern, timeout: float = 60.0) -> bytes:
+    """What the app wrote to its terminal until `text` (bytes, or a pattern) appeared in it."""
+    found = text.search if isinstance(text, re.Pattern) else lambda buf: text in buf
     buf, deadline = b"", time.monotonic() + timeout
-    while text not in buf:
+    while not found(buf):
         if time.monotonic() > deadline:
             pytest.fail(f"{text!r} never appeared on screen")
         if select.select([fd], [], [], 0.1)[0]:
@@ -72,6 +75,21 @@ def wait_exit(pid: int, fd: int, timeout: float) -> int | None:
     return None
 
 
+def wait_gone(pids, what: str, timeout: float = 3.0) -> None:
+    """Wait until none of pids runs (zombies count as gone); fail naming `what` if one still does."""
+    deadline = time.monotonic() + timeout
+    while any(alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: still running {timeout:.0f} s after the app ended")
+        time.sleep(0.02)
+
+
+def history_rows(runs) -> int:
+    """Whole rows in the (one) run's history.csv under runs, 0 before it exists."""
+    files = list(runs.glob("*/history.csv"))
+    return max(0, files[0].read_bytes().count(b"\n") - 1) if files else 0
+
+
 def _cleanup(pid: int, fd: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -88,16 +106,14 @@ def test_quit_mid_run_is_immediate_and_leaves_no_process():
         engines = children_of(pid) - {pid}
         assert engines, "the engine runs in a child process"
         os.write(fd, b" ")
-        read_until(fd, b"RUNNING")
-        time.sleep(0.5)
+        read_until(fd, re.compile(rb"step [1-9][0-9]"))  # the status line: ten steps and more taken
         start = time.monotonic()
         os.write(fd, b"q")
         status = wait_exit(pid, fd, timeout=10)
         took = time.monotonic() - start
         # about 0.1 s here; the bound is loose so that a busy machine cannot fail it (a hang still does)
         assert status is not None and took < 5.0, f"quit took {took:.2f} s"
-        time.sleep(0.2)
-        assert not any(alive(p) for p in engines), "engine process left behind"
+        wait_gone(engines, "engine process left behind")
     finally:
         _cleanup(pid, fd)
 
@@ -113,19 +129,21 @@ def test_hangup_and_terminate_keep_the_run_and_leave_no_process(sig, private_dat
         os.write(fd, b"+++ ")  # flat out
         read_until(fd, b"RUNNING")
         runs = private_data_home / "linreg" / "runs"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not list(runs.glob("*/history.csv")):
-            time.sleep(0.05)
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60
+        while history_rows(runs) < 10:  # the signal lands in the middle of a run with epochs on disk
+            if time.monotonic() > deadline:
+                pytest.fail(f"the run wrote {history_rows(runs)} epochs in 60 s, not 10")
+            if select.select([fd], [], [], 0.02)[0]:
+                try:
+                    os.read(fd, 65536)  # keep the terminal drained
+                except OSError:
+                    pass
         start = time.monotonic()
         os.kill(pid, sig)
         status = wait_exit(pid, fd, timeout=10)
         assert status is not None and time.monotonic() - start < 5.0  # loose: a busy machine, not a hang
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + sig
-        deadline = time.monotonic() + 3
-        while any(alive(p) for p in engines) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(alive(p) for p in engines), f"engine process orphaned after {sig.name}"
+        wait_gone(engines, f"engine process orphaned after {sig.name}")
         if sig == signal.SIGHUP:  # the terminal still exists here (kill -HUP): it is given back sane
             lflag = termios.tcgetattr(fd)[3]
             assert lflag & termios.ECHO and lflag & termios.ICANON, "terminal left in raw mode"

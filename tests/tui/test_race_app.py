@@ -5,6 +5,7 @@ from textual.widgets import DataTable, OptionList
 
 from tests.tui.conftest import wait_until
 from tests.tui.test_app import ready
+from tui.race_data import lane_view
 from tui.screens.race import RaceScreen
 from tui.screens.race_presets import RacePresetsScreen
 
@@ -46,15 +47,19 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
                          what="the race's surface")
         assert all(len(path) > 1 for _, path, _ in race.surface.view.lanes)
         assert race.surface.view.names == ("w[x0]", "b")
-        await pilot.press("3")  # its parameters by epoch
+        await pilot.press("3")  # its parameters by epoch: the chosen lane's, to its last step
         assert race.params.display and not race.fit.display
-        view = race._chosen_view()
+        await wait_until(pilot, lambda: not race.params.dirty and
+                         "lane 3 (lr 0.0139) · parameters" in str(race.params.render()),
+                         what="lane 3's parameters drawn")
+        view = lane_view(race.data, 2)  # what the chart of lane 3 draws from
         assert len(view.history.epochs) == 5 and view.step == race.data.lanes[2].now.steps
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.main_screen.racing is None and app.main_screen.run_state == "idle", what="back to the run")
         assert not isinstance(app.screen, RaceScreen)
         await pilot.press("R")
-        labels = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        presets = app.screen.query_one(OptionList)
+        labels = [str(presets.get_option_at_index(i).prompt) for i in range(presets.option_count)]
         assert "6  the last race again (7 lanes)" in labels
         assert "7  the last race plus the form's settings as lane 8" in labels
         await pilot.press("2")  # a number chooses at once: the six optimizers

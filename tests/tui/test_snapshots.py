@@ -26,7 +26,7 @@ import torch
 
 from linreg_core.settings.config import Config
 from tui.app import make_app
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import app_settled, wait_until
 
 # y = 2 + 3·x0 − x1 + noise over the 32 sign patterns s ∈ {−1, 1}⁵: x0 = (s0 + s1 + s2 + s3)/2 (−2 … 2),
 # x1 = s4, noise = (s0·s1·s4 + s2·s3·s4)/2 (−1, 0, 1). Each column is a sum of distinct Walsh functions, so
@@ -81,18 +81,25 @@ def _app(config: Config | None = None, **options):
     return make_app(config.replace(**options) if options else config, in_thread=True)
 
 
-async def _idle(pilot):
+async def _idle(pilot, engine):
     await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "idle", what="engine ready")
-    await settled(pilot)
+    await settled(pilot, engine)
 
 
-async def settled(pilot):
-    await wait_until(pilot, lambda: pilot.app.main_screen.views_settled, what="the charts to be drawn")
-    await pilot.pause(0.1)
+async def settled(pilot, engine):
+    """The screen as it stays: the app has taken in every event the engine sent for the commands so far (the
+    setup, its theory, the last progress, the state), every panel on screen is drawn from it, the log's lines
+    are written where the log is on screen, and the app has handled what that posted."""
+    screen = pilot.app.main_screen
+    await engine.caught_up(pilot)
+    await wait_until(pilot, lambda: screen.views_settled and not (screen.panels.on_screen("log") and
+                                                                   screen.run_log.pending),
+                     what="the charts and the log to be drawn")
+    await app_settled(pilot)
 
 
-def test_main_screen_80x24(snap_compare):
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_idle)
+def test_main_screen_80x24(snap_compare, engine):
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=lambda pilot: _idle(pilot, engine))
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
@@ -112,13 +119,12 @@ def test_the_exact_experiment_is_exact(exact_experiment, device):
     assert want_theta != list(EXACT_TRUE)  # not there yet: |learned − optimum| stays legible
 
 
-def test_finished_run_160x48(snap_compare, exact_experiment):
+def test_finished_run_160x48(snap_compare, exact_experiment, engine):
     async def run(pilot):
-        await _idle(pilot)
+        await _idle(pilot, engine)
         await pilot.press("plus", "plus", "plus", "plus", "space")
         await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "finished", what="finished")
-        await settled(pilot)
-
+        await settled(pilot, engine)
         await surface_caught_up(pilot)
 
     assert snap_compare(_app(exact_experiment), terminal_size=(160, 48), run_before=run)
@@ -131,50 +137,63 @@ async def surface_caught_up(pilot):
     surface, data = pilot.app.query_one(SurfaceView), pilot.app.main_screen.data
     await wait_until(pilot, lambda: surface.view is not None and surface.view.current[0] == data.weights[0],
                      what="the surface at the run's end")
-    await pilot.pause(0.1)
+    await app_settled(pilot)  # (its redraw, posted by show())
 
 
-def test_surface_80x24(snap_compare, exact_experiment):
+def test_surface_80x24(snap_compare, exact_experiment, engine):
     async def run(pilot):
-        await _idle(pilot)
+        await _idle(pilot, engine)
         await pilot.press("f", "6", "plus", "plus", "plus", "plus", "space")
         await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "finished", what="finished")
-        await settled(pilot)
+        await settled(pilot, engine)
         await surface_caught_up(pilot)
 
     assert snap_compare(_app(exact_experiment), terminal_size=(80, 24), run_before=run)
 
 
-def test_microscope_80x24(snap_compare):
+def test_microscope_80x24(snap_compare, engine):
     async def run(pilot):
+        from textual.widgets import Static
+
         from tui.screens.microscope import MicroscopeScreen
 
-        await _idle(pilot)
+        await _idle(pilot, engine)
         await pilot.press("n", "n", "n")
         await wait_until(pilot, lambda: pilot.app.main_screen.data.step == 3, what="three steps")
+        await settled(pilot, engine)  # the main screen, drawn at step 3 under the microscope
         await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, MicroscopeScreen), what="the microscope")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, MicroscopeScreen) and "step 3 under the "
+                         "microscope" in str(pilot.app.screen.query_one("#microscope-title", Static).render()),
+                         what="the microscope on step 3")
+        await app_settled(pilot)
 
     assert snap_compare(_app(dtype="float64", loss="mse", optimizer="adam"), terminal_size=(80, 24),
                         run_before=run)
 
 
-def test_help_screen(snap_compare):
+def test_help_screen(snap_compare, engine):
     async def run(pilot):
-        await _idle(pilot)
+        from textual.widgets import Markdown
+
+        from tui.screens.help import HelpScreen
+
+        await _idle(pilot, engine)
         await pilot.press("question_mark")
-        await pilot.pause(0.3)
+        # the help's text is parsed in a thread, then mounted: wait for its last line
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen) and "Press Escape or ? to close"
+                         in "".join(str(b.render()) for b in pilot.app.screen.query_one(Markdown).query("*")),
+                         what="the help's last line")
+        await app_settled(pilot)
 
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=run)
 
 
-def test_diverged_80x24(snap_compare):
+def test_diverged_80x24(snap_compare, engine):
     async def run(pilot):
-        await _idle(pilot)
+        await _idle(pilot, engine)
         await pilot.press("space")
         await wait_until(pilot, lambda: pilot.app.main_screen.run_state == "diverged", what="diverged")
         await pilot.press("2")
-        await settled(pilot)
+        await settled(pilot, engine)
 
     assert snap_compare(_app(loss="mse", lr=10, dtype="float64"), terminal_size=(80, 24), run_before=run)
