@@ -5,6 +5,13 @@ reproduces, not a draw (a random state-machine walk once failed CI and passed he
 while developing: LINREG_HYPOTHESIS=explore make test."""
 import os
 
+# Under pytest-xdist (`make test`: two workers on a 2-core machine) each worker and the processes it starts
+# use one CPU thread: two workers of two OpenMP threads each spun against each other (the controller's state
+# machine took 100 s instead of 5). Set before torch is imported; children inherit it, so a subprocess and
+# its in-process oracle still run the same kernels the same way.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from hypothesis import settings
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.serial  # timing scripts: alone, not beside another worker
+
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 TOOLS = ROOT.parent / "shared" / "tools"

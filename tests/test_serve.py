@@ -18,6 +18,9 @@ import pytest
 from tests.test_cli import LINREG, linreg
 from tui.serve_guard import LINK, host_allowed, host_names, origin_allowed, token_matches
 
+pytestmark = pytest.mark.serial  # a real browser, a wall-clock first frame: alone, not beside another worker
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MARK_SEED = "48611"  # an option value only this test's app processes carry (to find them afterwards)
 

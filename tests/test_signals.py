@@ -20,6 +20,9 @@ import pytest
 
 from linreg_core.session import commands as c
 
+pytestmark = pytest.mark.serial  # signals at seeded moments and wall-clock bounds: alone, not beside another worker
+
+
 TRIALS = int(os.environ.get("LINREG_SIGNAL_TRIALS", "2"))
 SEED = int(os.environ.get("LINREG_SIGNAL_SEED", "20261127"))
 LINREG = [sys.executable, "-m", "tui"]

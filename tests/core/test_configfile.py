@@ -132,6 +132,7 @@ def test_a_toml_array_nested_500_deep_is_refused_without_a_traceback(tmp_path):
     assert "deep" in str(e.value) or "weights" in str(e.value)
 
 
+@pytest.mark.serial  # a wall-clock bound
 @pytest.mark.parametrize("text", [
     "a" + ".b" * 60_000 + " = 1\n",  # tomllib: 14 GB and a minute before the guard
     "[a" + ".b" * 60_000 + "]\n",

@@ -174,6 +174,7 @@ def test_any_mix_of_damage_in_runs_and_races_stops_nothing(damages, as_race):
         bounded(root)
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_a_huge_history_is_read_in_bounded_time_as_a_thinned_curve(tmp_path):
     """A 200 MiB history (a very long run, or a hostile one) is sampled at evenly spaced places: the overlay
     gets the curve's shape from first epoch to last, and the list its epoch count, both in about a second."""

@@ -235,6 +235,7 @@ def test_mini_batch_descent_is_stable_below_the_stable_rate_and_diverges_at_twic
     assert above.status == "diverged", (limit, above.full_loss(), first)
 
 
+@pytest.mark.serial  # a wall-clock bound
 @pytest.mark.parametrize("schedule", ["constant", "step", "exponential", "inverse", "cosine"])
 def test_a_long_runs_schedule_is_averaged_in_closed_form_fast_and_equal_to_the_sum(schedule):
     """--epochs 1000000: a diagnosis scores ~30 candidates and summed a million factors for each, seconds per

@@ -86,6 +86,7 @@ def test_steps_asked_for_by_key_are_not_paced(clock):
     assert ctl.taken and ctl.taken[0] > 1 and engine._wait_time() == 0
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_close_terminates_an_engine_that_does_not_quit_in_time():
     """An engine stuck in a long computation never reads Quit: close() must still end it, soon."""
     ctx = mp.get_context("spawn")

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.serial  # wall-clock bounds on quitting: alone, not beside another worker
+
 
 def spawn_app(*args):
     pid, fd = pty.fork()
