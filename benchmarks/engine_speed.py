@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _timing import add_device_option, best_of  # noqa: E402
 
 from linreg_core.settings.config import Config  # noqa: E402
-from linreg_core.training.trainer import Trainer  # noqa: E402
+from linreg_core.training.trainer import trainer_for  # noqa: E402
 from tests.tutorial_oracle import run_tutorial  # noqa: E402
 
 STEPS_PER_EPOCH = 32  # the tutorial: 500 samples in batches of 16
@@ -28,7 +28,7 @@ def trainer_run(chunk: int, epochs: int, **options) -> tuple:
         for _ in trainer.run(chunk=chunk):
             pass
 
-    return lambda: Trainer(Config().replace(epochs=epochs, **options)), run
+    return lambda: trainer_for(Config().replace(epochs=epochs, **options)), run
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     e, device = args.epochs, args.device
     steps = STEPS_PER_EPOCH * e
-    tutorial_device = Trainer(Config().replace(device=device)).device  # the device auto picks for the tutorial
+    tutorial_device = trainer_for(Config().replace(device=device)).device  # the device auto picks for the tutorial
     contenders = {
         "tutorial loop (autograd)": lambda: run_tutorial(0, epochs=e, device=tutorial_device),
         "Trainer.run(chunk=1)": trainer_run(1, e, device=device),

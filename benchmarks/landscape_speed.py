@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from linreg_core.settings.config import Config  # noqa: E402
 from linreg_core.analysis.landscape import MAX_ROWS, Landscape  # noqa: E402
-from linreg_core.training.trainer import Trainer  # noqa: E402
+from linreg_core.training.trainer import trainer_for  # noqa: E402
 
 
 def measure(name: str, X, y, repeats: int) -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     add_device_option(ap)
     args = ap.parse_args()
-    t = Trainer(Config().replace(device=args.device))
+    t = trainer_for(Config().replace(device=args.device))
     measure(f"tutorial ({t.n_train} × 4)", t.split.X_train, t.split.y_train, args.repeats)
     g = torch.Generator().manual_seed(0)
     X = torch.randn(args.samples, args.features, generator=g)

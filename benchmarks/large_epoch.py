@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _timing import add_device_option, timed  # noqa: E402
 
 from linreg_core.settings.config import Config  # noqa: E402
-from linreg_core.training.trainer import Trainer  # noqa: E402
+from linreg_core.training.trainer import trainer_for  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -29,7 +29,7 @@ def main() -> None:
     config = Config().replace(samples=args.samples, weights=tuple([0.5] * D), batch_size=1024, loss="mse",
                               lr=0.01, epochs=100, shuffle="torch", device=args.device)
     t0 = time.perf_counter()
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     print(f"data and trainer built in {time.perf_counter() - t0:.2f} s")
     X, y = trainer.split.X_train, trainer.split.y_train
     w = torch.zeros(D, 1, dtype=X.dtype, device=X.device)

@@ -23,9 +23,9 @@ import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 from linreg_core.settings.config import Config
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 options = json.loads(sys.argv[2])
-trainer = Trainer(Config().replace(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}))
+trainer = trainer_for(Config().replace(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}))
 trainer.advance(trainer.batches_per_epoch)
 summarize(trainer)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)

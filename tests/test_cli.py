@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 from tests.tutorial_oracle import run_tutorial
 
 LINREG = [sys.executable, "-m", "tui"]
@@ -20,7 +20,7 @@ def tutorial_log(epochs: int) -> tuple[str, ...]:
     default (the one a Trainer of the default settings resolves, `auto`) under this environment, which the
     subprocess inherits (ATEN_CPU_CAPABILITY included): the same kernels. The sixth decimal depends on them,
     the equality does not."""
-    logged, _, _ = run_tutorial(0, epochs=epochs, device=Trainer(Config()).device)
+    logged, _, _ = run_tutorial(0, epochs=epochs, device=trainer_for(Config()).device)
     return tuple(f"epoch {i:03d}: loss: {loss:f}" for i, loss in enumerate(logged))
 
 
@@ -238,12 +238,12 @@ def test_the_terminal_table_shows_column_names_verbatim(tmp_path):
 
     from linreg_core.settings.config import Config
     from linreg_core.analysis.summary import summarize
-    from linreg_core.training.trainer import Trainer
+    from linreg_core.training.trainer import trainer_for
     from tui.headless import _print_summary
 
     path = tmp_path / "d.csv"
     path.write_text("[age],[/b]x,y\n1,2,3\n2,1,4\n3,5,1\n4,4,4\n")
-    trainer = Trainer(Config().replace(csv=str(path), epochs=1))
+    trainer = trainer_for(Config().replace(csv=str(path), epochs=1))
     out = io.StringIO()
     _print_summary(summarize(trainer), True, out)
     assert "w[[age]]" in out.getvalue() and "w[[/b]x]" in out.getvalue()

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 from tests.test_cli import LINREG, linreg
 
 
@@ -27,7 +27,7 @@ def test_product_of_lists_ranks_lanes_and_json_has_a_row_per_lane(tmp_path):
     assert table[at + 1].split()[:3] == ["lane", "lr", "optimizer"]
     # each lane is the config run alone: its final parameters are that run's
     best = lanes[0]
-    alone = Trainer(Config().replace(epochs=5, lr=best["settings"]["lr"], optimizer=best["settings"]["optimizer"]))
+    alone = trainer_for(Config().replace(epochs=5, lr=best["settings"]["lr"], optimizer=best["settings"]["optimizer"]))
     for _ in alone.run(chunk=64):
         pass
     assert best["summary"]["weights"] == pytest.approx(alone.parameters()[0], rel=1e-5)

@@ -3,7 +3,7 @@
 Pause is "stop calling step()", resume is "call it again"; nothing here knows about threads or screens.
 The step itself is step.LaneGroup's, the one a race's lanes take: a run steps as a group of one lane. The
 Trainer keeps the rest: the config, counters, schedule, patience, divergence and diagnosis, and the path
-of its parameters. The default path computes gradients analytically with the exact operations autograd
+of its parameters. The data comes prepared (an Experiment: data/experiment.py), never loaded here. The default path computes gradients analytically with the exact operations autograd
 performs on the tutorial's loss (see losses.py), inside torch.inference_mode(): the same numbers at several
 times the speed.
 """
@@ -27,11 +27,12 @@ from .step import EXPLODE_FACTOR, LaneGroup, Walk  # noqa: F401 (EXPLODE_FACTOR 
 
 
 class Trainer:
-    def __init__(self, config: Config, experiment: Experiment | None = None, prepared: Split | None = None):
-        """prepared: the split of the same data, standardization, dtype and device made for another trainer (a
-        race's lanes share one), instead of making it again."""
+    def __init__(self, config: Config, experiment: Experiment, prepared: Split | None = None):
+        """experiment: the data, prepared before (data.experiment.prepare; trainer_for does both). prepared:
+        the split of the same data, standardization, dtype and device made for another trainer (a race's lanes
+        share one), instead of making it again."""
         self.config = config
-        self.experiment = experiment if experiment is not None else prepare(config)
+        self.experiment = experiment
         self.device = device_for(config, self.experiment)
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         tc = config.train
@@ -310,3 +311,8 @@ class Trainer:
         self.diagnosis = self._diagnose(diagnosis.DIVERGED)
         return StepResult(self.steps, self.epoch, self.batch, loss, self._lr, DIVERGED, None)
 
+
+def trainer_for(config: Config) -> Trainer:
+    """The data prepared, then a trainer on it: the one way, for scripts and tests (the controllers prepare
+    the data themselves, keeping it across runs on the same data)."""
+    return Trainer(config, prepare(config))

@@ -18,7 +18,7 @@ import pytest
 from linreg_core.analysis.advice import follow
 from linreg_core.settings.config import Config
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` runs it
 
@@ -28,7 +28,7 @@ KNOWN_SHORT = {('ccard', 'mse', 'adam'), ('stackloss', 'mae', 'adam')}
 
 
 def _train(config: Config):
-    t = Trainer(config)
+    t = trainer_for(config)
     for _ in t.run(chunk=4096):
         pass
     return summarize(t)

@@ -10,7 +10,7 @@ from linreg_core.session import commands as c
 from linreg_core.session.controller import RunController
 from linreg_core.session.events import Progress
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 EPOCHS, BASE = 4, 0.2
 OPTIONS = {"loss": "mse", "optimizer": "sgd", "samples": "64", "batch_size": "64", "epochs": str(EPOCHS),
@@ -42,7 +42,7 @@ def _used_rates(t: Trainer) -> list[tuple[int, float]]:
 
 
 def test_a_finished_cosine_run_continued_follows_the_cosine_over_the_new_length():
-    t = Trainer(Config.from_options(OPTIONS))
+    t = trainer_for(Config.from_options(OPTIONS))
     first = _used_rates(t)
     assert t.status == "finished" and [e for e, _ in first] == list(range(EPOCHS))  # one step an epoch
     for epoch, lr in first:

@@ -9,7 +9,7 @@ from linreg_core.data.csvdata import read_csv
 from linreg_core.settings.errors import DataError
 from linreg_core.data.experiment import prepare
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 BROKEN = {  # name: (bytes, expected words in the message, line, column)
     "text_cell": (b"a,b,y\n1,2,3\n4,five,6\n", "not a number", 3, "b"),
@@ -73,7 +73,7 @@ def test_csv_training_end_to_end_with_chosen_target_and_features(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     config = Config.from_options({"csv": str(path), "target": "target", "features": "a,b", "loss": "mse",
                                   "standardize": "yes", "epochs": "300", "lr": "0.05"})
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     for _ in trainer.run(chunk=8):
         pass
     s = summarize(trainer)
@@ -105,28 +105,28 @@ def test_reader_never_crashes_on_any_bytes(tmp_path_factory, content):
 def test_a_wrong_column_is_reported_before_a_bad_cell(tmp_path):
     """Columns are known from the header: --target nope is the error, not the bad cell on line 57."""
     from linreg_core.settings.config import Config
-    from linreg_core.training.trainer import Trainer
+    from linreg_core.training.trainer import trainer_for
 
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n" + "1,2,3\n" * 55 + "1,oops,3\n")
     with pytest.raises(DataError) as e:
-        Trainer(Config().replace(csv=str(path), target="nope"))
+        trainer_for(Config().replace(csv=str(path), target="nope"))
     assert e.value.field == "target" and "no column 'nope'" in str(e.value) and "line" not in str(e.value)
     with pytest.raises(DataError) as e:
-        Trainer(Config().replace(csv=str(path), features=("a", "zz")))
+        trainer_for(Config().replace(csv=str(path), features=("a", "zz")))
     assert e.value.field == "features" and "'zz'" in str(e.value)
     with pytest.raises(DataError) as e:  # the bad cell itself, once the columns are right
-        Trainer(Config().replace(csv=str(path)))
+        trainer_for(Config().replace(csv=str(path)))
     assert "line 57" in str(e.value) and "'b'" in str(e.value)
 
 
 def test_columns_that_are_not_used_may_hold_text(tmp_path):
     from linreg_core.settings.config import Config
-    from linreg_core.training.trainer import Trainer
+    from linreg_core.training.trainer import trainer_for
 
     path = tmp_path / "d.csv"
     path.write_text("name,x,y\nann,1,2\nbob,2,4.1\ncy,3,5.9\n")
-    trainer = Trainer(Config().replace(csv=str(path), features=("x",), target="y"))
+    trainer = trainer_for(Config().replace(csv=str(path), features=("x",), target="y"))
     assert trainer.experiment.dataset.feature_names == ("x",) and trainer.n_train == 3
 
 
@@ -141,7 +141,7 @@ def test_a_csv_too_large_for_memory_is_refused_while_streaming(tmp_path, monkeyp
         f.writelines(f"{i % 97}.5,{i % 13}.25\n" for i in range(400_000))
     monkeypatch.setattr(config, "memory_limit_bytes", lambda: 20 * 2**20)
     with pytest.raises(DataError) as e:
-        Trainer(Config().replace(csv=str(path)))
+        trainer_for(Config().replace(csv=str(path)))
     message = str(e.value)
     assert "before reading it all" in message and "MiB of memory" in message
     projected = int(message.split(" samples")[0].split()[-1].replace(",", ""))

@@ -10,7 +10,7 @@ from linreg_core.model import diagnosis
 from linreg_core.settings.config import Config
 from linreg_core.data.data import Standardizer
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 
 def _write_csv(path, X: torch.Tensor, y: torch.Tensor, names) -> str:
@@ -42,7 +42,7 @@ def offset_csv(tmp_path):
 
 
 def _finish(options: dict) -> Trainer:
-    trainer = Trainer(Config.from_options(options))
+    trainer = trainer_for(Config.from_options(options))
     for _ in trainer.run(chunk=64):
         pass
     return trainer
@@ -197,11 +197,11 @@ STABLE_LR_DATA = {
 def _train_at(options: dict, factor: float, batch: int | None, epochs: int) -> tuple[Trainer, float, float]:
     """Train (MSE, float64) at factor × diagnosis.stable_lr for this batch size: (trainer, limit, first loss)."""
     base = {"loss": "mse", "dtype": "float64", "epochs": str(epochs), **options}
-    n = Trainer(Config.from_options(base)).n_train
+    n = trainer_for(Config.from_options(base)).n_train
     base["batch_size"] = str(batch or n)
-    probe = Trainer(Config.from_options(base))
+    probe = trainer_for(Config.from_options(base))
     limit = diagnosis.stable_lr(probe.data_facts(), probe.batch_size)
-    t = Trainer(Config.from_options({**base, "lr": repr(factor * limit)}))
+    t = trainer_for(Config.from_options({**base, "lr": repr(factor * limit)}))
     first = t.full_loss()
     for _ in t.run(chunk=256):
         pass

@@ -9,7 +9,7 @@ from linreg_core.settings.config import Config
 from linreg_core.data.csvdata import read_csv
 from linreg_core.settings.errors import DataError
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 
 def _economic_table(path):
@@ -49,7 +49,7 @@ def test_the_optimum_of_an_ill_conditioned_csv_agrees_with_an_exact_solve(tmp_pa
     assert torch.linalg.cond(A) >= 1e9  # as badly conditioned as the classic
     exact_w, exact_b = _exact_least_squares(rows)
     for dtype in ("float32", "float64"):  # the training dtype must not matter
-        trainer = Trainer(Config().replace(csv=str(tmp_path / "economy.csv"), dtype=dtype))
+        trainer = trainer_for(Config().replace(csv=str(tmp_path / "economy.csv"), dtype=dtype))
         w, b = trainer.least_squares()
         assert w == pytest.approx(exact_w, rel=1e-9) and b == pytest.approx(exact_b, rel=1e-9), dtype
         assert trainer.experiment.dataset.X.dtype == torch.float64
@@ -57,7 +57,7 @@ def test_the_optimum_of_an_ill_conditioned_csv_agrees_with_an_exact_solve(tmp_pa
 
 def test_metrics_are_computed_on_the_float64_data(tmp_path):
     rows = _economic_table(tmp_path / "economy.csv")
-    trainer = Trainer(Config().replace(csv=str(tmp_path / "economy.csv"), epochs=1))
+    trainer = trainer_for(Config().replace(csv=str(tmp_path / "economy.csv"), epochs=1))
     exact_w, exact_b = _exact_least_squares(rows)
     ls = summarize(trainer)
     # at the optimum itself, R² from the float64 data is the exact one to many digits
@@ -74,9 +74,9 @@ def test_a_value_float32_cannot_hold_is_refused_with_its_line_unless_training_in
     path = tmp_path / "huge.csv"
     path.write_text("x,y\n1,2\n2,4.1\n3,1e39\n4,8\n")
     with pytest.raises(DataError) as e:
-        Trainer(Config().replace(csv=str(path)))
+        trainer_for(Config().replace(csv=str(path)))
     assert "line 4" in str(e.value) and "'y'" in str(e.value) and "--dtype float64" in str(e.value)
-    trainer = Trainer(Config().replace(csv=str(path), dtype="float64", epochs=1))
+    trainer = trainer_for(Config().replace(csv=str(path), dtype="float64", epochs=1))
     assert all(v == v for v in trainer.least_squares()[0])  # finite, no lstsq error
 
 
@@ -84,7 +84,7 @@ def test_a_large_offset_keeps_its_digits(tmp_path):
     """y = 100000001 + x: float32 cannot tell 100000001 from 100000000; the optimum still says 100000001."""
     path = tmp_path / "offset.csv"
     path.write_text("x,y\n" + "".join(f"{i},{100000001 + i}\n" for i in range(10)))
-    w, b = Trainer(Config().replace(csv=str(path))).least_squares()
+    w, b = trainer_for(Config().replace(csv=str(path))).least_squares()
     assert w[0] == pytest.approx(1.0, rel=1e-9) and b == pytest.approx(100000001.0, rel=1e-12)
 
 

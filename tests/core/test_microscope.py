@@ -4,11 +4,11 @@ import torch
 
 from linreg_core.settings.config import Config
 from linreg_core.analysis.microscope import last_step
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 
 def stepped(n=3, **options):
-    t = Trainer(Config().replace(**options))
+    t = trainer_for(Config().replace(**options))
     assert last_step(t) is None  # nothing taken yet
     for _ in range(n):
         before = t.training_parameters()
@@ -70,7 +70,7 @@ def torch_terms(name: str, state: dict, t: int) -> dict[str, torch.Tensor]:
 def test_the_step_and_the_rules_terms_match_torch_optim_on_the_same_gradients(optimizer):
     """torch.optim is the oracle: fed the gradients the trainer's rule took, its step and its state are the
     microscope's Δp and terms (Adam's Δp = −lr·m̂ / (√v̂ + ε), from the terms shown)."""
-    t = Trainer(Config().replace(optimizer=optimizer, dtype="float64", loss="mse"))
+    t = trainer_for(Config().replace(optimizer=optimizer, dtype="float64", loss="mse"))
     p = None
     for k in range(5):
         t.step()

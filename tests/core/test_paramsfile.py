@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from linreg_core.settings.config import Config
 from linreg_core.settings.errors import DataError
 from linreg_core.settings.paramsfile import load_params
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 
 class Payload:
@@ -96,12 +96,12 @@ def test_bad_parameter_files_are_refused_saying_why(tmp_path, text, words):
 
 def test_a_run_starts_from_saved_parameters_in_data_units(tmp_path):
     """Saved learned parameters (data units) start a new run there, with or without standardizing."""
-    first = Trainer(Config())
+    first = trainer_for(Config())
     list(first.run(chunk=32))
     w, b = first.parameters()
     (tmp_path / "p.json").write_text(json.dumps({"weights": w, "bias": b}))
     for standardize in (False, True):
-        again = Trainer(Config().replace(init_params=str(tmp_path / "p.json"), standardize=standardize))
+        again = trainer_for(Config().replace(init_params=str(tmp_path / "p.json"), standardize=standardize))
         w2, b2 = again.parameters()
         assert w2 == pytest.approx(w, abs=1e-4) and b2 == pytest.approx(b, abs=1e-4)
         epoch0 = next(r for r in again.run(chunk=32) if r.epoch_result).epoch_result

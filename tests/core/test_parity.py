@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 from tests.tutorial_oracle import run_tutorial
 
 
@@ -16,7 +16,7 @@ def oracle(seed: int, trainer: Trainer, **options):
 
 
 def _run(config: Config, chunk: int = 1):
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     logged = [r.epoch_result.loss_sum for r in trainer.run(chunk=chunk) if r.epoch_result]
     weights, bias = trainer.parameters()
     return logged, weights, bias, trainer

@@ -11,13 +11,13 @@ from linreg_core.settings.config import Config
 from linreg_core.settings.errors import ConfigError
 from linreg_core.training.race import Race
 from linreg_core.model.results import DIVERGED, EARLY_STOPPED, FINISHED
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=6)
 
 
 def run_alone(config: Config) -> tuple[Trainer, list]:
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     return trainer, [r.epoch_result for r in trainer.run(chunk=64) if r.epoch_result is not None]
 
 

@@ -8,11 +8,11 @@ from linreg_core.settings import configfile
 from linreg_core.settings.config import Config
 from linreg_core.storage.runs import CONFIG, HISTORY, PARAMS, SUMMARY, RunRecorder, default_runs_dir, list_runs
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 
 def record(runs_dir, config=Config(), stop_after_epochs=None):
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     ds = trainer.experiment.dataset
     rec = RunRecorder(runs_dir, config, ds.feature_names, ds.target_name)
     seen = []
@@ -63,7 +63,7 @@ def test_two_runs_in_the_same_second_get_their_own_folders(tmp_path):
 def test_a_failed_write_keeps_the_rows_and_is_retried(tmp_path):
     blocker = tmp_path / "runs"
     blocker.write_text("a file where the runs folder should be")  # mkdir fails, as on a read-only disk
-    trainer = Trainer(Config().replace(epochs=3))
+    trainer = trainer_for(Config().replace(epochs=3))
     ds = trainer.experiment.dataset
     rec = RunRecorder(blocker, trainer.config, ds.feature_names, ds.target_name)
     assert rec.error and str(blocker) in rec.error and rec.folder is None
@@ -98,7 +98,7 @@ def test_listing_a_missing_or_odd_folder_is_empty_not_an_error(tmp_path):
 
 def test_a_row_torn_by_a_failed_write_is_cut_before_writing_again(tmp_path):
     """A full disk can leave half a row behind; the retry must not glue the next row to it."""
-    trainer = Trainer(Config().replace(epochs=3))
+    trainer = trainer_for(Config().replace(epochs=3))
     ds = trainer.experiment.dataset
     rec = RunRecorder(tmp_path, trainer.config, ds.feature_names, ds.target_name)
     results = [r.epoch_result for r in trainer.run(chunk=32) if r.epoch_result]
@@ -117,11 +117,11 @@ FULL_DISK_SCRIPT = r"""
 import json, resource, signal, sys
 from linreg_core.settings.config import Config
 from linreg_core.storage.runs import RunRecorder
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead
 folder, limit = sys.argv[1], int(sys.argv[2])
-trainer = Trainer(Config().replace(epochs=40))
+trainer = trainer_for(Config().replace(epochs=40))
 ds = trainer.experiment.dataset
 rec = RunRecorder(folder, trainer.config, ds.feature_names, ds.target_name)
 soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)

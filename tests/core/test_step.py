@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from linreg_core.settings.config import Config
 from linreg_core.training.race import Race
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 
 SMALL = Config().replace(samples=96, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=4)
 
@@ -21,7 +21,7 @@ def _same(a: float, b: float) -> bool:
 
 
 def _alone(config: Config, chunk: int):
-    t = Trainer(config)
+    t = trainer_for(config)
     steps = [(r.step, r.epoch, r.batch, r.loss, r.status) for r in t.run(chunk=chunk)]
     return t, steps
 
@@ -98,7 +98,7 @@ def test_a_race_in_chunks_gives_the_diverging_lane_exactly_its_step_by_step_end(
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_a_run_alone_and_a_race_of_that_one_lane_are_the_same_step_bit_for_bit(optimizer):
     config = SMALL.replace(optimizer=optimizer, loss="mae", test_fraction=0.25)
-    alone = Trainer(config)
+    alone = trainer_for(config)
     epochs_alone = [r.epoch_result for r in alone.run(chunk=7) if r.epoch_result is not None]
     race, epochs = _race([config], 3)
     assert epochs[0] == epochs_alone

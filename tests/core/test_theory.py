@@ -18,7 +18,7 @@ import torch
 from linreg_core.analysis.theory import NotApplicable, Theory, theory
 from linreg_core.data.experiment import prepare
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 PUBLIC = Path(__file__).parent.parent / "data" / "public"
 RUNS = 64
@@ -129,12 +129,12 @@ def test_the_stable_rate_divides_converging_from_diverging(optimizer, data, tmp_
     base = {"tutorial": lambda: _config(batch_size=500), "diabetes": lambda: _diabetes(batch_size=10_000),
             "ill": lambda: _ill(tmp_path, batch_size=10_000)}[data]().replace(optimizer=optimizer, epochs=400)
     below, above = _at(base, 0.95), _at(base, 1.05)
-    t = Trainer(below)
+    t = trainer_for(below)
     first = t.full_loss()
     for _ in t.run(chunk=512):
         pass
     assert t.status == "finished" and t.full_loss() < first
-    t = Trainer(above)
+    t = trainer_for(above)
     for _ in t.run(chunk=512):
         pass
     assert t.status == "diverged"

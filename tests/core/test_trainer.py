@@ -6,13 +6,13 @@ import pytest
 from linreg_core.settings.config import Config
 from linreg_core.model.results import History
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 
 TRUE_W, TRUE_B = (8.1, 2.0, 2.0, 4.0), 1.1
 
 
 def _finish(config: Config) -> Trainer:
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     for _ in trainer.run(chunk=64):
         pass
     return trainer
@@ -45,7 +45,7 @@ def test_every_optimizer_gets_close_with_mse(optimizer):
 
 
 def test_same_seed_same_run_to_the_last_digit_and_reset_replays_it():
-    a, b = _finish(Config(seed=9)), Trainer(Config(seed=9))
+    a, b = _finish(Config(seed=9)), trainer_for(Config(seed=9))
     first = [r.loss for r in b.run()]
     b.reset()
     second = [r.loss for r in b.run(chunk=5)]
@@ -53,7 +53,7 @@ def test_same_seed_same_run_to_the_last_digit_and_reset_replays_it():
 
 
 def test_run_stops_between_any_two_steps_and_resumes_where_it_was():
-    trainer = Trainer(Config())
+    trainer = trainer_for(Config())
     taken = list(trainer.run(max_steps=45))
     assert [r.step for r in taken] == list(range(45)) and trainer.steps == 45
     assert (trainer.epoch, trainer.batch) == (1, 13)
@@ -62,14 +62,14 @@ def test_run_stops_between_any_two_steps_and_resumes_where_it_was():
 
 
 def test_learning_rate_change_takes_effect_at_the_next_step():
-    trainer = Trainer(Config())
+    trainer = trainer_for(Config())
     trainer.step()
     trainer.set_lr(0.3)
     assert trainer.step().lr == 0.3
 
 
 def test_step_and_epoch_bookkeeping_matches_the_tutorial_batches():
-    trainer = Trainer(Config().replace(epochs=2))
+    trainer = trainer_for(Config().replace(epochs=2))
     results = list(trainer.run())
     assert trainer.batches_per_epoch == 32 and len(results) == 64
     ends = [r for r in results if r.epoch_result]
@@ -78,7 +78,7 @@ def test_step_and_epoch_bookkeeping_matches_the_tutorial_batches():
 
 
 def test_divergence_is_data_with_last_finite_parameters_and_history_kept():
-    trainer = Trainer(Config().replace(loss="mse", lr=10))
+    trainer = trainer_for(Config().replace(loss="mse", lr=10))
     history = History()
     for r in trainer.run():
         history.add(r)
@@ -97,7 +97,7 @@ def test_early_stopping_ends_the_run():
 
 
 def test_batch_larger_than_the_data_is_clamped_with_a_notice():
-    trainer = Trainer(Config().replace(samples=50, batch_size=64))
+    trainer = trainer_for(Config().replace(samples=50, batch_size=64))
     assert trainer.batch_size == 50 and trainer.batches_per_epoch == 1
     assert "larger than the 50 training samples" in trainer.notices[0]
 
@@ -112,7 +112,7 @@ def test_standardized_training_reports_weights_in_data_units():
 
 
 def test_test_split_reports_test_loss_and_metrics():
-    trainer = Trainer(Config().replace(test_fraction=0.2, loss="mse", epochs=30))
+    trainer = trainer_for(Config().replace(test_fraction=0.2, loss="mse", epochs=30))
     results = list(trainer.run(chunk=32))
     assert trainer.n_train == 400
     assert results[-1].epoch_result.test_loss < 1e-3
@@ -128,7 +128,7 @@ def test_penalties_shrink_the_weights():
 
 @pytest.mark.parametrize("schedule", ["step", "exponential", "inverse", "cosine"])
 def test_schedules_lower_the_rate_over_epochs(schedule):
-    trainer = Trainer(Config().replace(schedule=schedule, epochs=40))
+    trainer = trainer_for(Config().replace(schedule=schedule, epochs=40))
     lrs = [r.epoch_result.lr for r in trainer.run(chunk=32) if r.epoch_result]
     assert lrs[0] == 0.03 and lrs[-1] < lrs[0] and all(a >= b for a, b in zip(lrs, lrs[1:]))
 
@@ -141,7 +141,7 @@ def test_float64_runs_the_same_experiment():
 
 def test_history_stays_bounded_over_many_steps():
     history = History(max_points=100)
-    trainer = Trainer(Config().replace(epochs=400, samples=64, batch_size=1))
+    trainer = trainer_for(Config().replace(epochs=400, samples=64, batch_size=1))
     for r in trainer.run(chunk=64):
         history.add(r)
     assert trainer.steps == 25_600 and len(history.losses) <= 100 and history.steps[0] == 0

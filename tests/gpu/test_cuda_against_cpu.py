@@ -32,7 +32,7 @@ from linreg_core.session.controller import RunController
 from linreg_core.analysis.landscape import Landscape
 from linreg_core.analysis.microscope import last_step
 from linreg_core.training.race import Race
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import Trainer, trainer_for
 from tests.test_cli import LINREG
 
 DEVICE = os.environ.get("LINREG_GPU_TESTS_DEVICE", "cuda")
@@ -70,7 +70,7 @@ def assert_close(got, want, rel: float, abs: float, where: str = "") -> None:
 
 
 def train(config: Config) -> tuple[Trainer, list]:
-    trainer = Trainer(config)
+    trainer = trainer_for(config)
     return trainer, [r.epoch_result for r in trainer.run(chunk=32) if r.epoch_result is not None]
 
 
@@ -80,7 +80,7 @@ def on_both(config: Config, run=train):
 
 
 def test_the_device_is_the_one_asked_for():
-    trainer = Trainer(SMALL.replace(device=DEVICE))
+    trainer = trainer_for(SMALL.replace(device=DEVICE))
     assert trainer.split.X_train.device.type == DEVICE
 
 
@@ -165,7 +165,7 @@ def test_the_loss_surface():
 def test_the_microscope(optimizer):
     """Five steps, then the last one under the microscope: batch rows, gradients, the rule's terms."""
     def stepped(config: Config):
-        t = Trainer(config)
+        t = trainer_for(config)
         for _ in range(5):
             t.step()
         return last_step(t)

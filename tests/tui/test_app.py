@@ -10,7 +10,7 @@ from tui.widgets.loss_chart import LossChart
 from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from linreg_core.settings.config import Config
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 from tests.tui.conftest import app_settled, finish_run, notices, wait_until
 from tests.tutorial_oracle import run_tutorial
 
@@ -20,7 +20,7 @@ def tutorial(epochs: int = 50):
     """The tutorial's (log, w, b), computed here by its own loop on the device the app's engine (in this
     process) trains the default settings on (`auto`): the digits depend on the kernels, the engine's equality
     with the loop does not."""
-    return run_tutorial(0, epochs=epochs, device=Trainer(Config()).device)
+    return run_tutorial(0, epochs=epochs, device=trainer_for(Config()).device)
 
 
 def first_line() -> str:

@@ -25,7 +25,7 @@ from textual.widgets import Input, OptionList
 from linreg_core.settings.config import Config
 from linreg_core.storage.runs import RunRecorder
 from linreg_core.analysis.summary import summarize
-from linreg_core.training.trainer import Trainer
+from linreg_core.training.trainer import trainer_for
 from tests.tui.conftest import wait_until
 from tests.tui.test_app import ready
 from tui.app import LinregApp, make_app
@@ -125,7 +125,7 @@ def make_runs(folder) -> None:
     """A few past runs to list, reopen and overlay: two finished, one cut off after two epochs, one damaged."""
     for config, epochs in ((Config().replace(samples=64, epochs=3), None), (Config().replace(samples=64, epochs=4,
                             optimizer="adam"), None), (Config().replace(samples=64, epochs=5, loss="mse"), 2)):
-        trainer = Trainer(config)
+        trainer = trainer_for(config)
         ds = trainer.experiment.dataset
         rec = RunRecorder(folder, config, ds.feature_names, ds.target_name)
         seen = 0

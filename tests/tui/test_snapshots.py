@@ -107,9 +107,9 @@ def test_main_screen_80x24(snap_compare, engine):
 def test_the_exact_experiment_is_exact(exact_experiment, device):
     """On the CPU and on cuda the run is the rational one to the last bit: no rounding anywhere, so no kernel
     or device (`auto` picks either) can change it."""
-    from linreg_core.training.trainer import Trainer
+    from linreg_core.training.trainer import trainer_for
 
-    trainer = Trainer(exact_experiment.replace(device=device))
+    trainer = trainer_for(exact_experiment.replace(device=device))
     assert trainer.device.type == device
     losses = [r.epoch_result.loss_sum for r in trainer.run(chunk=4) if r.epoch_result]
     weights, bias = trainer.parameters()
