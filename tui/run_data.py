@@ -40,6 +40,8 @@ class RunData:
         """Fold a Progress in; returns its new EpochResults (for the log)."""
         for s, loss in zip(p.steps, p.losses):
             self.history.add_point(s, loss)
+        if p.step and p.last_loss == p.last_loss:  # (nan: no step since the run began)
+            self.history.note_last(p.step, p.last_loss)
         self.history.epochs.extend(p.epochs)
         if len(self.history.epochs) > 20_000:  # keep memory flat: thin old epochs, keep the newest
             self.history.epochs = self.history.epochs[::2]

@@ -88,14 +88,28 @@ class History:
     losses: list[float] = field(default_factory=list)
     epochs: list[EpochResult] = field(default_factory=list)
     stride: int = 1
+    last: tuple[int, float] | None = None  # the newest step's (step, loss), kept even where the stride skips it
 
     def add(self, result: StepResult) -> None:
         self.add_point(result.step, result.loss)
         if result.epoch_result is not None:
             self.epochs.append(result.epoch_result)
 
+    def note_last(self, step: int, loss: float) -> None:
+        """The newest step's loss, whether or not it falls on the stride (a thinned stream's last point)."""
+        if self.last is None or step >= self.last[0]:
+            self.last = (step, loss)
+
+    def points(self) -> tuple[list[int], list[float]]:
+        """The kept steps and losses, the newest step's appended when the stride left it out (a chart ends
+        where the run is, not up to a stride before)."""
+        if self.last is None or (self.steps and self.steps[-1] >= self.last[0]):
+            return self.steps, self.losses
+        return self.steps + [self.last[0]], self.losses + [self.last[1]]
+
     def add_point(self, step: int, loss: float) -> None:
-        """Record one step's loss if it falls on the current stride."""
+        """Record one step's loss if it falls on the current stride (the newest is noted either way)."""
+        self.note_last(step, loss)
         if step % self.stride:
             return
         self.steps.append(step)

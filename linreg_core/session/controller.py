@@ -144,6 +144,8 @@ class RunController(StateCommands):
         self._done_steps += len(results)
         if self.state == PAUSED:
             self.budget = max(0, self.budget - len(results))
+        if results:
+            self._last_loss = results[-1].loss  # the status line's batch loss: the newest, not the last kept
         for r in results:
             if r.step % self._stride == 0:
                 self._steps.append(r.step)
@@ -184,7 +186,7 @@ class RunController(StateCommands):
         w, b = t.parameters()
         rate = self._done_steps / max(now - self._t_flush, 1e-9) if self._done_steps else 0.0
         self.emit(Progress(self._steps, self._losses, self._epochs, t.steps, t.epoch, t.batch, t.lr, tuple(w), b, rate,
-                           t.target_epochs, None if t.diagnosis is None else t.diagnosis.as_dict()))
+                           t.target_epochs, None if t.diagnosis is None else t.diagnosis.as_dict(), self._last_loss))
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush, self._done_steps = now, 0
         self._send_landscape(force=force)
@@ -229,6 +231,7 @@ class RunController(StateCommands):
         self._steps, self._losses, self._epochs = [], [], []
         self._t_flush = time.perf_counter()
         self._done_steps, self._step_s = 0, 5e-5
+        self._last_loss = float("nan")
         t = self.trainer
         total = t.batches_per_epoch * t.target_epochs if t is not None else 1
         self._stride = max(1, total // MAX_LOSS_POINTS)

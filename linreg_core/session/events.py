@@ -104,6 +104,7 @@ class Progress:
     steps_per_s: float = 0.0
     target_epochs: int = 0  # the run's last epoch + 1 (grows when a run is continued)
     diagnosis: dict | None = None  # Diagnosis.as_dict() of what looks wrong now (diagnosis.py); None: nothing
+    last_loss: float = float("nan")  # the batch loss of step `step` (the newest), also when thinning skips it
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The loss history's thinning (linreg_core/model/results.History): however long the run, it holds at most
 max_points losses (memory stays flat), the kept steps are evenly spaced (every multiple of the stride, and
 only those), each kept loss is the one recorded at its step, and the newest kept step is close to the last."""
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from linreg_core.model.results import History
@@ -45,8 +44,21 @@ def test_the_newest_kept_point_is_within_one_stride_of_the_last_step(max_points,
     assert steps - h.stride < h.steps[-1] <= steps
 
 
-@pytest.mark.xfail(strict=True, reason="History keeps only multiples of its stride: the last step's loss is "
-                   "dropped unless it falls on one (39 steps, max_points 8: kept up to step 32)")
-def test_the_last_point_is_kept():
-    h = _fed(8, 39)
-    assert h.steps[-1] == 39
+@settings(deadline=None, max_examples=100)
+@given(st.integers(2, 64), st.integers(1, 5000))
+def test_the_points_drawn_end_at_the_last_step(max_points, steps):
+    """The chart's points end where the run is: the newest step's loss is kept beside the thinned ones (39
+    steps, max_points 8: the stride kept up to step 32, and step 39 was lost)."""
+    h = _fed(max_points, steps)
+    xs, ys = h.points()
+    assert xs[-1] == steps and ys[-1] == steps * 0.5
+    assert xs[:-1] == h.steps[:len(xs) - 1] and len(xs) <= max_points + 1
+
+
+def test_a_thinned_stream_notes_its_newest_step():
+    """The engine sends only the stride's steps; Progress carries the newest step's loss, noted here."""
+    h = History(max_points=8)
+    for s in range(4, 41, 4):  # what a stride of 4 lets through
+        h.add_point(s, float(s))
+    h.note_last(43, 43.0)
+    assert h.points()[0][-1] == 43 and h.last == (43, 43.0)

@@ -11,6 +11,7 @@ from tui.widgets.params_chart import ParamsChart
 from tui.widgets.params_table import ParamsTable
 from linreg_core.settings.config import Config
 from linreg_core.training.trainer import trainer_for
+from tui.text import num
 from tests.tui.conftest import app_settled, finish_run, notices, wait_until
 from tests.tutorial_oracle import run_tutorial
 
@@ -476,3 +477,20 @@ async def test_y_follows_the_advice_shown_and_the_run_then_trains(app_factory):
         await pilot.press("space")  # a new run on the advised settings
         await wait_until(pilot, lambda: app.main_screen.run_state == "finished", what="the advised run's end")
         assert app.main_screen.data.summary["config"]["lr"] == advice["changes"]["lr"]
+
+
+async def test_the_status_line_shows_the_newest_steps_batch_loss_on_a_long_run(app_factory, engine):
+    """A run of 2M steps reports every 100th step's loss (the thinning keeps memory flat); the status line's
+    batch loss is still the loss of the step just taken (it showed one up to a stride of steps old)."""
+    options = dict(samples=64, batch_size=1, epochs=31_250, lr=0.01)  # 2,000,000 steps: a stride of 100
+    oracle = trainer_for(Config().replace(**options))
+    losses = [r.loss for r in oracle.advance(7)]
+    app = app_factory(**options)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.main_screen.run_state == "idle", what="ready")
+        for _ in range(7):
+            await pilot.press("n")
+        await engine.caught_up(pilot)
+        assert engine.step == 7
+        await wait_until(pilot, lambda: f"batch loss {num(losses[-1])}" in str(app.query_one("#status").render()),
+                         what="the 7th step's loss on the status line")

@@ -42,7 +42,8 @@ class LossChart(Chart):
 
     def draw(self, plt, data, points: int) -> None:
         h = data.history
-        xs, ys = clean(h.steps, self._y(h.losses), points)
+        steps, losses = h.points()  # (the newest step's loss too, where the thinning skipped it)
+        xs, ys = clean(steps, self._y(losses), points)
         curve = theory_curve(data)
         px, shown = self._draw_theory(plt, curve, points) if curve is not None else ([], [])
         if not xs and not px:

@@ -16,7 +16,7 @@ class StatusLine(Static):
         """speed_label: the chosen limit (\"100/s\", \"max\"); shown as the measured rate while running.
         scheduled: a learning-rate schedule is on, so the rate in use (data.lr) is shown after the base rate."""
         epochs = data.target_epochs
-        last = data.history.losses[-1] if data.history.losses else None
+        last = data.history.last[1] if data.history.last is not None else None  # the newest step's
         rate = f"{data.steps_per_s:,.0f}/s" if state == State.RUNNING and data.steps_per_s else speed_label
         in_use = scheduled and state != State.IDLE and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
         word = state.upper() + (f" ({reason})" if reason and state != State.LOADING else "")
