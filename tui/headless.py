@@ -10,6 +10,7 @@ twice and the run's params.json and summary.json are always written.
 """
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -356,7 +357,8 @@ def theory_text(th, shown: int = 6) -> str:
         top = max(range(len(u)), key=lambda i: abs(u[i]))
         lines.append(f"  {num(lam):>12}  {num(rate):>10}  {num(epochs, 1) if epochs != float('inf') else 'never':>16}"
                      f"  {num(e0):>10}  {names[top]} ({u[top]:+.2f})")
-    lines += [f"learning rates: best 2/(λ1+λn) = {num(sp.best_lr)}; stable for full-batch gd 2/λ1 = "
+    low = "λn" if math.isfinite(sp.condition) else "the smallest λ above 0"  # flat directions never move
+    lines += [f"learning rates: best 2/(λ1+{low}) = {num(sp.best_lr)}; stable for full-batch gd 2/λ1 = "
               f"{num(sp.stable_lr)}, heavy ball 2(1+β)/λ1 = {num(sp.stable_lr_momentum)}",
               f"lr {num(th.lr)} ({th.optimizer}) is {num(th.lr / th.stable_lr, 3)}× its stable rate "
               f"{num(th.stable_lr)}: {th.lr_position}"]

@@ -78,7 +78,7 @@ class Spectrum:
     condition: float  # λmax / λmin (inf when H is singular)
     stable_lr: float  # full-batch gradient descent: 2/λmax
     stable_lr_momentum: float  # heavy ball β = 0.9: 2(1 + β)/λmax
-    best_lr: float  # plain descent's best constant rate 2/(λmax + λmin)
+    best_lr: float  # plain descent's best constant rate 2/(λmax + λmin), λmin the smallest above 0 (flat ones never move)
 
 
 @dataclass(frozen=True)
@@ -237,9 +237,13 @@ def _spectrum(rec: Recursion) -> Spectrum:
     top, low = float(lam[0]), float(lam[-1])
     tiny = abs(top) * rec.D * torch.finfo(F64).eps
     condition = top / low if low > tiny else math.inf
+    # the best rate balances the steepest direction against the flattest one the rate can move: a flat one
+    # (λ ≈ 0: a constant or duplicated column, fewer rows than features) is never moved, whatever the rate
+    # (nor does its error change the loss), so it is left out; 2/λmax would leave the steepest oscillating
+    flattest = min((float(v) for v in lam if v > tiny), default=top)
     top = max(top, 1e-300)
     return Spectrum(tuple(lam.tolist()), tuple(tuple(u) for u in U.t().tolist()), condition, 2 / top,
-                    2 * (1 + BETA) / top, 2 / (top + max(low, 0.0)))
+                    2 * (1 + BETA) / top, 2 / (top + max(flattest, 0.0)))
 
 
 def _directions(rec: Recursion, w0: list[float], b0: float, per_epoch: int) -> Directions:

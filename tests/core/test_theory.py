@@ -97,6 +97,26 @@ def test_spectrum_is_the_curvature_of_the_training_loss():
         assert torch.allclose(H.mv(u), v * u, atol=1e-10 * float(lam[0]))
 
 
+def test_the_best_rate_leaves_out_the_directions_no_rate_moves(tmp_path):
+    """A duplicated column makes H singular: its flat direction (λ = 0) never moves and its error never
+    changes the loss, so the best rate is 2/(λmax + the smallest λ above 0); 2/λmax (the stable limit, where
+    the steepest direction oscillates forever) was called best before."""
+    g = torch.Generator().manual_seed(3)
+    a, c = torch.rand(80, generator=g, dtype=torch.float64), torch.rand(80, generator=g, dtype=torch.float64)
+    y = 3 * a + 2 * c + 0.1 * torch.randn(80, generator=g, dtype=torch.float64)
+    rows = ["a,a2,c,y"] + [f"{u!r},{u!r},{v!r},{t!r}" for u, v, t in zip(a.tolist(), c.tolist(), y.tolist())]
+    (tmp_path / "dup.csv").write_text("\n".join(rows) + "\n")
+    config = Config.from_options({"csv": str(tmp_path / "dup.csv")}).replace(loss="mse", dtype="float64",
+                                                                              device="cpu")
+    th = theory(config)
+    lam = th.spectrum.eigenvalues
+    assert math.isinf(th.spectrum.condition) and abs(lam[-1]) < 1e-12 * lam[0]
+    assert th.spectrum.best_lr == pytest.approx(2 / (lam[0] + lam[-2]))
+    assert th.spectrum.best_lr < th.spectrum.stable_lr * 0.99
+    above = theory(config.replace(lr=th.spectrum.best_lr * 1.01))
+    assert above.lr_position == "between the best and the stable rate"
+
+
 def th_data(config):
     from linreg_core.analysis.theory import training_data
     X, y, _, _ = training_data(config)
