@@ -21,8 +21,9 @@ from tui.widgets.theory_panel import TheoryPanel, render_theory
 SMALL = Config().replace(samples=64, weights=(3.0, -2.0), bias=0.5, noise=0.1, epochs=4, lr=0.05, loss="mse")
 
 
-def run_data(config: Config, steps: int = 0) -> RunData:
-    """A RunData fed as the app feeds it: Setup, Theorized, then the progress of `steps` steps."""
+def run_data(config: Config, steps: int = 0, lr: float | None = None) -> RunData:
+    """A RunData fed as the app feeds it: Setup, Theorized, then the progress of `steps` steps (and, with lr,
+    that rate set after them: * or / while running)."""
     events: list = []
     ctl = RunController(events.append)
     ctl.handle(c.Configure(config))
@@ -31,6 +32,8 @@ def run_data(config: Config, steps: int = 0) -> RunData:
         while ctl.wants_steps:
             ctl.advance(50)
         ctl.flush(force=True)
+    if lr is not None:
+        ctl.handle(c.SetLr(lr))
     data = RunData()
     for ev in events:
         if isinstance(ev, e.Setup):
@@ -131,6 +134,24 @@ async def test_no_theory_draws_nothing_extra():
     data = run_data(SMALL.replace(loss="mae"), steps=10)
     title, series, _ = await _drawn(LossChart(), data)
     assert {s[0] for s in series} <= {"•", "x", "+"} and "theory" not in title
+
+
+async def test_a_narrow_chart_keeps_the_rate_its_prediction_is_for():
+    """* while running: the prediction is then of a run at the new rate from the start, which the title says
+    ("at lr 0.1"); at 80×24 the chart is 56 columns and the title was cut before those words."""
+    data = run_data(SMALL, steps=20, lr=0.1)
+    assert data.theory.theory.lr == 0.1 and data.setup.lr == 0.05
+    title, _, text = await _drawn(LossChart(), data, size=(56, 20))
+    assert "at lr 0.1" in title and "at lr 0.1" in text.splitlines()[0]
+
+
+async def test_a_prediction_that_diverges_in_the_first_epoch_is_said_before_the_run():
+    """No epoch of it is whole, so no point is drawn: the title says where it diverges (it said no steps yet)."""
+    data = run_data(SMALL.replace(batch_size=1, lr=0.9))
+    gone = data.theory.theory.curve.diverges_at_step
+    assert gone is not None and gone < 64
+    _, series, text = await _drawn(LossChart(), data, size=(56, 20))
+    assert series == [] and f"diverges at step {gone}" in text
 
 
 # ------------------------------------------------------------------------------------------ the theory panel

@@ -65,12 +65,16 @@ class Chart(PlotextPlot):
         self._cache = None
         self.refresh()
 
-    def set_title(self, plt, text: str, label_width: int = 10) -> None:
+    def set_title(self, plt, text: str, label_width: int = 10, shorter: tuple[str, ...] = ()) -> None:
         """A title that fits: plotext leaves out a title wider than the plot beside the y axis's labels (at
         160×48 the loss and params titles vanished once a run began), so a long one is cut with an ellipsis.
+        shorter: the same title in fewer words, tried in order before cutting (what a cut must not lose).
         label_width: the longest y label (10 for axis_ticks' labels; plotext's own ticks are shorter)."""
         room = max(8, self.size.width - label_width - 2)
-        text = self.title_prefix + text
+        for text in (text, *shorter):
+            text = self.title_prefix + text
+            if len(text) <= room:
+                break
         plt.title(text if len(text) <= room else text[: room - 1] + "…")
 
     def draw(self, plt, data, points: int) -> None:  # pragma: no cover - subclasses draw

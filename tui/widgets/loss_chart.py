@@ -47,7 +47,9 @@ class LossChart(Chart):
         curve = theory_curve(data)
         px, shown = self._draw_theory(plt, curve, points) if curve is not None else ([], [])
         if not xs and not px:
-            self.set_title(plt, "loss — no steps yet")
+            gone = curve is not None and curve.diverges_at_step  # before the first epoch's end: no point drawn
+            self.set_title(plt, f"loss — no steps yet; theory: diverges at step {gone:,}" if gone else
+                           "loss — no steps yet", 10, (f"theory: diverges at step {gone:,}",) if gone else ())
             return
         if xs:
             plt.plot(xs, ys, marker="•", label="batch loss")
@@ -68,7 +70,7 @@ class LossChart(Chart):
         plt.yticks(*axis_ticks(shown))  # short labels, also for a diverging run's huge losses
         plt.xticks(*integer_ticks(min(every_x), max(every_x)))  # steps are whole numbers
         scale = "log10 " if self.log_scale else ""
-        self.set_title(plt, self._title(scale, curve, data, bool(xs)))
+        self.set_title(plt, *self._title(scale, curve, data, bool(xs)))
         plt.xlabel("step")
         plt.ylabel(f"{scale}batch loss")
 
@@ -93,13 +95,16 @@ class LossChart(Chart):
             shown_y += cy
         return shown_x, shown_y
 
-    def _title(self, scale: str, curve, data, stepped: bool) -> str:
+    def _title(self, scale: str, curve, data, stepped: bool) -> tuple[str, int, tuple[str, ...]]:
+        """set_title's arguments: the title, the y labels' width, and shorter ones that keep what matters (the
+        prediction's rate when it is not the run's, and where it diverges: a cut title lost them)."""
         if curve is None:
-            return f"{scale}batch loss; x: epoch mean, +: test loss"
+            return f"{scale}batch loss; x: epoch mean, +: test loss", 10, ()
         words = curve_words(curve)
         theory = getattr(data.theory, "theory", None)
         lr = "" if theory is None or data.setup is None or theory.lr == data.setup.lr else f" at lr {theory.lr:g}"
         gone = f", diverges at step {curve.diverges_at_step:,}" if curve.diverges_at_step else ""
+        shorter = (f"{scale}o: {words}{lr}{gone}", f"{scale}o: theory{lr}{gone}", f"o: theory{lr}{gone}")
         if not stepped:
-            return f"{scale}loss predicted before the run: o {words}{lr}{gone}"
-        return f"{scale}batch loss; x: epoch mean; o: {words}{lr}{gone}"
+            return f"{scale}loss predicted before the run: o {words}{lr}{gone}", 10, shorter
+        return f"{scale}batch loss; x: epoch mean; o: {words}{lr}{gone}", 10, shorter
