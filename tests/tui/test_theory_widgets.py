@@ -195,6 +195,25 @@ def test_a_diverging_rate_is_said():
     assert "above stable" in text and "diverges at step" in text
 
 
+@pytest.mark.parametrize("values", [{}, dict(batch_size=1, lr=0.6)])
+def test_a_narrow_panel_cuts_no_rate_and_no_word_of_where_lr_sits(values):
+    """At 60×18 the panel is 35 columns: the rates' line was cut to "S stable 0." and the words about lr to
+    "lr is below stable, yet the batc" (the divergence left out)."""
+    data = run_data(SMALL.replace(**values))
+    th = data.theory.theory
+    text = render_theory(data.theory, data.step, data.weights, data.bias, 35, 30).plain
+    lines = text.splitlines()
+    assert all(len(line) <= 35 for line in lines)
+    from tui.widgets.theory_panel import lr_words, short
+    for number in (f"lr {short(th.lr)}", f"best {short(th.best_lr)}", f"stable {short(th.stable_lr)}"):
+        assert any(line.endswith(number) or number + " " in line for line in lines), number
+    said = " ".join(line.strip() for line in lines)
+    if th.curve is not None and th.curve.diverges_at_step and th.lr < th.stable_lr:
+        assert "noise makes it diverge" in said and f"diverges at step {th.curve.diverges_at_step}" in lines[-1]
+    else:
+        assert lr_words(th.lr, th.best_lr, th.stable_lr) in said
+
+
 def test_before_the_theory_comes_the_panel_says_so():
     assert "computed when the run is set up" in render_theory(None, 0, (), 0.0, 56, 16).plain
 

@@ -143,7 +143,10 @@ def _applies(th, step: int, weights, bias: float, width: int, height: int) -> li
     if th.curve is None and th.curve_reason:
         lines.append(Text(f"no predicted curve: {th.curve_reason}", style="dim"))
     elif th.curve is not None and th.curve.diverges_at_step:
-        lines.append(Text(f"the expected loss diverges at step {th.curve.diverges_at_step:,}", style="bold red"))
+        said = f"the expected loss diverges at step {th.curve.diverges_at_step:,}"
+        if len(said) > width:  # (a cut line lost the step's number)
+            said = said.removeprefix("the expected loss ")
+        lines.append(Text(said, style="bold red"))
     return lines
 
 
@@ -198,7 +201,15 @@ def _ruler(th, width: int) -> list[Text]:
         where = "below stable, yet the batches' noise makes it diverge"  # the second moment grows
     if len(numbers) + len(where) <= width:
         return [ruler, Text.assemble(numbers, (where, "bold"))]
-    return [ruler, Text(numbers[:-2]), Text.assemble("  lr is ", (where, "bold"))]
+    # narrower: the numbers and the words on lines of their own, never cut (a cut read "S stable 0." or
+    # "lr is below stable, yet the batc", the divergence left out)
+    head = numbers[:-2]
+    if len(head) > width:
+        head = [f"● lr {short(lr)}  B best {short(best)}", f"S {stable_name} {short(stable)}"]
+    else:
+        head = [head]
+    words = [Text.assemble("  ", (line, "bold")) for line in textwrap.wrap(f"lr is {where}", max(10, width - 2))]
+    return [ruler, *(Text(line) for line in head), *words]
 
 
 class TheoryPanel(Widget):
