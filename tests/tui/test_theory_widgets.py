@@ -253,6 +253,19 @@ async def test_the_race_draws_each_lanes_prediction_in_its_number(ticks):
         assert not any(s[0] == "3" for s in series)  # adam: no theory, nothing drawn before it runs
 
 
+@pytest.mark.parametrize("log_scale", [True, False])
+async def test_before_the_race_the_predictions_title_names_the_axis_scale(log_scale):
+    """The chart is on a log axis by default: before the race its title did not say so (the axis read 1.38 to
+    −4.04, a negative loss); at 80 columns the shorter title still says it."""
+    data = raced([SMALL, SMALL.replace(loss="mae")])
+    for size in ((100, 30), (60, 20)):
+        chart = CompareChart()
+        chart.log_scale = log_scale
+        title, _, text = await _drawn(chart, data, size)
+        assert title.startswith("log10 predicted") == log_scale and "predicted" in title
+        assert text.splitlines()[0].strip().startswith("log10 predicted" if log_scale else "predicted")
+
+
 # ------------------------------------------------------------------------------------------------ the session
 class _View(SessionView):
     def __init__(self):

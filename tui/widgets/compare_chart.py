@@ -49,7 +49,9 @@ class CompareChart(Chart):
             shown, xs_all = self._predictions(plt, predicted, per_lane)
             if shown:
                 self._axes(plt, shown, xs_all)
-                self.set_title(plt, f"predicted per {self.noun} (dots: {self.noun} number) · {waiting}")
+                scale = "log10 " if self.log_scale else ""  # (the axis shows log10 values: say so)
+                self.set_title(plt, f"{scale}predicted epoch mean loss per {self.noun} (dots: {self.noun} number) · "
+                                    f"{waiting}", 10, (f"{scale}predicted loss (dots: {self.noun} number)",))
                 plt.xlabel(self.x_note if self.x_axis == "epochs" else "steps (updates)")
                 return
             self.set_title(plt, waiting)
