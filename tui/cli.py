@@ -1,5 +1,5 @@
 """`linreg` (the app), `linreg tui [options]` (the app on those options), `linreg train [options]`
-(headless, tui/headless.py) and `linreg theory [options]` (the run's theory, tui/headless.py). The options themselves are in tui/options.py.
+(headless, tui/headless.py) and `linreg theory [options]` (the run's theory, tui/theory_cli.py). The options themselves are in tui/options.py.
 
 Nothing here imports torch or textual at module level: `linreg --help` and the app's first frame stay fast.
 """
@@ -43,7 +43,7 @@ def _main(argv: list[str] | None = None) -> int:
         from tui.headless import finished, train_main
         return finished(train_main(argv[1:]))
     if argv[:1] == ["theory"]:
-        from tui.headless import theory_main
+        from tui.theory_cli import theory_main
         return theory_main(argv[1:])
     if argv[:1] == ["serve"]:
         from tui.serve import serve_main
