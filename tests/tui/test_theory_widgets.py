@@ -297,3 +297,24 @@ def test_the_session_routes_the_theory_to_the_view():
     session.deliver(RaceTheorized((t, t)), link)
     assert view.got == [("theory", t), ("race", (t, t))]
     SessionView().on_theory(t)  # no-op by default
+
+
+def test_a_direction_whose_error_has_not_moved_is_not_marked_grown():
+    """At step 0 the run's float32 parameters give |error| / |start| = 1.0000001 on some directions: no ▶
+    (grown) for round-off; a real growth still shows it."""
+    from tui.widgets.theory_panel import _error_row
+
+    assert "▶" not in str(_error_row("w[x0]", 6, 1.0000001, 1.0, 20))
+    assert "▶" in str(_error_row("w[x0]", 6, 1.5, 1.0, 20))
+
+
+def test_a_long_reason_for_no_curve_wraps_instead_of_being_cut():
+    data = run_data(SMALL)
+    th = data.theory.theory
+    long = "1,000,000 rows × 2000 features × 1,600 steps: too costly to predict beside the run (`linreg theory` computes it)"
+    from dataclasses import replace
+    data.theory = replace(data.theory, theory=replace(th, curve=None, curve_reason=long))
+    text = str(render_theory(data.theory, 0, data.weights, data.bias, 56, 30))
+    said = [line for line in text.splitlines() if "costly" in line or "computes" in line or "rows ×" in line]
+    assert said and all(len(line) <= 56 for line in said)  # every word on screen, none cut at the edge
+    assert "computes it)" in text and "too costly" in text

@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 ERROR_DECADES = 6  # the error bars span 1 … 1e-6 of the start
 BAR, MARK, OVER = "█", "│", "▶"
+GROWN = 1e-4  # the error has grown (▶) only past this: the run's float32 parameters are not the theory's float64
 
 
 def short(v: float | None) -> str:
@@ -102,7 +103,9 @@ def _applies(th, step: int, weights, bias: float, width: int, height: int) -> li
     nw = min(max(len(s) for s in names), 14)
     ruler = _ruler(th, width)
     note = th.curve_reason or (th.curve is not None and th.curve.diverges_at_step)
-    fixed = 3 + len(ruler) + (1 if note else 0)  # title, 2 headers, the ruler and its words (and a note)
+    note_lines = len(_wrap(f"no predicted curve: {th.curve_reason}", width)) if th.curve is None and \
+        th.curve_reason else 1 if note else 0
+    fixed = 3 + len(ruler) + note_lines  # title, 2 headers, the ruler and its words (and a note)
     room = max(1, (height - fixed) // 2)
     rows = _pick_rows(n, room)
     more = f" ({len(rows)} of {n})" if len(rows) < n else ""
@@ -141,7 +144,7 @@ def _applies(th, step: int, weights, bias: float, width: int, height: int) -> li
         ratio = abs(now[j]) / abs(e0) if abs(e0) > tiny else None
         lines.append(_error_row(names[j], nw, ratio, predicted[j], ebar_w))
     if th.curve is None and th.curve_reason:
-        lines.append(Text(f"no predicted curve: {th.curve_reason}", style="dim"))
+        lines += [Text(line, style="dim") for line in _wrap(f"no predicted curve: {th.curve_reason}", width)]
     elif th.curve is not None and th.curve.diverges_at_step:
         said = f"the expected loss diverges at step {th.curve.diverges_at_step:,}"
         if len(said) > width:  # (a cut line lost the step's number)
@@ -172,7 +175,7 @@ def _error_row(name: str, nw: int, ratio, predicted, w: int) -> Text:
                 row.append(BAR, "green")
             else:
                 row.append(" ")
-    over = OVER if ratio is not None and ratio > 1 else " "
+    over = OVER if ratio is not None and ratio > 1 + GROWN else " "  # (a ratio of 1 in float32 reads 1.0000001)
     row.append(f"{over}{short(ratio):>7} th {short(predicted):>6}")
     return row
 
