@@ -55,6 +55,7 @@ from ..data.experiment import Experiment, prepare
 from ..settings.config import Config
 from ..training.batching import batch_count
 from .theory_moments import F64, Recursion
+from .rates import Place, place
 from .theory_diagonal import diagonal_cost
 from .theory_run import SPREAD_BUDGET, predict
 
@@ -260,11 +261,10 @@ def _directions(rec: Recursion, w0: list[float], b0: float, per_epoch: int) -> D
     return Directions(tuple(rate), tuple(epochs), tuple(e0))
 
 
+POSITION = {Place.ABOVE_STABLE: "at or above the stable rate: full-batch descent diverges",
+            Place.BELOW_BEST: "below the best rate", Place.AT_BEST: "at the best rate",
+            Place.BETWEEN: "between the best and the stable rate"}
+
+
 def _position(lr: float, best: float, stable: float) -> str:
-    if lr >= stable:
-        return "at or above the stable rate: full-batch descent diverges"
-    if lr < best * (1 - 1e-9):
-        return "below the best rate"
-    if lr <= best * (1 + 1e-9):
-        return "at the best rate"
-    return "between the best and the stable rate"
+    return POSITION[place(lr, best, stable)]

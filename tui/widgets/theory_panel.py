@@ -19,6 +19,8 @@ import textwrap
 from rich.text import Text
 from textual.widget import Widget
 
+from linreg_core.analysis.rates import Place, place
+
 ERROR_DECADES = 6  # the error bars span 1 … 1e-6 of the start
 BAR, MARK, OVER = "█", "│", "▶"
 GROWN = 1e-4  # the error has grown (▶) only past this: the run's float32 parameters are not the theory's float64
@@ -51,14 +53,13 @@ def hints(reason: str) -> list[str]:
     return out
 
 
+WORDS = {Place.ABOVE_STABLE: "above stable: full-batch descent diverges",
+         Place.BELOW_BEST: "below best: safe but slow", Place.AT_BEST: "at best: the fastest constant rate",
+         Place.BETWEEN: "between best and stable: fast, steep directions zigzag"}
+
+
 def lr_words(lr: float, best: float, stable: float) -> str:
-    if lr >= stable:
-        return "above stable: full-batch descent diverges"
-    if lr < best * (1 - 1e-9):
-        return "below best: safe but slow"
-    if lr <= best * (1 + 1e-9):
-        return "at best: the fastest constant rate"
-    return "between best and stable: fast, steep directions zigzag"
+    return WORDS[place(lr, best, stable)]
 
 
 def _wrap(text: str, width: int) -> list[str]:
