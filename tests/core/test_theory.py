@@ -296,3 +296,21 @@ def test_mini_batch_noise_diverges_below_the_full_batch_limit_where_the_theory_s
             for _ in t.run():
                 pass
             assert (t.status == "diverged") is diverges, (lr, seed)
+
+
+def test_beside_the_run_a_long_run_is_predicted_for_its_first_epochs_only():
+    """The app's budget (the engine computes the theory at each setup and rate) counts each step's own time
+    too: a run of 200,000 rows gets its first whole epochs predicted, the same numbers as without the budget,
+    and says so; a million rows of 16 features (62,500 steps an epoch) get the reason instead of holding the
+    engine for seconds (7 s measured before)."""
+    from linreg_core.session.controller import THEORY_BUDGET
+
+    config = _config(samples=200_000, shuffle="replace")
+    ex = prepare(config)
+    budgeted, whole = theory(config, ex, budget=THEORY_BUDGET), theory(config, ex)
+    p, q = budgeted.prediction, whole.prediction
+    assert 1 <= len(p.epoch_mean) < config.train.epochs and "predicted for the first" in p.note
+    assert p.epoch_mean == q.epoch_mean[:len(p.epoch_mean)]
+    big = _config(samples=1_000_000, weights=tuple(float(i % 5 - 2) for i in range(16)))
+    th = theory(big, prepare(big), budget=THEORY_BUDGET)
+    assert th.prediction is None and "too costly" in th.prediction_reason
