@@ -152,13 +152,13 @@ class RaceController(StateCommands):
         self._send_theory()
 
     def _send_theory(self) -> None:
-        from .controller import theorized
+        from .controller import THEORY_BUDGET, theorized
 
         lanes = self.race.lanes
         kept = {}
-        for i, lane in enumerate(lanes):
+        for i, lane in enumerate(lanes):  # the lanes share one budget: a race waits no longer than a run
             key = (i, lane.config, id(lane.experiment))
-            kept[key] = self._theories.get(key) or theorized(lane)
+            kept[key] = self._theories.get(key) or theorized(lane, THEORY_BUDGET / len(lanes))
         self._theories = kept
         self.emit(RaceTheorized(tuple(kept.values())))
 
