@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from tui.text import num, plural
 
@@ -101,6 +101,7 @@ class MicroscopeScreen(ModalScreen):
             yield Static(id="microscope-rows")
             yield Static(id="microscope-params")
             yield Static(id="microscope-note")
+        yield Footer()  # its own keys (the main screen's footer below would list keys that do not act here)
 
     def show(self, record: dict) -> None:
         """Lay out a step (the first one, or the next after n)."""
