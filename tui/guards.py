@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import functools
 
-from textual._context import NoActiveAppError
-
 
 def unless_closing(handler):
     """For the engine's messages: ignored once the app is shutting down (its screens are gone while the
@@ -14,7 +12,7 @@ def unless_closing(handler):
     def guarded(self, message):
         try:
             stack = self.app.screen_stack  # (an App's own `app` is itself; a screen's is its app)
-        except NoActiveAppError:  # the app has ended: a late message to one of its screens
+        except RuntimeError:  # Textual's NoActiveAppError: the app has ended (a late message to its screen)
             return None
         if stack:
             return handler(self, message)

@@ -113,7 +113,7 @@ class TheoryCurve:
     quantity and units as the loss chart's epoch mean (EpochResult.loss_mean, training units)."""
 
     kind: str  # "exact" (full batch), "expected" (with replacement), "approximate" (without replacement)
-    method: str  # "dense" or "structured"
+    method: str  # "dense" or "structured" (exact), "diagonal" (the closure: theory_diagonal.py)
     steps_per_epoch: int
     batch_size: int
     epochs: tuple[int, ...]  # 0-based epoch of each point below (evenly thinned, the last kept)
