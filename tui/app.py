@@ -139,9 +139,13 @@ class LinregApp(App):
         self.push_screen(HelpScreen(keys.key_table(keys.HELP_BINDINGS)))
 
     def action_command_palette(self) -> None:
-        """Ctrl+P: as Textual's, with a palette that ignores the keys typed while it closes."""
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette"))
+        """Ctrl+P: as Textual's, with a palette that ignores the keys typed while it closes. Textual's check
+        looks at the top screen only, and names each palette `--command-palette`: a Ctrl+P while a closed
+        palette was still being removed (under load) pushed a second one of that id, and the app ended
+        (DuplicateIds; a key storm in CI). Here: no id (nothing selects it), and none while one is anywhere
+        in the stack."""
+        if self.use_command_palette and not any(isinstance(s, CommandPalette) for s in self.screen_stack):
+            self.push_screen(CommandPalette())
 
     def search_themes(self) -> None:
         """The palette's "Change theme": as Textual's, in the same palette (its own failed as Ctrl+P's did)."""

@@ -49,6 +49,11 @@ REPLAY = 30  # steps shown when the storm fails
 SCREENS = {"main", "form", "HelpScreen", "RunsScreen", "OverlayScreen", "SaveConfigScreen", "RacePresetsScreen",
            "RaceScreen", "MicroscopeScreen", "CommandPalette"}
 
+# Not keys: in a phrase, wait (at most 5 s, never failing) for the engine to report a step, or for the form to
+# hold no refused value (a reopened run's settings in place: R then starts a race).
+STEPPED, FORM_OK = "wait:stepped", "wait:form-ok"
+WAITS = {STEPPED: lambda app: app.main_screen.data.step > 0, FORM_OK: lambda app: not app.main_screen.form.errors}
+
 # (weight, keys): one key, or a phrase that reaches a screen one random key rarely does (a step before the
 # microscope; a marked run before the overlay; a past run reopened, which also clears the values the storm
 # typed into the form: while one is refused, R and space do nothing). `q`, Ctrl+C and Ctrl+Q are in: the
@@ -63,8 +68,9 @@ ALPHABET = [
     (3, ("tab",)), (1.5, ("shift+tab",)), (4, ("enter",)), (4, ("escape",)), (2, ("up",)), (2, ("down",)),
     (1, ("left",)), (1, ("right",)), (2, ("backspace",)), (1, ("delete",)), (0.5, ("ctrl+u",)), (0.2, ("ctrl+a",)),
     (6, ("type",)),  # one character from TYPED: into a field, a filter, or an app key where none has the keys
-    (0.6, ("escape", "escape", "n", "m")), (0.3, ("escape", "escape", "p", "enter")),
-    (0.3, ("escape", "escape", "p", "enter", "R")),
+    (0.6, ("escape", "escape", "n", STEPPED, "m")), (0.3, ("escape", "escape", "p", "enter")),
+    (0.2, ("escape", "escape", "p", "enter", "n", STEPPED, "m")),  # the form's refused values cleared first
+    (0.3, ("escape", "escape", "p", "enter", "R")), (0.2, ("escape", "escape", "p", "enter", FORM_OK, "R", "enter")),
     (0.4, ("escape", "escape", "p", "down", "space", "o")),
     (0.2, ("escape", "escape", "p", "space", "down", "space", "o")),
 ]
@@ -102,9 +108,23 @@ async def answered(pilot, app, timeout: float = 2.0) -> None:
         await pilot.pause(0.02)
 
 
+async def wait_in_phrase(pilot, app, condition, timeout: float = 5.0) -> None:
+    """In a phrase: wait until `condition(app)` holds, at most `timeout` s, never failing (the form may hold a
+    refused value, a race may be on: then n stepped nothing and the storm goes on). Without it the m after n
+    came before the engine's answer under load, found no step to show, and a storm could miss the microscope
+    altogether (CI, seed 1); the R after a reopened run likewise found the form's refused values still there."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition(app) and loop.time() < deadline and app.screen is app.main_screen:
+        await pilot.pause(0.02)
+
+
 async def play(pilot, steps) -> None:
-    """Play recorded steps: a key; a tuple of keys typed as one burst; "resize:WxH"."""
+    """Play recorded steps: a key; a tuple of keys typed as one burst; "resize:WxH"; a wait (WAITS)."""
     for step in steps:
+        if step in WAITS:
+            await wait_in_phrase(pilot, pilot.app, WAITS[step])
+            continue
         if isinstance(step, str) and step.startswith("resize:"):
             w, h = step.removeprefix("resize:").split("x")
             await pilot.resize_terminal(int(w), int(h))
@@ -193,7 +213,7 @@ async def storm(app: LinregApp, seed: int, n_keys: int) -> Storm:
                     await pilot.resize_terminal(w, h)
                 for step in s.next_steps():
                     s.played.append(step)
-                    s.keys += len(step)
+                    s.keys += 0 if step in WAITS else len(step)
                     await play(pilot, [step])
                     keys = (step,) if isinstance(step, str) else step  # (a phrase's key, or a burst)
                     if keys and keys[-1] == "m":  # the microscope opens on the engine's answer, not at the key:
@@ -434,3 +454,25 @@ async def test_a_field_committed_as_the_app_quits(app_factory):
         await ready(pilot)
     app.main_screen.on_parameter_form_applied(ParameterForm.Applied("csv", "x.csv"))  # what the blur sent, arriving now
     assert app.main_screen.config.data.csv is None
+
+
+async def test_ctrl_p_escape_ctrl_p_faster_than_the_palette_opens_and_closes(app_factory):
+    """Ctrl+P, Escape, Ctrl+P under load (CI's storm, seed 2). Two ways it ended the app: the closed palette had
+    left the stack but not yet the DOM, and Textual's palette id made the second one a duplicate
+    (DuplicateIds); and a palette closed before its mount started its search there, in a list it never made
+    (NoMatches). The keys' actions are made to meet here as they did there: Escape's before the palette's
+    mount, the second Ctrl+P's before the first palette's removal."""
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.action_command_palette()
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        first = app.screen
+        await first.run_action("escape")  # Escape's action: the palette is off the stack, its removal comes later
+        app.action_command_palette()  # Ctrl+P in between
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette) and app.screen is not first,
+                         what="the second palette")
+        assert app.is_running and sum(isinstance(s, CommandPalette) for s in app.screen_stack) == 1
+        app.action_command_palette()  # and while one is open (on top or under another screen), no second
+        await pilot.pause()
+        assert sum(isinstance(s, CommandPalette) for s in app.screen_stack) == 1
