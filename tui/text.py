@@ -136,10 +136,10 @@ def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
             lines.append(f"it needs {about}: {more}{fix or 'train longer'}")
         elif name == "ill_conditioned" and v.get("observed"):
             together = ", ".join(c or "the bias" for c in v.get("collinear", ())) or "some columns"
+            longer = f"it crawls, it does not stop: {fix}, or " if fix else ""
             lines.append(f"the data are ill-conditioned (condition number {v['condition']:.2g}: {together} move "
                          f"together), and gradient descent crawls along that direction: the run fell short though "
-                         f"the step sizes suit it, and more epochs gain little; leave one of those features out, or "
-                         f"add an L2 penalty")
+                         f"the step sizes suit it; {longer}leave one of those features out, or add an L2 penalty")
         elif name == "ill_conditioned":
             why = "correlated features" if v.get("standardized") else "correlated or unscaled features"
             lines.append(f"the fit needs about {v['epochs_needed']:,} epochs (the loss's condition number is "

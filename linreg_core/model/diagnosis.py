@@ -46,6 +46,8 @@ CONVERGED_PROGRESS = 0.99  # "finished" means within 1% of the way from a consta
 GAIN_LIMIT = 2.0  # a fix predicted to need fewer than half the steps is a cause
 TRAVEL_MARGIN = 2.0  # bounded steps rarely all push the same way: plan for twice the straight-line steps
 PRACTICAL_EPOCHS = 20_000  # beyond this many epochs a fix is out of practical reach (said, not advised)
+CRAWL_EPOCHS = 4  # an ill-conditioned run that fell short gets this many times its epochs (longley, MAE: 800
+# epochs of cosine at 0.2 end at 98.3% of the way, 3,200 converge; the fit crawls, it does not stop)
 ILL_CONDITION = 1_000.0  # a run the model said would arrive, stopped short on data this ill-conditioned: the
 # flattest direction is slower than the model sees (16-row longley, MAE: 0.957 after 50 epochs, 0.98 after 800)
 COLLINEAR_LOADING = 0.3  # a column loading the flattest eigenvector at least this much is named as collinear
@@ -97,6 +99,9 @@ class DataFacts:
     target_mean: float = 0.0  # of y, training units
     target_sd: float = 1.0
     residual_rms: float = 1.0  # of the optimum's residuals, training units
+    # constant_loss − optimum_loss were the target standardized: MSE's gap scales by 1/sd², MAE's by 1/sd, but
+    # Huber's is neither (quadratic inside δ, linear beyond), so it is measured (nan for the other losses)
+    gap_target_standardized: float = math.nan
 
     @property
     def scale_span(self) -> float:
@@ -127,14 +132,17 @@ def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], flo
     y64 = y.detach().to("cpu", torch.float64).reshape(-1, 1)
     loss = losses.get(loss_name)
     centre = float(y64.mean() if loss_name == "mse" else y64.median())
+    sd = float(y64.std(correction=0)) if n > 1 else 0.0
+    gap_standardized = math.nan
+    if loss_name == "huber" and sd > 0:  # at the optimum scaled (an upper bound on that units' own optimum)
+        gap_standardized = float(loss.value(torch.full_like(y64, centre / sd), y64 / sd) - loss.value(preds / sd, y64 / sd))
     return DataFacts(
         column_rms=tuple(torch.diagonal(G).sqrt().tolist()), curvature=float(eig[-1]),
         flattest=max(float(eig[0]), 0.0), trace=float(G.trace()), optimum=(tuple(w), float(b0)),
         optimum_loss=float(loss.value(preds, y64)),
         constant_loss=float(loss.value(torch.full_like(y64, centre), y64)),
-        gram=tuple(tuple(r) for r in G.tolist()), target_mean=float(y64.mean()),
-        target_sd=float(y64.std(correction=0)) if n > 1 else 0.0,
-        residual_rms=float((preds - y64).square().mean().sqrt()))
+        gram=tuple(tuple(r) for r in G.tolist()), target_mean=float(y64.mean()), target_sd=sd,
+        residual_rms=float((preds - y64).square().mean().sqrt()), gap_target_standardized=gap_standardized)
 
 
 def stable_lr(facts: DataFacts, batch_size: int) -> float:
@@ -208,7 +216,10 @@ def _view(facts: DataFacts, run: Run, standardize: bool, standardize_target: boo
     if standardize_target and not run.target_standardized:
         scale = facts.target_sd if facts.target_sd > 0 else 1.0
         w, b, residual = w / scale, (b - facts.target_mean) / scale, residual / scale
-        gap /= scale * scale if run.loss != "mae" else scale
+        if run.loss == "huber" and math.isfinite(facts.gap_target_standardized):
+            gap = facts.gap_target_standardized  # (scaled as MSE's, longley's Huber gap was 2,000× too small)
+        else:
+            gap /= scale * scale if run.loss != "mae" else scale
     eig, vectors = torch.linalg.eigh(G)
     optimum, initial = (*w.tolist(), b), (*run.initial[0], run.initial[1])
     error = vectors.T @ (torch.tensor(initial, dtype=torch.float64) - torch.tensor(optimum, dtype=torch.float64))
@@ -275,10 +286,8 @@ def _terms(view: _View, run: Run) -> tuple[float, float]:
     """(a, c) with the run's score max(a/lr, c·lr). a/lr: the share of half the run the slowest part needs
     (bounded steps: the farthest parameter's travel at its top speed; curvature-bound: the flattest
     direction's error 100× smaller). c·lr: how coarse the last epoch's steps are (bounded: the largest move a
-    step makes in the predictions over the jitter that costs FLOOR_SHARE of the gap, max(√(share·gap·σ),
-    share·gap) (σ: the optimum's residual rms; jitter ε ≪ σ costs about ε²/σ, ε ≫ σ about ε); curvature-bound:
-    SGD's noise floor
-    lr·tr(G)·σ²/m over FLOOR_SHARE of the gap)."""
+    step makes in the predictions over the jitter that costs FLOOR_SHARE of the gap, _jitter_tolerance;
+    curvature-bound: SGD's noise floor lr·tr(G)·σ²/m over FLOOR_SHARE of the gap)."""
     push = _push(run)
     mean, last = _schedule_factors(run)
     half = 0.5 * max(run.steps, 1)
@@ -287,27 +296,40 @@ def _terms(view: _View, run: Run) -> tuple[float, float]:
         c = push * last * view.trace * view.residual ** 2 / (max(run.batch_size, 1) * FLOOR_SHARE * view.gap)
         return a, c
     a = c = 0.0
+    tolerance = _jitter_tolerance(view, run.loss)
     for i, (o, s) in enumerate(zip(view.optimum, view.initial)):
         speed = push * (1.0 if run.optimizer in BOUNDED_STEP_OPTIMIZERS else view.rms[i])  # × lr: the top move
         travel = abs(o - s)
         if travel > 0:
             a = max(a, math.inf if speed <= 0 else TRAVEL_MARGIN * travel / (speed * mean) / half)
-        tolerance = max(math.sqrt(FLOOR_SHARE * view.gap * view.residual), FLOOR_SHARE * view.gap)
         if tolerance > 0:
             c = max(c, last * speed * view.rms[i] / tolerance)
     return a, c
 
 
+def _jitter_tolerance(view: _View, loss: str) -> float:
+    """The jitter ε in the predictions that costs FLOOR_SHARE of the gap, by what jitter costs each loss at the
+    optimum (σ: its residual rms): MSE ε² exactly; MAE about ε²/σ while ε ≪ σ, ε beyond; Huber as MSE's half
+    while σ is inside δ, as MAE otherwise. (MSE once had MAE's √(share·gap·σ): 16× too lenient on a target of
+    sd 315, and its Adam advice, lr 40, ended further from the optimum than the run it fixed: ccard.)"""
+    share = FLOOR_SHARE * view.gap
+    if loss == "mse":
+        return math.sqrt(share)
+    if loss == "huber" and view.residual < losses.HUBER_DELTA:
+        return math.sqrt(2 * share)
+    return max(math.sqrt(share * view.residual), share)
+
+
 def _descent_time(view: _View, hessian: float) -> float:
-    """τ = lr·steps after which full-batch descent's excess loss Σ λ_k·e_k²·exp(−2·hessian·λ_k·τ) (e_k: the
+    """τ = lr·steps after which full-batch descent's excess loss ½·hessian·Σ λ_k·e_k²·exp(−2·hessian·λ_k·τ) (e_k: the
     initial error along G's k-th eigenvector) is below half of FLOOR_SHARE of the gap: directions that barely
     change the loss (collinear columns) need not converge for the fit to."""
     target = 0.5 * FLOOR_SHARE * view.gap
     lam = torch.tensor(view.eigenvalues, dtype=torch.float64)
     err2 = torch.tensor(view.error, dtype=torch.float64) ** 2
 
-    def excess(tau: float) -> float:
-        return float((lam * err2 * torch.exp(-2 * hessian * lam * tau)).sum())
+    def excess(tau: float) -> float:  # ½·eᵀHe with H = hessian·G: MSE's eᵀGe, Huber's ½eᵀGe inside δ
+        return float(0.5 * hessian * (lam * err2 * torch.exp(-2 * hessian * lam * tau)).sum())
 
     if excess(0.0) <= target:
         return 0.0
@@ -347,6 +369,21 @@ def _best_lr(view: _View, run: Run) -> float:
     return round_lr(best)
 
 
+def _long_enough(view: _View, run: Run, cap: float) -> dict:
+    """{"epochs": E, "lr": its best lr (at most cap)} for the fewest epochs E (doubling, up to PRACTICAL_EPOCHS)
+    at which the run is predicted to arrive; {} when none does. A fix predicted to leave the run short was
+    advised alone, and its round fell short as predicted (longley, Huber: standardize at lr 670, −999%)."""
+    per_epoch = max(run.steps_per_epoch, 1)
+    epochs = max(run.steps // per_epoch, 1)
+    while epochs < PRACTICAL_EPOCHS:
+        epochs = min(2 * epochs, PRACTICAL_EPOCHS)
+        longer = replace(run, steps=epochs * per_epoch)
+        lr = min(_best_lr(view, longer), cap)
+        if _score(view, replace(longer, lr=lr)) <= 1:
+            return {"epochs": epochs, **({"lr": lr} if lr != run.lr else {})}
+    return {}
+
+
 def _steps_needed(view: _View, run: Run) -> float:
     return _score(view, run) * 0.5 * max(run.steps, 1)
 
@@ -373,6 +410,9 @@ def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]
         better = _score(view, replace(fixed, lr=lr))
         if better * GAIN_LIMIT <= after and lr != run.lr:
             changes, after = {**changes, "lr": lr}, better
+        if 1 < after < math.inf and "epochs" not in changes:  # still short: the fix and the length it needs
+            changes = {**changes, **_long_enough(view, replace(fixed, lr=changes.get("lr", run.lr)),
+                                                 cap=10 * run.lr if "schedule" in changes else math.inf)}
         gain = score / after if after > 0 else math.inf
         if math.isinf(score) and math.isfinite(after):
             gain = math.inf
@@ -416,16 +456,25 @@ def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]
         # The model said these settings arrive and the run did not: its lr and schedule advice rests on the
         # same model, so it is not offered (following it made such runs worse: 0.957 → 0.932 on longley).
         # What is left: the data's own fixes, and what the run itself shows.
-        found = [(a, c) for a, c in found if c.name in ("feature_scales", "scales", "target_scale", "noise_floor")]
+        # The model's own schedule advice stands for steps the curvature bounds; for bounded steps (Adam and
+        # kin) its lr rests on the travel it misjudged (stackloss, MAE: cosine at 2× the lr 0.97, then 0.987;
+        # at the same lr over twice the epochs, 0.997), and the run's own evidence decides.
+        bounded = run.optimizer in BOUNDED_STEP_OPTIMIZERS
+        keep = ("feature_scales", "scales", "target_scale") + (() if bounded else ("noise_floor",))
+        found = [(a, c) for a, c in found if c.name in keep]
         short = _short_of_prediction(now, run, score, names, steps, per_epoch, progress)
         if not (short.name == "noise_floor" and any(c.name == "noise_floor" for _, c in found)):
-            found.append((math.inf, short))  # (the model's own schedule advice, when it has one, stands)
+            found.append((math.inf, short))
     found.sort(key=lambda sc: (max(sc[0], 1.0), PRIORITY.index(sc[1].name), sc[0]))  # the root cause first
     best_after = min([score] + [a for a, _ in found])
     if kind != DIVERGED and math.isfinite(best_after) and best_after > 1:
         # even the best fix leaves the run short: it needs more epochs (or cannot in practice)
-        # travel-bound runs need score× the steps; coarse-bound ones score²× (a longer run affords a lower lr)
-        epochs_needed = min(math.ceil(max(best_after, best_after ** 2) * steps / per_epoch), 1_000_000)
+        # travel-bound runs need score× the steps; coarse-bound ones score²× (a longer run affords a lower lr).
+        # (score²× for every run said 52,595 epochs for longley's standardized momentum run, "beyond practical
+        # training", with nothing to follow; it is travel-bound, and 200 epochs converge.)
+        a, c = _terms(now, run)
+        growth = best_after if a / run.lr >= c * run.lr else best_after ** 2
+        epochs_needed = min(math.ceil(growth * steps / per_epoch), 1_000_000)
         condition = now.curvature / max(now.flattest, 1e-300)
         values = {"steps": steps, "steps_needed": best_after * 0.5 * steps, "standardized": run.standardized,
                   "condition": condition, "epochs_needed": epochs_needed}
@@ -452,34 +501,37 @@ def _short_of_prediction(now: _View, run: Run, score: float, names: tuple, steps
     −34% of the way with lr 0.44, and at −100% with lr 0.044):
     - the data are ill-conditioned (condition > ILL_CONDITION) and the flattest directions carry error that
       matters (their share of the predictions' shift is above the tolerance the model itself uses): the part
-      the model underrates, said with the columns that move together, and nothing to follow (more epochs
-      crawl: longley's MAE fit gains 2% from 16× the epochs). A direction the predictions do not see (two
-      identical columns) is no such cause;
+      the model underrates, said with the columns that move together, and CRAWL_EPOCHS× the epochs (nothing
+      to follow past PRACTICAL_EPOCHS). A direction the predictions do not see (two identical columns) is no
+      such cause;
     - otherwise a constant rate gets cosine at twice the lr (more epochs at a constant rate kept bouncing:
       statecrime, Huber, 0.961 → 0.942; cosine at the same lr travels half as far: 0.827), and a decaying
       one twice the epochs."""
     condition = now.curvature / max(now.flattest, 1e-300)
     values = {"steps": steps, "standardized": run.standardized, "condition": condition, "observed": True,
               "steps_predicted": score * 0.5 * steps}
-    if condition > ILL_CONDITION and _flat_directions_matter(now):
+    if condition > ILL_CONDITION and _flat_directions_matter(now, run.loss):
         loading = sorted(((abs(x), i) for i, x in enumerate(now.flattest_vector) if abs(x) >= COLLINEAR_LOADING),
                          reverse=True)
         values["collinear"] = [names[i] for _, i in loading]
-        return Cause("ill_conditioned", "none", values, {}, 1.0)
+        more = min(CRAWL_EPOCHS * max(steps // per_epoch, 1), PRACTICAL_EPOCHS)
+        if more <= steps // per_epoch:  # at the practical limit already: nothing left to follow
+            return Cause("ill_conditioned", "none", values, {}, 1.0)
+        return Cause("ill_conditioned", "epochs", {**values, "epochs_needed": more}, {"epochs": more}, 1.0)
     if run.schedule == "constant":  # constant steps bounce at a level the model put lower: let them settle,
-        # at twice the lr: cosine's mean factor is ½, so the run travels as far as it did and ends at rest
-        lr = round_lr(2 * run.lr)
-        return Cause("noise_floor", "schedule", {**values, "lr": run.lr, "suggested_lr": lr},
-                     {"schedule": "cosine", "lr": lr}, 1.0)
+        # over twice the epochs: cosine's mean factor is ½, so the run travels as far as it did and ends at rest
+        more = min(2 * max(steps // per_epoch, 1), 1_000_000)
+        return Cause("noise_floor", "schedule", {**values, "lr": run.lr, "epochs_needed": more},
+                     {"schedule": "cosine", "epochs": more}, 1.0)
     more = min(2 * max(steps // per_epoch, 1), 1_000_000)
     return Cause("more_epochs", "epochs", {**values, "epochs_needed": more}, {"epochs": more}, 1.0)
 
 
-def _flat_directions_matter(view: _View) -> bool:
+def _flat_directions_matter(view: _View, loss: str) -> bool:
     """Whether a direction flatter than λ_max / ILL_CONDITION moves the predictions by more than the jitter
     that costs FLOOR_SHARE of the gap: √λ_k·|e_k| (e_k: the initial error along G's k-th eigenvector, the rms
     shift of the predictions it makes) against _terms' tolerance."""
-    tolerance = max(math.sqrt(FLOOR_SHARE * view.gap * view.residual), FLOOR_SHARE * view.gap)
+    tolerance = _jitter_tolerance(view, loss)
     flat = view.curvature / ILL_CONDITION
     return any(lam < flat and math.sqrt(lam) * abs(e) > tolerance for lam, e in zip(view.eigenvalues, view.error))
 
