@@ -6,6 +6,9 @@ Each loss has two forms over a batch of m samples:
   place). Returns (loss: 0-dim tensor, g: (m, 1) = ∂loss/∂pred). With lanes, d is (K, m), one row per lane
   of a race, and the loss is (K,): the same operations, summed per row. For MAE every operation and its order is the
   one autograd performs on the tutorial's `sum(|ŷ − y|) / len(y)`, so the two agree bit for bit.
+- grad(d, m) and values(D, m): the same split in two, for the step (step.py): the gradient each step, the
+  values of a chunk's steps at once at its end (D: the steps' d stacked, each lane's residuals a contiguous
+  row, summed as value_and_grad sums them).
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ class Loss(NamedTuple):
     name: str
     value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     value_and_grad: Callable[..., tuple[torch.Tensor, torch.Tensor]]
+    grad: Callable[[torch.Tensor, int], torch.Tensor]  # (d, m) -> ∂loss/∂ŷ, d left as it was
+    values: Callable[[torch.Tensor, int], torch.Tensor]  # (D: (..., m), m) -> the loss of each row, D consumed
 
 
 def _one_over(m: int, like: torch.Tensor) -> torch.Tensor:
@@ -45,8 +50,16 @@ def _sum(t: torch.Tensor, lanes: bool) -> torch.Tensor:
     return t.sum(1) if lanes else t.sum()
 
 
+def mae_grad(d, m):
+    return d.sgn().mul_(_one_over(m, d))  # sign(ŷ − y) / m
+
+
+def mae_values(D, m):
+    return D.abs_().sum(-1).div_(m)
+
+
 def mae_value_and_grad(d, m, lanes=False):
-    g = d.sgn().mul_(_one_over(m, d))  # sign(ŷ − y) / m
+    g = mae_grad(d, m)
     return _sum(d.abs_(), lanes).div_(m), g
 
 
@@ -54,8 +67,16 @@ def mse_value(pred, y):
     return torch.sum((pred - y.reshape(pred.shape)) ** 2) / len(y)
 
 
+def mse_grad(d, m):
+    return d.mul(2).mul_(_one_over(m, d))  # 2 (ŷ − y) / m
+
+
+def mse_values(D, m):
+    return D.square_().sum(-1).div_(m)
+
+
 def mse_value_and_grad(d, m, lanes=False):
-    g = d.mul(2).mul_(_one_over(m, d))  # 2 (ŷ − y) / m
+    g = mse_grad(d, m)
     return _sum(d.square_(), lanes).div_(m), g
 
 
@@ -63,17 +84,27 @@ def huber_value(pred, y):
     return torch.nn.functional.huber_loss(pred, y.reshape(pred.shape), reduction="sum", delta=HUBER_DELTA) / len(y)
 
 
+def huber_grad(d, m):
+    return d.clamp(-HUBER_DELTA, HUBER_DELTA).mul_(_one_over(m, d))  # clip(ŷ − y, ±δ) / m
+
+
+def _huber_each(a):
+    return torch.where(a < HUBER_DELTA, 0.5 * a * a, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
+
+
+def huber_values(D, m):
+    return _huber_each(D.abs_()).sum(-1).div_(m)
+
+
 def huber_value_and_grad(d, m, lanes=False):
-    g = d.clamp(-HUBER_DELTA, HUBER_DELTA).mul_(_one_over(m, d))  # clip(ŷ − y, ±δ) / m
-    a = d.abs_()
-    per = torch.where(a < HUBER_DELTA, 0.5 * a * a, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
-    return _sum(per, lanes).div_(m), g
+    g = huber_grad(d, m)
+    return _sum(_huber_each(d.abs_()), lanes).div_(m), g
 
 
 LOSSES: dict[str, Loss] = {
-    "mae": Loss("mae", mae_value, mae_value_and_grad),
-    "mse": Loss("mse", mse_value, mse_value_and_grad),
-    "huber": Loss("huber", huber_value, huber_value_and_grad),
+    "mae": Loss("mae", mae_value, mae_value_and_grad, mae_grad, mae_values),
+    "mse": Loss("mse", mse_value, mse_value_and_grad, mse_grad, mse_values),
+    "huber": Loss("huber", huber_value, huber_value_and_grad, huber_grad, huber_values),
 }
 
 

@@ -4,7 +4,7 @@ are one group each (race.py). Nothing else updates parameters.
 
 One step over a batch of m rows (x: (m, d), its transpose xᵀ: (d, m), y: (m, 1)):
     D = (x·W + B − y)ᵀ                 (K, m), a row per lane: ŷ − y
-    loss, G = loss.value_and_grad(D)   (K,) and ∂loss/∂ŷ (K, m)
+    G = loss.grad(D)                   ∂loss/∂ŷ (K, m); the loss (K,) of the chunk's steps at its end
     ∂loss/∂W = xᵀ·Gᵀ + l2·W + l1·sign(W), ∂loss/∂B = Σ_rows G
     W, B ← rule(W, B, ∂W, ∂B, lr)      new tensors each step (never in place), lr: (1, K)
 A rule with state (momentum, Adam, …) runs once on [W; B] stacked as (d + 1, K): the same arithmetic element
@@ -147,40 +147,56 @@ class LaneGroup:
             self.batches.begin_epoch()
         lead = self.lanes[self.members[0]]
         step0, epoch = lead.steps - first, lead.epoch
-        losses: list[torch.Tensor] = []  # (K,) each
+        losses: list[torch.Tensor] = []  # autograd: each step's loss, (K,)
+        residuals: list[torch.Tensor] = []  # analytic: each step's ŷ − y, its loss taken at the chunk's end
         params = [(self.W, self.B)]  # before each step, then after the last
         lanes = len(self.members) > 1
+        get, grad = self.batches.get, self.loss.grad
         with torch.no_grad() if self.autograd else torch.inference_mode():
             for batch in range(first, target):
-                xt, x, y = self.batches.get(batch)
+                xt, x, y = get(batch)
                 if self.autograd:
                     loss, gw, gb, g = self._autograd(x, y)
+                    losses.append(loss)
                 elif lanes:
                     d = x.mm(self.W).add_(self.B).sub_(y).t().contiguous()  # ŷ − y: (K, m), a row per lane
-                    loss, g = self.loss.value_and_grad(d, y.shape[0], lanes=True)  # (K,), ∂loss/∂ŷ: (K, m)
-                    g = g.t()  # (m, K)
+                    g = grad(d, y.shape[0]).t()  # ∂loss/∂ŷ: (m, K)
                     gw, gb = xt.mm(g), g.sum(0, keepdim=True)  # ∂loss/∂W: (d, K), ∂loss/∂B: (1, K)
+                    residuals.append(d)
                 else:  # one lane: the same operations on (m, 1) columns, as the tutorial's autograd does them
                     d = x.mm(self.W).add_(self.B).sub_(y)  # ŷ − y: (m, 1)
-                    loss, g = self.loss.value_and_grad(d, y.shape[0])  # (), ∂loss/∂ŷ: (m, 1)
+                    g = grad(d, y.shape[0])  # ∂loss/∂ŷ: (m, 1)
                     gw, gb = xt.mm(g), g.sum(0, keepdim=True)
+                    residuals.append(d)
                 raw = (gw, gb)
                 if self.l2 is not None:  # the penalties' gradients, weights only: l2·w + l1·sign(w)
                     gw = gw + self.l2 * self.W
                 if self.l1 is not None:
                     gw = gw + self.l1 * self.W.sign()
-                losses.append(loss)
                 self._update(gw, gb)
                 params.append((self.W, self.B))
-            if not losses:
+            if len(params) == 1:
                 return Chunk({lane: [] for lane in self.members}, [])
             # the chunk's one host sync: (n, K) floats
-            if len(losses) > 1:
-                rows = torch.stack(losses).reshape(len(losses), -1).tolist()
-            else:
-                rows = [[losses[0].item()] if lanes is False else losses[0].tolist()]
+            values = torch.stack(losses).reshape(len(losses), -1) if self.autograd else self._losses(residuals)
+            rows = values.tolist()
         self._last = (step0 + target - 1, epoch, target - 1, x, y, g, raw, params[-2], self._rates)
         return self._settle(first, rows, params)
+
+    def _losses(self, residuals: list[torch.Tensor]) -> torch.Tensor:
+        """The chunk's losses, (n, K), from its steps' ŷ − y ((m, 1) each, or (K, m) for lanes): each run of
+        steps with one batch size stacked and summed at once, a lane's residuals a contiguous row as the step
+        would have summed them (a few operations a chunk instead of three or more a step)."""
+        out, i = [], 0
+        while i < len(residuals):
+            j, shape = i + 1, residuals[i].shape
+            while j < len(residuals) and residuals[j].shape == shape:
+                j += 1
+            D = residuals[i] if j == i + 1 else torch.stack(residuals[i:j])  # (n', m, 1), or (n', K, m)
+            m = shape[0] if shape[1] == 1 and len(self.members) == 1 else shape[1]
+            out.append(self.loss.values(D.reshape(j - i, -1, m), m).reshape(j - i, -1))
+            i = j
+        return out[0] if len(out) == 1 else torch.cat(out)
 
     @property
     def trace(self) -> StepTrace | None:
