@@ -37,6 +37,7 @@ from .batching import Batches, Shuffler
 from ..model.results import EpochResult, Status
 
 EXPLODE_FACTOR = 1e6  # a batch loss this many times the lane's first one (or 1) counts as divergence
+HELD_RESIDUALS = 1 << 22  # a chunk's residuals held for its losses at most (16 MiB of float32); then summed
 
 
 class LaneEvent(NamedTuple):
@@ -147,8 +148,9 @@ class LaneGroup:
             self.batches.begin_epoch()
         lead = self.lanes[self.members[0]]
         step0, epoch = lead.steps - first, lead.epoch
-        losses: list[torch.Tensor] = []  # autograd: each step's loss, (K,)
+        losses: list[torch.Tensor] = []  # autograd: each step's loss, (K,); analytic: (n', K) blocks of steps
         residuals: list[torch.Tensor] = []  # analytic: each step's ŷ − y, its loss taken at the chunk's end
+        held = 0  # elements in residuals (a whole epoch's of a large race would be its data's size again)
         params = [(self.W, self.B)]  # before each step, then after the last
         lanes = len(self.members) > 1
         get, grad = self.batches.get, self.loss.grad
@@ -163,11 +165,16 @@ class LaneGroup:
                     g = grad(d, y.shape[0]).t()  # ∂loss/∂ŷ: (m, K)
                     gw, gb = xt.mm(g), g.sum(0, keepdim=True)  # ∂loss/∂W: (d, K), ∂loss/∂B: (1, K)
                     residuals.append(d)
+                    held += d.numel()
                 else:  # one lane: the same operations on (m, 1) columns, as the tutorial's autograd does them
                     d = x.mm(self.W).add_(self.B).sub_(y)  # ŷ − y: (m, 1)
                     g = grad(d, y.shape[0])  # ∂loss/∂ŷ: (m, 1)
                     gw, gb = xt.mm(g), g.sum(0, keepdim=True)
                     residuals.append(d)
+                    held += d.numel()
+                if held > HELD_RESIDUALS:  # their losses now, still on the device
+                    losses.append(self._losses(residuals))
+                    residuals, held = [], 0
                 raw = (gw, gb)
                 if self.l2 is not None:  # the penalties' gradients, weights only: l2·w + l1·sign(w)
                     gw = gw + self.l2 * self.W
@@ -178,7 +185,11 @@ class LaneGroup:
             if len(params) == 1:
                 return Chunk({lane: [] for lane in self.members}, [])
             # the chunk's one host sync: (n, K) floats
-            values = torch.stack(losses).reshape(len(losses), -1) if self.autograd else self._losses(residuals)
+            if self.autograd:
+                values = torch.stack(losses).reshape(len(losses), -1)
+            else:
+                parts = losses + ([self._losses(residuals)] if residuals else [])
+                values = parts[0] if len(parts) == 1 else torch.cat(parts)
             rows = values.tolist()
         self._last = (step0 + target - 1, epoch, target - 1, x, y, g, raw, params[-2], self._rates)
         return self._settle(first, rows, params)

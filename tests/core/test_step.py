@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from linreg_core.settings.config import Config
+from linreg_core.training import step
 from linreg_core.training.race import Race
 from linreg_core.training.trainer import trainer_for
 
@@ -37,11 +38,18 @@ lane = st.fixed_dictionaries({
 
 
 @settings(deadline=None, max_examples=30, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(options=lane, chunk=st.sampled_from([3, 16, 1000]))
-def test_a_run_in_chunks_equals_the_run_step_by_step(options, chunk):
+@given(options=lane, chunk=st.sampled_from([3, 16, 1000]), held=st.sampled_from([None, 10]))
+def test_a_run_in_chunks_equals_the_run_step_by_step(options, chunk, held):
+    """held: the residuals a chunk keeps for its losses before summing them (step.HELD_RESIDUALS), made
+    small so that a chunk sums them in several blocks, one ending at its last step or not."""
     config = SMALL.replace(**options)
     one, steps_one = _alone(config, 1)
-    many, steps_many = _alone(config, chunk)
+    default = step.HELD_RESIDUALS
+    step.HELD_RESIDUALS = held or default
+    try:
+        many, steps_many = _alone(config, chunk)
+    finally:
+        step.HELD_RESIDUALS = default
     assert len(steps_one) == len(steps_many)
     for a, b in zip(steps_one, steps_many):
         assert a[:3] == b[:3] and a[4] == b[4] and _same(a[3], b[3]), (a, b)
@@ -76,11 +84,13 @@ def _race(configs, ticks):
     return race, epochs
 
 
-@pytest.mark.parametrize("ticks", [5, 1000])
-def test_a_race_in_chunks_gives_the_diverging_lane_exactly_its_step_by_step_end(ticks):
+@pytest.mark.parametrize("ticks,held", [(5, None), (1000, None), (1000, 50)])
+def test_a_race_in_chunks_gives_the_diverging_lane_exactly_its_step_by_step_end(ticks, held, monkeypatch):
     configs = [SMALL.replace(loss="mse", lr=lr, batch_size=7, optimizer=opt)
                for lr, opt in [(0.05, "sgd"), (40.0, "sgd"), (0.05, "adam"), (9.0, "momentum")]]
     one, epochs_one = _race(configs, 1)
+    if held:  # the chunk's residuals summed in blocks of about two steps
+        monkeypatch.setattr(step, "HELD_RESIDUALS", held)
     many, epochs_many = _race(configs, ticks)
     for a, b in zip(one.lanes, many.lanes):
         assert (a.status, a.epoch, a.steps) == (b.status, b.epoch, b.steps)
