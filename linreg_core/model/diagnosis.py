@@ -51,6 +51,9 @@ CRAWL_EPOCHS = 4  # an ill-conditioned run that fell short gets this many times 
 ILL_CONDITION = 1_000.0  # a run the model said would arrive, stopped short on data this ill-conditioned: the
 # flattest direction is slower than the model sees (16-row longley, MAE: 0.957 after 50 epochs, 0.98 after 800)
 COLLINEAR_LOADING = 0.3  # a column loading the flattest eigenvector at least this much is named as collinear
+NO_SIGNAL_SHARE = 1e-3  # the optimum beats a constant prediction by less than this share of its loss, or by
+# less than twice what d features of pure noise explain of n rows by chance (R² ≈ d/n): the features explain
+# next to nothing, and "1% of the way" there is the batches' noise
 PRIORITY = ("feature_scales", "scales", "target_scale", "step_too_large", "step_too_small", "noise_floor",
             "more_epochs", "ill_conditioned")  # among fixes predicted to reach: data first, then settings
 
@@ -60,7 +63,7 @@ class Cause:
     """One reason, the setting changes that fix it and its numbers (JSON values)."""
 
     name: str  # feature_scales | target_scale | step_too_large | step_too_small | noise_floor | more_epochs
-    # | ill_conditioned (a column named None is the bias' constant column of ones)
+    # | ill_conditioned | no_signal (a column named None is the bias' constant column of ones)
     advice: str  # standardize | standardize_target | lr | schedule | epochs | none (nothing to follow)
     values: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)  # {setting: new value}: what following the advice sets
@@ -102,6 +105,7 @@ class DataFacts:
     # constant_loss − optimum_loss were the target standardized: MSE's gap scales by 1/sd², MAE's by 1/sd, but
     # Huber's is neither (quadratic inside δ, linear beyond), so it is measured (nan for the other losses)
     gap_target_standardized: float = math.nan
+    rows: int = 0  # n, the training samples
 
     @property
     def scale_span(self) -> float:
@@ -142,7 +146,7 @@ def data_facts(X: torch.Tensor, y: torch.Tensor, optimum: tuple[list[float], flo
         optimum_loss=float(loss.value(preds, y64)),
         constant_loss=float(loss.value(torch.full_like(y64, centre), y64)),
         gram=tuple(tuple(r) for r in G.tolist()), target_mean=float(y64.mean()), target_sd=sd,
-        residual_rms=float((preds - y64).square().mean().sqrt()), gap_target_standardized=gap_standardized)
+        residual_rms=float((preds - y64).square().mean().sqrt()), gap_target_standardized=gap_standardized, rows=n)
 
 
 def stable_lr(facts: DataFacts, batch_size: int) -> float:
@@ -215,11 +219,12 @@ def _view(facts: DataFacts, run: Run, standardize: bool, standardize_target: boo
         w = w * sd
     if standardize_target and not run.target_standardized:
         scale = facts.target_sd if facts.target_sd > 0 else 1.0
+        linear = run.loss == "mae" or (run.loss == "huber" and residual >= losses.HUBER_DELTA)
         w, b, residual = w / scale, (b - facts.target_mean) / scale, residual / scale
-        if run.loss == "huber" and math.isfinite(facts.gap_target_standardized):
+        if run.loss == "huber" and facts.gap_target_standardized > 0:
             gap = facts.gap_target_standardized  # (scaled as MSE's, longley's Huber gap was 2,000× too small)
-        else:
-            gap /= scale * scale if run.loss != "mae" else scale
+        else:  # (Huber: the data units' optimum, scaled, can lose to the constant when the features explain
+            gap /= scale if linear else scale * scale  # almost nothing; its loss is linear or quadratic there)
     eig, vectors = torch.linalg.eigh(G)
     optimum, initial = (*w.tolist(), b), (*run.initial[0], run.initial[1])
     error = vectors.T @ (torch.tensor(initial, dtype=torch.float64) - torch.tensor(optimum, dtype=torch.float64))
@@ -347,7 +352,7 @@ def _descent_time(view: _View, hessian: float) -> float:
 def _score(view: _View, run: Run) -> float:
     """≤ 1: the run is predicted to reach within 1% of the optimum of its loss; the larger, the further
     (inf: it diverges)."""
-    if _curvature_bound(view, run) and run.lr > _stable(view, run):
+    if run.lr <= 0 or (_curvature_bound(view, run) and run.lr > _stable(view, run)):
         return math.inf
     a, c = _terms(view, run)
     return max(a / run.lr, c * run.lr)
@@ -360,13 +365,16 @@ def _best_lr(view: _View, run: Run) -> float:
     a, c = _terms(view, run)
     if not math.isfinite(a):
         best = run.lr
+    elif a <= 0:  # nothing left to travel: the rate only has to be fine enough (√(a/c) said 0, and the next
+        best = run.lr if c * run.lr <= 1 else 0.5 / c  # score divided by it: a target of 1e9, Huber)
     elif c <= 0:
-        best = 2 * a if a > 0 else run.lr
+        best = 2 * a
     else:
         best = math.sqrt(a / c)
     if _curvature_bound(view, run):
         best = min(best, 0.5 * _stable(view, run))
-    return round_lr(best)
+    best = round_lr(best)
+    return best if best > 0 and math.isfinite(best) else run.lr
 
 
 def _long_enough(view: _View, run: Run, cap: float) -> dict:
@@ -394,6 +402,13 @@ def causes(facts: DataFacts, kind: str, run: Run, feature_names: tuple[str, ...]
     trains in (_score; an lr moved into its working range when the fix needs that), and kept when it is
     predicted to help at least GAIN_LIMIT-fold or to bring the run within reach. progress: how far the run
     came (Diagnosis.progress), where it has ended."""
+    share = (facts.constant_loss - facts.optimum_loss) / max(abs(facts.constant_loss), 1e-300)
+    chance = 2 * (len(facts.column_rms) - 1) / facts.rows if facts.rows else 0.0
+    tolerance = max(NO_SIGNAL_SHARE, chance)
+    # 1% of nothing is noise: once the run is as good as a constant (its loss at most `tolerance` above the
+    # constant's), no setting helps. A run far above it (a target of 1e9 left unscaled) still gets its fixes.
+    if kind != DIVERGED and share < tolerance and progress is not None and -progress * share <= tolerance:
+        return (Cause("no_signal", "none", {"share": share, "chance": chance}, {}, 1.0),)
     now = _view(facts, run, False, False)
     score = _score(now, run)
     names = (*feature_names, None)  # None: the bias' constant column of ones

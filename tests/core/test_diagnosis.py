@@ -182,6 +182,22 @@ def test_no_advice_asks_for_a_rate_beyond_what_lr_accepts(tmp_path):
     assert all(c.changes.get("lr", 0) <= 1000 for c in t.diagnosis.causes)
 
 
+@pytest.mark.parametrize("loss", ["mae", "mse", "huber"])
+def test_features_that_explain_nothing_are_said_to_and_nothing_is_advised(tmp_path, loss):
+    """y independent of x: the optimum beats a constant by a hair, and chasing 1% of that hair is chasing the
+    batches' noise (it once advised round after round: "not converged … predicted to arrive"). The claim
+    itself is checked: the run ends as close to the optimum's loss as a constant prediction is."""
+    g = torch.Generator().manual_seed(7)
+    X = torch.randn(200, 1, generator=g).double()
+    y = torch.randn(200, generator=g).double()
+    t = _finish({"csv": _write_csv(tmp_path / "noise.csv", X, y, ["a", "y"]), "loss": loss})
+    assert [c.name for c in t.diagnosis.causes] == ["no_signal"] and t.diagnosis.advice is None
+    facts = t.data_facts()
+    values = t.diagnosis.causes[0].values
+    assert values["share"] < max(diagnosis.NO_SIGNAL_SHARE, values["chance"]) and values["chance"] == 2 * 1 / 200
+    assert abs(t.full_loss() - facts.optimum_loss) < 0.05 * facts.constant_loss  # as good as a constant, or near
+
+
 PUBLIC = "tests/data/public"
 # name -> the run's options (MSE, float64): the tutorial's data (two seeds), a public table standardized
 # (diabetes: 442 × 10, G's condition number about 470) and one left raw (grunfeld: 220 × 2, features about 1e3:
