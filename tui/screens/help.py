@@ -14,7 +14,7 @@ HELP = """\
 (`v` switches the tutorial's view, partial residuals and predicted-vs-actual; `[` `]` pick the feature),
 the loss curve (`g` log scale), parameters converging to their true values, learned vs true vs least
 squares, the tutorial's epoch log, and the loss surface over two parameters with the run's path (`a`/`A`
-the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` least squares, `T` true), and
+the pair, `z`/`Z` zoom, `t` others at now or at the optimum; `@` now, `O` the optimum of the run's loss, `T` true), and
 the theory (7; MSE): the bowl's curvature by direction, your rate against the best and the stable one, each
 direction's error shrinking beside what theory expects; the loss chart then draws the predicted curve (`o`,
 ± 1 sd `:`) before the run starts.

@@ -98,8 +98,9 @@ class LossChart(Chart):
     def _title(self, scale: str, curve, data, stepped: bool) -> tuple[str, int, tuple[str, ...]]:
         """set_title's arguments: the title, the y labels' width, and shorter ones that keep what matters (the
         prediction's rate when it is not the run's, and where it diverges: a cut title lost them)."""
-        if curve is None:
-            return f"{scale}batch loss; x: epoch mean, +: test loss", 10, ()
+        if curve is None:  # (+ only where there is a test split: a title named a series it did not draw)
+            test = ", +: test loss" if any(e.test_loss is not None for e in data.history.epochs) else ""
+            return f"{scale}batch loss; x: epoch mean{test}", 10, ()
         words = curve_words(curve)
         theory = getattr(data.theory, "theory", None)
         lr = "" if theory is None or data.setup is None or theory.lr == data.setup.lr else f" at lr {theory.lr:g}"
