@@ -369,6 +369,21 @@ async def test_a_stalled_run_is_named_in_the_status_the_log_and_a_notice(app_fac
         await wait_until(pilot, lambda: "stalled" in notices(app).split("\n"), what="a notice titled stalled")
 
 
+async def test_a_long_status_line_keeps_every_number_at_80_columns(app_factory):
+    """A schedule's rate in use and a diagnosis word made the line longer than 80 columns, and its end, the
+    speed, was cut off (a README audit at 80×24): it says the same numbers in fewer words instead."""
+    app = app_factory(lr=5, schedule="step")  # ends not converged; the step schedule moves the rate in use
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await finish_run(pilot)
+        await wait_until(pilot, lambda: "FINISHED · not converged" in str(app.query_one("#status").render()),
+                         what="the status to say not converged")
+        line = str(app.query_one("#status").render())
+        data = app.main_screen.data
+        assert "→" in line and line.rstrip().endswith(app.session.speed_label) and len(line.rstrip()) <= 80
+        assert f"step {data.step}" in line and f"{data.epoch:03d}/050" in line
+
+
 async def test_the_form_shows_the_data_sources_own_fields(app_factory, tmp_path):
     csv = tmp_path / "d.csv"
     csv.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{2 * i + 1}\n" for i in range(20)))

@@ -23,10 +23,14 @@ class StatusLine(Static):
         seen = data.diagnosis["kind"] if data.diagnosis and data.diagnosis["kind"] != Seen.DIVERGED else None
         if seen and state in (State.RUNNING, State.PAUSED, State.FINISHED, State.STOPPED):
             word += f" · {KIND_WORDS[seen]}"  # a word, readable without colour
-        parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}",
-                 f"lr {base_lr:.4g}" + (f"→{data.lr:.3g}" if in_use else ""),
+        lr = f"lr {base_lr:.4g}" + (f"→{data.lr:.4g}" if in_use else "")
+        parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}", lr,
                  f"batch loss {num(last)}", f"speed {rate}"]
         text = "  ".join(parts)
+        if len(word) + len(text) - len(parts[0]) > self.size.width > 0:  # (80 columns with a schedule and a
+            # diagnosis word cut the speed off): the same numbers in fewer words
+            text = " ".join([parts[0], f"ep {data.epoch:03d}/{epochs:03d}", f"step {data.step}", lr,
+                             f"loss {num(last)}", rate])
         if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
             self._shown = text
             self.update(text, layout=False)  # one line of fixed size: a repaint, never a layout pass
