@@ -37,3 +37,10 @@ async def test_a_run_in_the_window_has_no_edge_note():
     _, view = _surface(Config().replace(epochs=3))
     lines = await _drawn(view)
     assert "off the window" not in lines[0] and "@" in "".join(lines[1:])
+
+
+async def test_a_narrow_panel_keeps_the_legend_and_drops_words_first():
+    """At 80 columns beside the form the title was cut after "T true": "@ outside: at edge" was lost."""
+    trainer, view = _surface(Config().replace(loss="mse", lr=10.0, epochs=5))
+    lines = await _drawn(view, size=(50, 24))
+    assert lines[0].rstrip().endswith("@ outside: at edge") and "O opt" in lines[0] and "…" not in lines[0]

@@ -153,10 +153,15 @@ class SurfaceView(Static):
             if off_window:
                 now_mark += f"; {','.join(dict.fromkeys(off_window))} outside: at edge"
         else:
-            now_mark = "@ outside: at edge" if off_window else "@ now  • path"  # (80 columns hold it)
-        title = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O optimum"
-                 + ("  T true" if v.true is not None else "") + f"  {now_mark}")
-        text.append(title[:width] + "\n", style="bold")
+            now_mark = "@ outside: at edge" if off_window else "@ now  • path"
+        true = "  T true" if v.true is not None else ""
+        # the legend must survive a narrow panel (80 columns with the form: "@ outside: at edge" was cut off):
+        # fewer words first, then the legend alone, and only then a cut
+        titles = (f"{v.loss_name} over {v.names[0]} × {v.names[1]}, others at {held}: O optimum{true}  {now_mark}",
+                  f"{v.loss_name} over {v.names[0]} × {v.names[1]}: O optimum{true}  {now_mark}",
+                  f"{v.names[0]} × {v.names[1]}: O opt{true}  {now_mark}", f"O opt{true}  {now_mark}")
+        title = next((t for t in titles if len(t) <= width), titles[-1][:width])
+        text.append(title + "\n", style="bold")
         for r in range(ny - 1, -1, -1):  # the largest y at the top
             label = short(v.ys[r]) if r in (ny - 1, ny // 2, 0) else ""
             text.append(f"{label:>{LABEL_WIDTH - 1}} │")
