@@ -36,7 +36,11 @@ async def test_a_learning_rate_race_runs_to_the_end_and_leaves_back_to_the_run(a
         assert header[:5] == ["#", "lr", "status", "MSE", "R²"]
         assert [r[0] for r in rows] == list("1234567") and all(r[2] == "finished" or "not conv" in r[2] for r in rows)
         assert all(len(lane.losses) == 5 for lane in race.data.lanes)  # every lane's every epoch on the chart
-        assert "RACE FINISHED" in str(race.query_one("#race-status").render())
+        status = race.query_one("#race-status")
+        await wait_until(pilot, lambda: "best: lane" in str(status.render()), what="the best lane named")
+        line = str(status.render()).rstrip()  # at 80 columns in fewer words, the best lane's name whole
+        assert line.startswith("RACE FINISHED") and line.endswith(f"({race.note.split('(', 1)[1]}")
+        assert len(line) <= 80
         [folder] = [p for p in tmp_path.iterdir() if "race-7lanes" in p.name]
         assert len(list(csv.DictReader(open(folder / "lanes.csv")))) == 7
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
@@ -204,6 +205,10 @@ class RaceScreen(ClosesOnlyItself, SessionView, Screen):
                 f"{epoch:03d}/{d.target_epochs:03d}  {rate}")
         if self.note:
             text += f"  · {escape(self.note)}"
+        if len(Text.from_markup(text)) > self.status.size.width > 0:  # (80 columns cut the best lane's name):
+            rate = f"{d.rate:,.0f}/s" if self.state == State.RUNNING and d.rate else self.session.speed_label
+            text = (f"[b]RACE {escape(word)}[/b] {running}/{lanes} {going} ep {epoch:03d}/{d.target_epochs:03d} "
+                    f"{rate}" + (f" · {escape(self.note)}" if self.note else ""))  # the same in fewer words
         if text != getattr(self, "_shown", None):
             self._shown = text
             self.status.update(text)
