@@ -136,7 +136,7 @@ def diagnosis_lines(d: Mapping, app: bool = False) -> list[str]:
             lines.append(f"it needs {about}: {more}{fix or 'train longer'}")
         elif name == "no_signal":
             lines.append(f"the features explain next to nothing of the target (the best fit beats predicting a "
-                         f"constant by {100 * v['share']:.2g}% of its loss; noise features would by about "
+                         f"constant by {100 * max(v['share'], 0.0):.2g}% of its loss; noise features would by about "
                          f"{50 * v.get('chance', 0):.2g}% by chance): no setting does measurably better, and the "
                          f"way to that optimum is within the batches' noise")
         elif name == "ill_conditioned" and v.get("observed"):

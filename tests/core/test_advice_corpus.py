@@ -1,6 +1,6 @@
 """Advice is verified by following it, on real public tables (tests/data/public, sources in its README).
 
-Each table × loss × optimizer starts at the tutorial's defaults (SGD-style lr 0.03, batch 16, 50 epochs,
+Each table × loss × optimizer (the five) starts at the tutorial's defaults (SGD-style lr 0.03, batch 16, 50 epochs,
 features and target as given) and follows its diagnosis' first advice at most three times, as
 `linreg train --follow-advice` does. It passes when a round converges (within 1% of the way from a constant
 prediction's loss to the optimum of its own loss, the verdict "converged"), or when the diagnosis says plainly
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.slow  # `make test-fast` leaves it out; `make test` run
 
 PUBLIC = Path(__file__).parent.parent / "data" / "public"
 TABLES = sorted(p.stem for p in PUBLIC.glob("*.csv"))
-KNOWN_SHORT: set[tuple[str, str, str]] = set()  # none since the loss-aware jitter tolerance (issue 18)
+# AdaGrad and RMSProp joined after a hostile pass (AdaGrad's advice made 6 of 21 runs clearly worse); longley's
+# MAE with RMSProp crawls (0.945, 0.944, 0.983 over 800, 3,200, 12,800 epochs), advised 4x again each time
+KNOWN_SHORT: set[tuple[str, str, str]] = {("longley", "mae", "rmsprop")}
 
 
 def _train(config: Config):
@@ -38,7 +40,7 @@ def _train(config: Config):
 def _cases():
     for table in TABLES:
         for loss in ("mae", "mse", "huber"):
-            for optimizer in ("sgd", "momentum", "adam"):
+            for optimizer in ("sgd", "momentum", "adam", "adagrad", "rmsprop"):
                 marks = [pytest.mark.xfail(reason="advice falls short within 3 rounds", strict=False)] \
                     if (table, loss, optimizer) in KNOWN_SHORT else []
                 yield pytest.param(table, loss, optimizer, marks=marks, id=f"{table}-{loss}-{optimizer}")
