@@ -480,13 +480,16 @@ async def test_the_surface_panel_draws_the_loss_over_two_parameters_and_its_keys
 
 async def test_y_follows_the_advice_shown_and_the_run_then_trains(app_factory):
     app = app_factory(loss="mse", lr=10, epochs=5)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
         await pilot.press("space")
         await wait_until(pilot, lambda: app.main_screen.run_state == "diverged", what="divergence")
+        await wait_until(pilot, lambda: "diverged" in notices(app), what="the divergence's notice")
         advice = next(c for c in app.main_screen.data.diagnosis["causes"] if c["changes"])
         await pilot.press("y")
         await wait_until(pilot, lambda: app.main_screen.config.train.lr == advice["changes"]["lr"], what="the advised lr set")
+        await wait_until(pilot, lambda: "followed the advice" in notices(app), what="y's notice")
+        assert "Why, and what to try" not in notices(app)  # the old run's notice went with it
         assert "followed the advice: learning rate: " in " ".join(log_text(app).split())
         await wait_until(pilot, lambda: app.main_screen.run_state in ("idle", "diverged"), what="the engine's answer")
         await pilot.press("space")  # a new run on the advised settings

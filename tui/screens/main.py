@@ -304,6 +304,7 @@ class MainScreen(SessionView, Screen):
             self._run(c.Reset())
         said = changes_text(advice["changes"], app=True)
         self.run_log.on_ready.append(f"# followed the advice: {said}")  # the head of the new run's log
+        self.app.clear_notifications()  # the old run's "stalled … the log (5)" stood over the new run's charts
         self.notify(f"followed the advice: {said} (the run starts over; space trains)", timeout=6, markup=False)
 
     def action_lr_up(self) -> None:
