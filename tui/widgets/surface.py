@@ -180,7 +180,9 @@ class SurfaceView(Static):
         text.append(axis + "\n")
         sample = "" if v.exact else f"; {v.rows:,} rows sampled"
         units = ", standardized units" if v.units == "standardized" else ""
-        foot = (f"{v.names[0]} → {v.names[1]} ↑{units}  bands ' ' {num(lo)} … '&' {num(hi)}{sample}  "
-                "a/A pair z/Z zoom t others")
-        text.append(foot[:width])
+        bands = f"bands ' ' {num(lo)} … '&' {num(hi)}"
+        # whole pieces only: a cut number reads as another number ('&' 83.7 for 83.7348: a hostile pass)
+        feet = (f"{v.names[0]} → {v.names[1]} ↑{units}  {bands}{sample}  a/A pair z/Z zoom t others",
+                f"{v.names[0]} → {v.names[1]} ↑{units}  {bands}{sample}", f"{bands}{sample}", bands)
+        text.append(next((f for f in feet if len(f) <= width), bands[:width]))
         return text
