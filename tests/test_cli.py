@@ -87,6 +87,8 @@ def test_divergence_exits_3_and_says_where_and_what_to_try():
     assert summary["status"] == "diverged" and all(isinstance(w, float) for w in summary["weights"])
     div = summary["divergence"]  # counted as the screen counts: the diverging step and its batch from 1
     assert div["step"] == summary["steps"] + 1 and f"diverged at step {div['step']} (batch {div['batch']} " in out.stderr
+    text = linreg("train", "--loss", "mse", "--lr", "10").stdout  # the table's title: the same step, said why
+    assert f"{summary['steps']} steps (step {div['step']} diverged and was not applied)" in text
 
 
 def test_pipe_into_head_ends_without_a_traceback():

@@ -447,6 +447,8 @@ def _print_summary(s, tty: bool, stream) -> None:
     title = (f"{s.status.replace('_', ' ')} ({verdict}) after {s.epochs} {plural(s.epochs, 'epoch')}, "
              f"{s.steps} {plural(s.steps, 'step')}" if verdict != s.status else
              f"{verdict} after {s.epochs} {plural(s.epochs, 'epoch')}, {s.steps} {plural(s.steps, 'step')}")
+    if s.divergence is not None:  # the steps taken; the one that diverged is not applied (a hostile pass read
+        title += f" (step {s.divergence.step:,} diverged and was not applied)"  # "at step 5" then "4 steps")
     if s.diagnosis is not None and s.diagnosis.kind != Seen.DIVERGED:  # (a divergence is told on stderr)
         d = s.diagnosis.as_dict()
         metric_lines += [f"diagnosis: {diagnosis_headline(d, s.optimum.loss)}",
