@@ -466,3 +466,10 @@ def test_running_out_of_memory_anyway_is_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err == ("linreg: ran out of memory (asked for 1600000000 bytes); try fewer --samples or features, "
                    "or --dtype float32\n")
+
+
+def test_follow_advice_on_a_refused_csv_prints_no_round(tmp_path):
+    """The first round's header came before the CSV's refusal: "round 1: the settings as given", then exit 2."""
+    (tmp_path / "empty.csv").write_text("a,y\n")
+    out = linreg("train", "--no-save", "--csv", str(tmp_path / "empty.csv"), "--follow-advice", "3")
+    assert out.returncode == 2 and out.stdout == "" and "has a header but no rows of data" in out.stderr

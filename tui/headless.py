@@ -118,10 +118,15 @@ def train_main(argv: list[str]) -> int:
     epochs: list = []
     number = 0  # the round being trained
 
+    header = None  # the round's header, printed once its settings are loaded (a refused CSV: none printed)
+
     def train(config):
-        nonlocal epochs, number
+        nonlocal epochs, number, header
         number += 1
         ctl.load(config)  # a LinregError: refused below, exit 2
+        if header is not None:
+            out.text(header)
+            header = None
         for notice in ctl.trainer.notices:
             print(f"{PROG}: note: {notice}", file=sys.stderr)
         epochs = _train(ctl, config, out, stop, trace if number == 1 and trace is not None else None)
@@ -130,8 +135,9 @@ def train_main(argv: list[str]) -> int:
         return ctl.last_summary or summarize(ctl.trainer, Outcome.INTERRUPTED)
 
     def on_start(round_number, changes):
+        nonlocal header
         if following:
-            out.text(_round_header(round_number, changes) + "\n")
+            header = _round_header(round_number, changes) + "\n"
 
     def on_end(done, advice, refused):
         if following:
