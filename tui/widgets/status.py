@@ -27,10 +27,14 @@ class StatusLine(Static):
         parts = [f"[b]{escape(word)}[/b]", f"epoch {data.epoch:03d}/{epochs:03d}", f"step {data.step}", lr,
                  f"batch loss {num(last)}", f"speed {rate}"]
         text = "  ".join(parts)
-        if len(word) + len(text) - len(parts[0]) > self.size.width > 0:  # (80 columns with a schedule and a
-            # diagnosis word cut the speed off): the same numbers in fewer words
-            text = " ".join([parts[0], f"ep {data.epoch:03d}/{epochs:03d}", f"step {data.step}", lr,
-                             f"loss {num(last)}", rate])
+        width = self.size.width
+        if len(word) + len(text) - len(parts[0]) > width > 0:  # (80 columns with a schedule and a diagnosis
+            # word cut the speed off): the same numbers in fewer words, as few words fewer as will fit
+            shorter = [parts[0], parts[1], parts[2], lr, f"loss {num(last)}", rate]
+            text = " ".join(shorter)
+            if len(word) + len(text) - len(parts[0]) > width:
+                shorter[1] = f"ep {data.epoch:03d}/{epochs:03d}"
+                text = " ".join(shorter)
         if text != getattr(self, "_shown", None):  # an unchanged line costs nothing (no layout pass)
             self._shown = text
             self.update(text, layout=False)  # one line of fixed size: a repaint, never a layout pass
