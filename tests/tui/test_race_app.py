@@ -107,6 +107,11 @@ async def test_marked_past_runs_overlay_their_curves_and_ends(app_factory, tmp_p
         rows = table_rows(overlay)
         assert sorted(r[5] for r in rows) == ["mae", "mse"] and all(r[7] == "finished" and r[8] == "3" for r in rows)
         assert [len(c.losses) for c in overlay.curves.lanes] == [3, 3]
+        heading = overlay.query_one("#race-status")  # 80 columns: the last columns are past the edge, and said
+        await wait_until(pilot, lambda: "← →" in str(heading.render()), what="the wide table's hint")
+        await pilot.resize_terminal(200, 50)
+        await wait_until(pilot, lambda: "← →" not in str(heading.render()), what="no hint where it fits")
+        await pilot.resize_terminal(80, 24)
         await pilot.press("space")  # the run keys do not act under the overlay
         assert app.main_screen.run_state == "finished"
         await pilot.press("escape")  # back to the list, marks kept

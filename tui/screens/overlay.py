@@ -52,8 +52,7 @@ class OverlayScreen(Screen):
         self.curves = _Curves([_Curve(r.epochs, r.steps, r.losses) for r in self.runs])
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{len(self.runs)} past runs: each one's epoch mean loss, on its own data and loss",
-                     id="race-status", markup=False)
+        yield Static(self._heading(), id="race-status", markup=False)
         yield self.chart
         yield DataTable(id="race-lanes", cursor_type="row")
         yield Footer()
@@ -67,6 +66,21 @@ class OverlayScreen(Screen):
         self.chart.x_note = "epochs of each run"
         self.chart.noun = "run"
         self.call_after_refresh(self.chart.redraw, self.curves)  # once laid out: the title fits its width
+        self.call_after_refresh(self._say_if_wider)
+
+    def _heading(self, wider: bool = False) -> str:
+        if wider:  # (a narrow screen: the hint, in the words that fit)
+            return f"{len(self.runs)} past runs' epoch mean losses · ← → the table's other columns"
+        return f"{len(self.runs)} past runs: each one's epoch mean loss, on its own data and loss"
+
+    def _say_if_wider(self) -> None:
+        """At 80 columns the table's last columns (final loss, R²) lay past the edge, reachable with → but
+        nothing said so (a README audit): the heading says it while the table is wider than the screen."""
+        t = self.query_one(DataTable)
+        self.query_one("#race-status", Static).update(self._heading(t.virtual_size.width > t.size.width > 0))
+
+    def on_resize(self, _event) -> None:
+        self.call_after_refresh(self._say_if_wider)
 
     def action_toggle_log(self) -> None:
         self.chart.log_scale = not self.chart.log_scale
