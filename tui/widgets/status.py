@@ -18,7 +18,7 @@ class StatusLine(Static):
         epochs = data.target_epochs
         last = data.history.last[1] if data.history.last is not None else None  # the newest step's
         rate = f"{data.steps_per_s:,.0f}/s" if state == State.RUNNING and data.steps_per_s else speed_label
-        in_use = scheduled and state != State.IDLE and data.lr and abs(data.lr - base_lr) > 1e-12 * base_lr
+        in_use = scheduled and state not in (State.IDLE, State.LOADING) and abs(data.lr - base_lr) > 1e-12 * base_lr
         word = state.upper() + (f" ({reason})" if reason and state != State.LOADING else "")
         seen = data.diagnosis["kind"] if data.diagnosis and data.diagnosis["kind"] != Seen.DIVERGED else None
         if seen and state in (State.RUNNING, State.PAUSED, State.FINISHED, State.STOPPED):
