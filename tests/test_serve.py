@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.test_cli import LINREG, linreg
+from tests.test_cli import LINREG, linreg, wait_for
 from tui.serve_guard import LINK, host_allowed, host_names, origin_allowed, token_matches
 
 pytestmark = pytest.mark.serial  # a real browser, a wall-clock first frame: alone, not beside another worker
@@ -64,15 +64,6 @@ def app_processes() -> list[str]:
     return [line for line in out.splitlines() if "pgrep" not in line]
 
 
-def wait_until(condition, what: str, timeout: float = 60.0):
-    end = time.monotonic() + timeout
-    while not (found := condition()):
-        if time.monotonic() > end:
-            pytest.fail(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.05)
-    return found
-
-
 class Served:
     """A `linreg serve` in its own process group; its stderr goes to a file, read while it runs."""
 
@@ -83,7 +74,7 @@ class Served:
                                           MARK_SEED, *args], stdout=subprocess.DEVNULL, stderr=err,
                                          start_new_session=True, env={**os.environ, **env})
         self.origin = f"http://127.0.0.1:{self.port}"
-        self.link = wait_until(lambda: re.search(r"open (http://\S+)", self.stderr()), "the printed link")[1]
+        self.link = wait_for(lambda: re.search(r"open (http://\S+)", self.stderr()), "the printed link")[1]
         self.token = self.link.partition("?token=")[2]
         self.cookie = {"Cookie": f"linreg-serve-{self.port}={self.token}"}
         wait_for_port(self.port)
@@ -211,7 +202,7 @@ def test_only_the_printed_link_opens_the_page_and_its_websocket(serve):
         writer.close()
 
     asyncio.run(visit())
-    wait_until(lambda: "malformed request" in server.stderr(), "a line for the malformed request", 10)
+    wait_for(lambda: "malformed request" in server.stderr(), "a line for the malformed request", 10)
     lines = server.stderr().splitlines()
     assert "Traceback" not in server.stderr() and all(line.startswith("linreg serve: ") for line in lines), lines
     assert sum("refused GET /ws from 127.0.0.1: not a websocket handshake" in line for line in lines) == 1
@@ -231,7 +222,7 @@ def test_a_tab_past_the_limit_starts_no_app_and_the_page_says_why(serve):
         async with aiohttp.ClientSession() as session:
             first = await session.ws_connect(server.origin + "/ws", params={"token": token},
                                              headers={"Origin": server.origin})
-            await asyncio.to_thread(wait_until, lambda: len(server.apps()) == 1, "the first tab's app")
+            await asyncio.to_thread(wait_for, lambda: len(server.apps()) == 1, "the first tab's app")
             # 503, not 403: the cookie was accepted, the limit refused it
             assert await handshake(server, headers={"Origin": server.origin, **server.cookie}) == 503
             status, body, _ = await get(server, "/", headers=server.cookie)
@@ -247,7 +238,7 @@ def test_a_tab_past_the_limit_starts_no_app_and_the_page_says_why(serve):
             await asyncio.sleep(0.1)
 
     asyncio.run(visit())
-    wait_until(lambda: not server.apps(), "the first tab's app to end", 15)
+    wait_for(lambda: not server.apps(), "the first tab's app to end", 15)
     assert "closed a tab: a message outside the page's protocol" in server.stderr()
     assert "Traceback" not in server.stderr()
 
@@ -302,7 +293,7 @@ def test_the_app_runs_in_a_real_browser_and_closing_the_tab_ends_it(serve, tmp_p
         assert len(tab) >= 2, tab
         page.close()
         browser.close()
-    wait_until(lambda: not [pid for pid in tab if alive(pid)], "closing the tab must end its app and its engine",
+    wait_for(lambda: not [pid for pid in tab if alive(pid)], "closing the tab must end its app and its engine",
                15)
 
 
