@@ -271,9 +271,8 @@ def _schedule_factors(run: Run) -> tuple[float, float]:
     if run.optimizer == "adagrad":  # its own step decays as 1/√k while the gradients keep their size (Σg² grows
         # with k): a rate that travels in a constant-step model overshoots early and crawls late (engel: 95% →
         # −78% on the advice `--standardize --lr 6.4`)
-        n = max(run.steps, 1)
-        mean, last = mean * _schedule_sum("inverse", n) / n if n > EXACT_SCHEDULE_EPOCHS else \
-            mean * sum(1 / math.sqrt(k) for k in range(1, n + 1)) / n, last / math.sqrt(n)
+        n = max(run.steps, 1)  # Σ_{k≤n} k^(−1/2) in closed form (0.2% off at n = 1, exact enough above; a
+        mean, last = mean * _schedule_sum("inverse", n) / n, last / math.sqrt(n)  # sum per call cost 10k terms)
     return mean, last
 
 
